@@ -1,0 +1,68 @@
+"""The registry: actor names to handles, so actors find each other by name.
+
+Names read `kind:id` (`match:ab12`, `chat:42`, `queue:ranked`); the kind is what
+metrics group by. A name holds one handle at a time, and a handle leaves only
+by the hand that put it there, so a restarted actor's stale incarnation cannot
+remove its successor.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+from courtside.actors.handle import Handle
+
+
+class NameTaken(Exception):
+    """Another live actor already holds this name."""
+
+
+def kind_of(name: str) -> str:
+    """The part of an actor name before ':' (`match:ab12` is a `match`)."""
+    return name.partition(":")[0]
+
+
+class Entry(NamedTuple):
+    """One registered actor, as metrics see it."""
+
+    name: str
+    kind: str
+    handle: Handle[Any]
+
+
+class Registry:
+    """Maps names to the handles of live actors."""
+
+    def __init__(self) -> None:
+        self._handles: dict[str, Handle[Any]] = {}
+
+    def register(self, name: str, handle: Handle[Any]) -> None:
+        """Make `handle` reachable as `name`; NameTaken if the name is held."""
+        if name in self._handles:
+            raise NameTaken(name)
+        self._handles[name] = handle
+
+    def lookup(self, name: str) -> Handle[Any] | None:
+        return self._handles.get(name)
+
+    def unregister(self, name: str, handle: Handle[Any]) -> None:
+        """Forget `name`, but only while it still maps to `handle`."""
+        if self._handles.get(name) is handle:
+            del self._handles[name]
+
+    def __len__(self) -> int:
+        return len(self._handles)
+
+    def __iter__(self) -> Iterator[Entry]:
+        # A snapshot: a metrics scrape may await between entries while actors come and go.
+        return iter([Entry(name, kind_of(name), handle) for name, handle in self._handles.items()])
+
+    def depth_by_kind(self) -> dict[str, int]:
+        """Messages queued in registered inboxes, summed per kind (for /metrics)."""
+        depths: Counter[str] = Counter()
+        for entry in self:
+            depths[entry.kind] += entry.handle.depth
+        return dict(depths)

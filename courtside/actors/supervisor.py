@@ -1,0 +1,264 @@
+"""Supervisors: run actors as children, contain their crashes, restart those that should return.
+
+Each child runs in its own task and cancel scope inside the supervisor's nursery;
+an exception in a child is logged and ends that child alone. Whether it comes back
+is the supervisor's decision, never the actor's: a match is not restarted (it
+records itself as aborted); a chat room is, after a backoff, until it fails too
+often and is given up, which makes the supervisor unhealthy.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import trio
+
+from courtside.actors.handle import Handle
+from courtside.actors.registry import NameTaken, Registry, kind_of
+
+logger = logging.getLogger(__name__)
+
+
+class Actor(Protocol):
+    """Anything a supervisor can run: it calls task_status.started(handle) once ready."""
+
+    async def run(self, *, task_status: trio.TaskStatus[Handle[Any]] = ...) -> None: ...
+
+
+class Restart(enum.Enum):
+    """What the supervisor does when a child raises; a child that returns stays gone."""
+
+    NEVER = enum.auto()
+    ON_FAILURE = enum.auto()
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Delay before a restart: base * factor**k seconds, at most cap.
+
+    k counts the child's restarts still inside the intensity window, so a child
+    that has run quietly for that long starts again from base.
+    """
+
+    base: float = 0.1
+    factor: float = 2.0
+    cap: float = 30.0
+
+
+@dataclass(frozen=True)
+class Intensity:
+    """A child restarted max_restarts times within `within` seconds is given up."""
+
+    max_restarts: int = 5
+    within: float = 60.0
+
+
+OnExit = Callable[[str, Exception | None], None]
+
+
+@dataclass(eq=False)
+class _Child:
+    """One supervised name, and the task_status each of its incarnations reports to."""
+
+    name: str
+    factory: Callable[[], Actor]
+    restart: Restart
+    on_exit: OnExit | None
+    registry: Registry | None
+    scope: trio.CancelScope = field(default_factory=trio.CancelScope)
+    done: trio.Event = field(default_factory=trio.Event)
+    restarted_at: deque[float] = field(default_factory=deque)
+    caller: trio.TaskStatus[Handle[Any]] | None = None  # start()'s, until the first started()
+    handed_over: bool = False
+    handle: Handle[Any] | None = None  # the running incarnation's, once it has started
+
+    def started(self, handle: Handle[Any] | None = None) -> None:
+        if self.handle is not None:
+            raise RuntimeError(f"{self.name} called started twice")
+        if not isinstance(handle, Handle):
+            raise TypeError(f"{self.name} started with {handle!r}, not a Handle")
+        if self.registry is not None:
+            self.registry.register(self.name, handle)
+        self.handle = handle
+        if self.caller is not None:
+            caller, self.caller = self.caller, None
+            self.handed_over = True
+            caller.started(handle)
+
+
+class Supervisor:
+    """Runs actors as named children; a child's crash never reaches its siblings.
+
+    Start it with `await nursery.start(supervisor.run)`. Cancelling it, or
+    `await supervisor.shutdown()`, stops the children one at a time in reverse
+    start order, each running its cleanup before the next is cancelled.
+    `restarts` counts restarts, for metrics.
+    """
+
+    def __init__(
+        self,
+        *,
+        registry: Registry | None = None,
+        backoff: Backoff = Backoff(),
+        intensity: Intensity = Intensity(),
+    ) -> None:
+        self._registry = registry
+        self._backoff = backoff
+        self._intensity = intensity
+        self._children: dict[str, _Child] = {}
+        self._failed: list[str] = []
+        self._nursery: trio.Nursery | None = None
+        self._shutting_down = trio.Event()
+        self._finished = trio.Event()
+        self.restarts = 0
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Supervise until cancelled or shut down."""
+        try:
+            async with trio.open_nursery() as watch:
+                watch.start_soon(self._shut_down_when_cancelled)
+                # Children live under a shield so that cancelling the supervisor stops
+                # them newest first, each finishing its cleanup, rather than all at
+                # once. Until a child calls started() it still runs under start()'s
+                # caller, whose deadline applies as usual.
+                with trio.CancelScope(shield=True):
+                    async with trio.open_nursery() as self._nursery:
+                        task_status.started()
+                        await self._shutting_down.wait()
+                        for child in reversed(list(self._children.values())):
+                            await self._stop(child)
+                watch.cancel_scope.cancel()
+        finally:
+            self._finished.set()
+
+    async def _shut_down_when_cancelled(self) -> None:
+        try:
+            await trio.sleep_forever()
+        finally:
+            self._shutting_down.set()
+
+    async def shutdown(self) -> None:
+        """Stop every child, newest first, and end run()."""
+        if self._nursery is None:
+            raise RuntimeError("the supervisor is not running")
+        self._shutting_down.set()
+        await self._finished.wait()
+
+    async def start(
+        self,
+        factory: Callable[[], Actor],
+        *,
+        name: str,
+        restart: Restart = Restart.NEVER,
+        on_exit: OnExit | None = None,
+    ) -> Handle[Any]:
+        """Run `factory()` as the child `name`; return its handle once it has started.
+
+        `factory` is called again for each restart. A child that raises before it
+        starts is not restarted: its exception comes out of start(). `on_exit(name,
+        exception or None)` is called once, when a started child is gone for good.
+        """
+        if self._nursery is None or self._shutting_down.is_set():
+            raise RuntimeError("the supervisor is not running")
+        if name in self._children:
+            raise NameTaken(name)
+        child = _Child(name, factory, restart, on_exit, self._registry)
+        self._children[name] = child
+        handle: Handle[Any] = await self._nursery.start(self._run_child, child)
+        return handle
+
+    async def stop(self, name: str) -> None:
+        """Cancel the child `name` and wait for its cleanup; nothing if it is not running."""
+        child = self._children.get(name)
+        if child is not None:
+            await self._stop(child)
+
+    async def _stop(self, child: _Child) -> None:
+        child.scope.cancel()
+        await child.done.wait()
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        """Children given up after failing more often than the intensity allows."""
+        return tuple(self._failed)
+
+    @property
+    def is_healthy(self) -> bool:
+        """Running, not shutting down, and no child given up: what /readyz reports."""
+        return self._nursery is not None and not self._shutting_down.is_set() and not self._failed
+
+    def live_by_kind(self) -> dict[str, int]:
+        """Children under supervision per kind, counting those waiting to restart."""
+        return dict(Counter(kind_of(name) for name in self._children))
+
+    async def _run_child(self, child: _Child, *, task_status: trio.TaskStatus[Handle[Any]]) -> None:
+        ended_by: Exception | None = None
+        child.caller = task_status
+        try:
+            with child.scope:
+                ended_by = await self._incarnate(child)
+                while (
+                    ended_by is not None
+                    and child.restart is Restart.ON_FAILURE
+                    and not child.scope.cancel_called  # it crashed while being stopped
+                ):
+                    delay = self._restart_delay(child)
+                    if delay is None:
+                        self._failed.append(child.name)
+                        logger.error("giving up %s: it keeps failing", child.name)
+                        break
+                    logger.warning("restarting %s in %g s", child.name, delay)
+                    await trio.sleep(delay)
+                    child.restarted_at.append(trio.current_time())
+                    self.restarts += 1
+                    ended_by = await self._incarnate(child)
+        except Exception as exc:
+            if not child.handed_over:
+                raise
+            # Raised while being cancelled: the scope took the Cancelled, this remained.
+            logger.error("%s failed while stopping", child.name, exc_info=exc)
+            ended_by = exc
+        finally:
+            del self._children[child.name]
+            if child.handed_over and child.on_exit is not None:
+                _report_exit(child.on_exit, child.name, ended_by)
+            child.done.set()
+
+    async def _incarnate(self, child: _Child) -> Exception | None:
+        """Run a fresh actor for `child`; return what it crashed with, None if it returned."""
+        try:
+            await child.factory().run(task_status=child)
+        except Exception as exc:
+            if not child.handed_over:
+                raise
+            logger.error("%s crashed", child.name, exc_info=exc)
+            return exc
+        finally:
+            # Before any backoff: a lookup must never find a dead incarnation.
+            if self._registry is not None and child.handle is not None:
+                self._registry.unregister(child.name, child.handle)
+            child.handle = None
+        return None
+
+    def _restart_delay(self, child: _Child) -> float | None:
+        """Seconds to wait before restarting `child`, None once it has used up its intensity."""
+        now = trio.current_time()
+        recent = child.restarted_at
+        while recent and recent[0] <= now - self._intensity.within:
+            recent.popleft()
+        if len(recent) >= self._intensity.max_restarts:
+            return None
+        return min(self._backoff.cap, self._backoff.base * self._backoff.factor ** len(recent))
+
+
+def _report_exit(on_exit: OnExit, name: str, ended_by: Exception | None) -> None:
+    try:
+        on_exit(name, ended_by)
+    except Exception:
+        # The owner's bookkeeping failing must not take the supervisor down with it.
+        logger.exception("on_exit for %s raised", name)
