@@ -1,0 +1,174 @@
+"""The one door to PostgreSQL: psycopg 3 (sync) in worker threads, under Trio.
+
+psycopg's async API needs asyncio, so every call runs in ``trio.to_thread`` under
+a ``CapacityLimiter`` sized to the pool (DESIGN.md §2): a thread that holds a
+token always finds a free connection. Reads may be abandoned on cancellation
+(the thread finishes and returns its connection); writes and transactions are
+never abandoned half-way. Nothing else in Courtside imports psycopg.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import psycopg
+import psycopg_pool
+import trio
+from psycopg.rows import RowFactory, class_row, tuple_row
+
+R = TypeVar("R")
+
+# Statements inside a transaction already hold the transaction's token.
+_NO_LIMIT = trio.CapacityLimiter(math.inf)
+
+
+class DatabaseError(Exception):
+    """A database call failed for a reason that is not the caller's input."""
+
+
+class UniqueViolation(DatabaseError):
+    """An insert or update hit a unique constraint; ``constraint`` names it."""
+
+    def __init__(self, constraint: str | None) -> None:
+        super().__init__(f"unique constraint {constraint} violated")
+        self.constraint = constraint
+
+
+def _row_factory(into: Callable[..., R] | None) -> RowFactory[Any]:
+    return tuple_row if into is None else class_row(into)
+
+
+def _translate(error: psycopg.Error) -> Exception:
+    if isinstance(error, psycopg.errors.UniqueViolation):
+        return UniqueViolation(error.diag.constraint_name)
+    return error
+
+
+class _Statements:
+    """fetch / fetchrow / fetchval / execute, over a way to run a function on a connection."""
+
+    async def _run(self, work: Callable[[psycopg.Connection], R], *, read_only: bool) -> R:
+        raise NotImplementedError
+
+    async def fetch(self, sql: str, *params: Any, into: Callable[..., R] | None = None) -> list[Any]:
+        def work(conn: psycopg.Connection) -> list[Any]:
+            with conn.cursor(row_factory=_row_factory(into)) as cursor:
+                return cursor.execute(sql, params or None).fetchall()
+
+        return await self._run(work, read_only=True)
+
+    async def fetchrow(self, sql: str, *params: Any, into: Callable[..., R] | None = None) -> Any:
+        def work(conn: psycopg.Connection) -> Any:
+            with conn.cursor(row_factory=_row_factory(into)) as cursor:
+                return cursor.execute(sql, params or None).fetchone()
+
+        return await self._run(work, read_only=True)
+
+    async def fetchval(self, sql: str, *params: Any) -> Any:
+        row = await self.fetchrow(sql, *params)
+        return None if row is None else row[0]
+
+    async def execute(self, sql: str, *params: Any) -> int:
+        """Run a statement that writes; returns the number of rows it touched."""
+
+        def work(conn: psycopg.Connection) -> int:
+            with conn.cursor() as cursor:
+                return cursor.execute(sql, params or None).rowcount
+
+        return await self._run(work, read_only=False)
+
+
+class Transaction(_Statements):
+    """Statements on one connection, committed together or not at all."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self._conn = conn
+
+    async def _run(self, work: Callable[[psycopg.Connection], R], *, read_only: bool) -> R:
+        # Never abandoned: the connection must not be used by two threads at once.
+        return await trio.to_thread.run_sync(
+            _call_translating, work, self._conn, limiter=_NO_LIMIT
+        )
+
+
+class Database(_Statements):
+    """A pool of connections and the limiter that keeps threads from waiting on it."""
+
+    def __init__(self, pool: psycopg_pool.ConnectionPool, limiter: trio.CapacityLimiter) -> None:
+        self._pool = pool
+        self._limiter = limiter
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, url: str, *, pool_size: int = 10) -> AsyncIterator[Database]:
+        pool = psycopg_pool.ConnectionPool(
+            url,
+            min_size=min(2, pool_size),
+            max_size=pool_size,
+            open=False,
+            # A stuck statement must not hold a connection forever.
+            kwargs={"options": "-c statement_timeout=30000"},
+            name="courtside",
+        )
+        await trio.to_thread.run_sync(functools.partial(pool.open, wait=True, timeout=10))
+        try:
+            yield cls(pool, trio.CapacityLimiter(pool_size))
+        finally:
+            with trio.CancelScope(shield=True):
+                await trio.to_thread.run_sync(functools.partial(pool.close, timeout=5))
+
+    @property
+    def connections_in_use(self) -> int:
+        return int(self._limiter.borrowed_tokens)
+
+    @property
+    def pool_size(self) -> int:
+        return int(self._limiter.total_tokens)
+
+    async def _run(self, work: Callable[[psycopg.Connection], R], *, read_only: bool) -> R:
+        def borrow_and_work() -> R:
+            with self._pool.connection() as conn:
+                return _call_translating(work, conn)
+
+        return await trio.to_thread.run_sync(
+            borrow_and_work, limiter=self._limiter, abandon_on_cancel=read_only
+        )
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """One connection for the block; commit on success, roll back on any exception.
+
+        The transaction holds one limiter token for its whole life, so the pool can
+        never be oversubscribed by threads waiting for a connection.
+        """
+        async with self._limiter:
+            conn = await trio.to_thread.run_sync(self._pool.getconn, limiter=_NO_LIMIT)
+            try:
+                try:
+                    yield Transaction(conn)
+                except BaseException:
+                    with trio.CancelScope(shield=True):
+                        await trio.to_thread.run_sync(conn.rollback, limiter=_NO_LIMIT)
+                    raise
+                with trio.CancelScope(shield=True):
+                    await trio.to_thread.run_sync(
+                        _call_translating, lambda c: c.commit(), conn, limiter=_NO_LIMIT
+                    )
+            finally:
+                with trio.CancelScope(shield=True):
+                    await trio.to_thread.run_sync(self._pool.putconn, conn, limiter=_NO_LIMIT)
+
+
+def _call_translating(work: Callable[[psycopg.Connection], R], conn: psycopg.Connection) -> R:
+    try:
+        return work(conn)
+    except psycopg.Error as error:
+        translated = _translate(error)
+        if translated is error:
+            raise
+        raise translated from error
+
