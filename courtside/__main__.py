@@ -1,0 +1,5 @@
+import sys
+
+from courtside.server.cli import main
+
+sys.exit(main())

@@ -1,0 +1,63 @@
+"""The Quart-Trio application: conventions of DESIGN.md §3 and its blueprints."""
+
+from __future__ import annotations
+
+import time
+
+from quart import Quart, Response, g, request
+from quart_schema import QuartSchema
+from quart_trio import QuartTrio
+
+from courtside.protocol import Throttled
+
+from . import error_handlers, operations
+from .bodies import MAX_JSON_BODY, UNSAFE_METHODS, JsonRequest, check_request_body
+from .services import Services, services
+
+
+class CourtsideApp(QuartTrio):
+    request_class = JsonRequest
+
+
+def create_app(svc: Services) -> Quart:
+    app = CourtsideApp("courtside")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_JSON_BODY
+    # '/api/users/me' answers like '/api/users/me/', with no redirect.
+    app.url_map.strict_slashes = False
+    app.extensions["courtside"] = svc
+    QuartSchema(
+        app,
+        openapi_path="/openapi.json",
+        swagger_ui_path="/docs",
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+        info={"title": "Courtside", "version": "0.1.0"},
+        conversion_preference="msgspec",
+    )
+    error_handlers.install(app)
+    app.before_request(_start_timer)
+    app.before_request(_throttle_unsafe_methods)
+    app.before_request(check_request_body)
+    app.after_request(_count_request)
+    app.register_blueprint(operations.blueprint)
+    return app
+
+
+async def _start_timer() -> None:
+    g.started = time.perf_counter()
+
+
+async def _throttle_unsafe_methods() -> None:
+    if request.method not in UNSAFE_METHODS:
+        return
+    user_id = g.get("user_id")
+    key = f"user:{user_id}" if user_id is not None else f"ip:{request.remote_addr}"
+    if wait := services().throttle.take(key):
+        raise Throttled(wait)
+
+
+async def _count_request(response: Response) -> Response:
+    route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
+    elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+    services().metrics.observe_request(request.method, route, response.status_code, elapsed)
+    return response

@@ -1,0 +1,72 @@
+"""Prometheus metrics of one app instance (DESIGN.md §3 operations).
+
+Each app has its own registry, so several servers can live in one process (the
+test suite runs one per test). Values owned by other parts (actors, the pool)
+are read at scrape time rather than pushed on every change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class _ScrapeTimeGauges(Collector):
+    def __init__(self, gauges: Mapping[str, tuple[str, str | None, Callable[[], object]]]) -> None:
+        self._gauges = gauges
+
+    def collect(self) -> Iterator[Metric]:
+        for name, (documentation, label, read) in self._gauges.items():
+            if label is None:
+                yield GaugeMetricFamily(name, documentation, value=float(read()))  # type: ignore[arg-type]
+                continue
+            family = GaugeMetricFamily(name, documentation, labels=[label])
+            for key, value in sorted(read().items()):  # type: ignore[attr-defined]
+                family.add_metric([key], float(value))
+            yield family
+
+
+class Metrics:
+    """Request counters and latency, open sockets, and gauges read from their owners."""
+
+    def __init__(
+        self,
+        *,
+        actors_by_kind: Callable[[], Mapping[str, int]],
+        mailbox_depth_by_kind: Callable[[], Mapping[str, int]],
+        db_connections_in_use: Callable[[], int],
+        db_pool_size: Callable[[], int],
+    ) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "courtside_http_requests", "HTTP requests by route and status",
+            ["method", "route", "status"], registry=self.registry,
+        )
+        self.latency = Histogram(
+            "courtside_http_request_duration_seconds", "HTTP request latency by route",
+            ["route"], registry=self.registry,
+        )
+        self.open_sockets = Gauge(
+            "courtside_open_sockets", "Open WebSocket and SSE connections",
+            ["kind"], registry=self.registry,
+        )
+        self.registry.register(_ScrapeTimeGauges({
+            "courtside_actors": ("Live actors by kind", "kind", actors_by_kind),
+            "courtside_mailbox_depth": (
+                "Messages queued in actor inboxes, summed by kind", "kind", mailbox_depth_by_kind,
+            ),
+            "courtside_db_pool_in_use": ("Database connections in use", None, db_connections_in_use),
+            "courtside_db_pool_size": ("Database connections in the pool", None, db_pool_size),
+        }))
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(route).observe(seconds)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,45 @@
+"""/healthz, /readyz and /metrics: what an operator or orchestrator polls."""
+
+from __future__ import annotations
+
+import trio
+from quart import Blueprint, Response
+from quart_schema import hide
+
+from courtside.protocol import ServiceUnavailable
+
+from .metrics import CONTENT_TYPE
+from .services import services
+
+READINESS_TIMEOUT = 2.0
+
+blueprint = Blueprint("operations", __name__)
+
+
+@blueprint.get("/healthz")
+@hide
+async def healthz() -> dict[str, str]:
+    """The process is up and serving."""
+    return {"status": "ok"}
+
+
+@blueprint.get("/readyz")
+@hide
+async def readyz() -> dict[str, str]:
+    """The database answers and every supervised actor is running."""
+    svc = services()
+    with trio.move_on_after(READINESS_TIMEOUT):
+        try:
+            await svc.database.fetchval("SELECT 1")
+        except Exception as error:
+            raise ServiceUnavailable(f"Database unreachable: {error}", code="database_unavailable") from error
+        if not svc.supervisor.is_healthy:
+            raise ServiceUnavailable("An actor failed beyond its restart limit.", code="actors_failed")
+        return {"status": "ready"}
+    raise ServiceUnavailable("Database did not answer in time.", code="database_unavailable")
+
+
+@blueprint.get("/metrics")
+@hide
+async def metrics() -> Response:
+    return Response(services().metrics.render(), content_type=CONTENT_TYPE)

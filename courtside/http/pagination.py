@@ -1,0 +1,71 @@
+"""limit/offset pagination with absolute next/previous links (DESIGN.md §3)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from courtside.protocol import ValidationFailed
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+
+
+def page_from(query: Mapping[str, str]) -> Page:
+    """Read ``limit`` and ``offset`` from a query string; bad values are a 400."""
+    errors: dict[str, list[str]] = {}
+    limit = _integer(query, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, errors)
+    offset = _integer(query, "offset", 0, 0, None, errors)
+    if errors:
+        raise ValidationFailed(errors=errors)
+    return Page(limit, offset)
+
+
+def _integer(
+    query: Mapping[str, str],
+    name: str,
+    default: int,
+    least: int,
+    most: int | None,
+    errors: dict[str, list[str]],
+) -> int:
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        errors[name] = ["A valid integer is required."]
+        return default
+    if value < least or (most is not None and value > most):
+        bound = f"between {least} and {most}" if most is not None else f"at least {least}"
+        errors[name] = [f"Ensure this value is {bound}."]
+    return value
+
+
+def paginated(url: str, page: Page, count: int, results: Sequence[Any]) -> dict[str, Any]:
+    """The response body for one page of ``count`` items, linking its neighbours."""
+    next_offset = page.offset + page.limit
+    previous_offset = max(0, page.offset - page.limit)
+    return {
+        "count": count,
+        "next": _with_page(url, page.limit, next_offset) if next_offset < count else None,
+        "previous": _with_page(url, page.limit, previous_offset) if page.offset > 0 else None,
+        "results": list(results),
+    }
+
+
+def _with_page(url: str, limit: int, offset: int) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if k not in ("limit", "offset")]
+    query += [("limit", str(limit)), ("offset", str(offset))]
+    return urlunsplit(parts._replace(query=urlencode(query)))

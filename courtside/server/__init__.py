@@ -1,0 +1,1 @@
+"""Process entry, configuration and the supervision tree. Nothing imports this package."""

@@ -1,0 +1,66 @@
+"""``courtside serve`` and ``courtside migrate``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+import trio
+
+from .config import Config, ConfigError, load_config
+from .node import database_for, run_node
+
+log = logging.getLogger("courtside")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="courtside", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--database-url", help="PostgreSQL URL (default: embedded server)")
+    common.add_argument("--data-dir", help="where the embedded database and secrets live")
+    common.add_argument("--log-level", help="DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    serve = commands.add_parser("serve", parents=[common], help="run the server")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", help="HTTP port (default 8000)")
+    serve.add_argument("--secret-key", help="key that signs tokens (default: generated once)")
+    commands.add_parser("migrate", parents=[common], help="apply database migrations")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    flags = {name: value for name, value in vars(args).items() if name != "command"}
+    try:
+        config = load_config(flags, os.environ)
+    except ConfigError as error:
+        print(f"courtside: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=config.log_level_number,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    command = _serve if args.command == "serve" else _migrate
+    trio.run(command, config)
+    return 0
+
+
+async def _serve(config: Config) -> None:
+    # Opened first, so a signal during start-up is handled once the node is up
+    # instead of interrupting it half-way (and orphaning the database server).
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with trio.open_nursery() as nursery:
+            node = await nursery.start(run_node, config)
+            async for signum in signals:
+                log.info("received %s", signal.Signals(signum).name)
+                node.shutdown()
+                break
+
+
+async def _migrate(config: Config) -> None:
+    async with database_for(config):
+        pass  # database_for applies every pending migration

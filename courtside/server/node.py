@@ -1,0 +1,129 @@
+"""The supervision tree of one Courtside process, started in dependency order.
+
+database -> migrations -> actor supervisor -> HTTP server. Shutdown runs the other
+way: stop accepting, close sockets with 1001, let requests drain, stop actors,
+close the pool, stop the embedded PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import hypercorn
+import hypercorn.trio
+import trio
+from quart import Quart
+
+from courtside.actors import Registry, Supervisor
+from courtside.http import Metrics, OpenSockets, Services, Throttle, create_app
+from courtside.persistence import Database, EmbeddedPostgres, migrate
+
+from .config import Config, resolve_secret_key
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A running process: where it listens, and the switch that stops it."""
+
+    http_url: str
+    app: Quart
+    database: Database
+    services: Services
+    _shutdown: trio.Event
+
+    def shutdown(self) -> None:
+        self._shutdown.set()
+
+
+@asynccontextmanager
+async def database_for(config: Config) -> AsyncIterator[Database]:
+    """The configured PostgreSQL, or the embedded one, migrated and pooled."""
+    if config.database_url is not None:
+        log.info("database: %s", _without_password(config.database_url))
+        async with Database.open(config.database_url, pool_size=config.db_pool_size) as db:
+            await migrate(db)
+            yield db
+        return
+    embedded = EmbeddedPostgres(config.data_dir / "postgres")
+    await trio.to_thread.run_sync(embedded.start)
+    try:
+        log.info("database: embedded PostgreSQL in %s", embedded.data_dir)
+        async with Database.open(embedded.url(), pool_size=config.db_pool_size) as db:
+            await migrate(db)
+            yield db
+    finally:
+        with trio.CancelScope(shield=True):
+            await trio.to_thread.run_sync(embedded.stop)
+
+
+async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.TASK_STATUS_IGNORED) -> None:
+    """Run until ``Node.shutdown()``; ``task_status.started`` once it serves."""
+    secret_key = resolve_secret_key(config)
+    async with database_for(config) as database, trio.open_nursery() as actors_nursery:
+        registry = Registry()
+        supervisor = Supervisor(registry=registry)
+        await actors_nursery.start(supervisor.run)
+        sockets = OpenSockets()
+        metrics = Metrics(
+            actors_by_kind=supervisor.live_by_kind,
+            mailbox_depth_by_kind=registry.depth_by_kind,
+            db_connections_in_use=lambda: database.connections_in_use,
+            db_pool_size=lambda: database.pool_size,
+        )
+        svc = Services(
+            database=database,
+            supervisor=supervisor,
+            registry=registry,
+            throttle=Throttle(
+                burst=config.throttle_burst,
+                per_second=config.throttle_per_second,
+                clock=trio.current_time,
+            ),
+            metrics=metrics,
+            sockets=sockets,
+            secret_key=secret_key,
+        )
+        app = create_app(svc)
+        shutdown = trio.Event()
+        async with trio.open_nursery() as http_nursery:
+            binds = await http_nursery.start(
+                functools.partial(
+                    hypercorn.trio.serve,
+                    app,
+                    _hypercorn_config(config),
+                    shutdown_trigger=shutdown.wait,
+                )
+            )
+            http_url = binds[0]
+            log.info("serving HTTP on %s", http_url)
+            task_status.started(Node(http_url, app, database, svc, shutdown))
+            await shutdown.wait()
+            log.info("shutting down: closing sockets, draining requests")
+            sockets.close_all()
+        await supervisor.shutdown()
+        actors_nursery.cancel_scope.cancel()
+    log.info("stopped")
+
+
+def _hypercorn_config(config: Config) -> hypercorn.Config:
+    hconfig = hypercorn.Config()
+    hconfig.bind = [f"{config.host}:{config.port}"]
+    hconfig.graceful_timeout = config.shutdown_grace_seconds
+    hconfig.accesslog = None
+    hconfig.errorlog = logging.getLogger("hypercorn.error")
+    return hconfig
+
+
+def _without_password(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
