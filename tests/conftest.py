@@ -7,6 +7,7 @@ instead of starting the embedded one.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -51,6 +52,7 @@ def postgres_url() -> Iterator[str]:
         yield server.url()
     finally:
         server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -32,7 +32,7 @@ class _ScrapeTimeGauges(Collector):
 
 
 class Metrics:
-    """Request counters and latency, open sockets, and gauges read from their owners."""
+    """Request counters and latency, and gauges read from their owners at scrape time."""
 
     def __init__(
         self,
@@ -41,6 +41,7 @@ class Metrics:
         mailbox_depth_by_kind: Callable[[], Mapping[str, int]],
         db_connections_in_use: Callable[[], int],
         db_pool_size: Callable[[], int],
+        open_sockets: Callable[[], int],
     ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
@@ -51,10 +52,6 @@ class Metrics:
             "courtside_http_request_duration_seconds", "HTTP request latency by route",
             ["route"], registry=self.registry,
         )
-        self.open_sockets = Gauge(
-            "courtside_open_sockets", "Open WebSocket and SSE connections",
-            ["kind"], registry=self.registry,
-        )
         self.registry.register(_ScrapeTimeGauges({
             "courtside_actors": ("Live actors by kind", "kind", actors_by_kind),
             "courtside_mailbox_depth": (
@@ -62,6 +59,9 @@ class Metrics:
             ),
             "courtside_db_pool_in_use": ("Database connections in use", None, db_connections_in_use),
             "courtside_db_pool_size": ("Database connections in the pool", None, db_pool_size),
+            "courtside_open_sockets": (
+                "Open WebSocket and SSE connections of the HTTP app", None, open_sockets,
+            ),
         }))
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:

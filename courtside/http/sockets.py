@@ -13,10 +13,9 @@ from courtside.protocol import CloseCode
 class OpenSockets:
     """Runs socket handlers under cancel scopes it can cancel all at once."""
 
-    def __init__(self, on_change: Callable[[int], None] = lambda count: None) -> None:
+    def __init__(self) -> None:
         self._scopes: set[trio.CancelScope] = set()
         self._closing = False
-        self._on_change = on_change
 
     def __len__(self) -> int:
         return len(self._scopes)
@@ -28,12 +27,10 @@ class OpenSockets:
             return
         with trio.CancelScope() as scope:
             self._scopes.add(scope)
-            self._on_change(len(self._scopes))
             try:
                 await handler()
             finally:
                 self._scopes.discard(scope)
-                self._on_change(len(self._scopes))
         if scope.cancelled_caught:
             await websocket.close(CloseCode.GOING_AWAY, "server shutting down")
 

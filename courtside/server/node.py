@@ -75,6 +75,7 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
             mailbox_depth_by_kind=registry.depth_by_kind,
             db_connections_in_use=lambda: database.connections_in_use,
             db_pool_size=lambda: database.pool_size,
+            open_sockets=lambda: len(sockets),
         )
         svc = Services(
             database=database,

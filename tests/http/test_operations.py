@@ -60,12 +60,15 @@ async def test_openapi_documents_the_routes(client: httpx.AsyncClient) -> None:
     assert "swagger" in docs.text.lower()
 
 
-async def test_shutdown_closes_open_sockets_with_1001(node: Node) -> None:
+async def test_shutdown_closes_open_sockets_with_1001(
+    node: Node, client: httpx.AsyncClient
+) -> None:
     url = node.http_url.replace("http://", "ws://") + "/probe/echo/"
     with trio.fail_after(10):
         async with trio_websocket.open_websocket_url(url) as socket:
             await socket.send_message("ping")
             assert await socket.get_message() == "ping"
+            assert "courtside_open_sockets 1.0" in (await client.get("/metrics")).text
             node.shutdown()
             try:
                 await socket.get_message()
