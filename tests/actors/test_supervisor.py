@@ -122,10 +122,8 @@ async def test_a_crashing_child_does_not_disturb_its_sibling(autojump_clock: Moc
     assert ticker.cleaned_up
 
 
-async def test_restarts_follow_exponential_backoff(autojump_clock: MockClock) -> None:
-    supervisor = Supervisor(
-        backoff=Backoff(base=0.1, factor=2, cap=30), intensity=Intensity(max_restarts=4, within=60)
-    )
+async def restart_gaps(supervisor: Supervisor, name: str) -> list[float]:
+    """Run a child that always crashes until it is given up; the gaps between its starts."""
     starts: list[float] = []
     exits = Exits()
     with trio.fail_after(60):
@@ -133,13 +131,20 @@ async def test_restarts_follow_exponential_backoff(autojump_clock: MockClock) ->
             await nursery.start(supervisor.run)
             await supervisor.start(
                 lambda: Crasher(starts=starts),
-                name="chat:1",
+                name=name,
                 restart=Restart.ON_FAILURE,
                 on_exit=exits,
             )
             await exits.first.wait()
             nursery.cancel_scope.cancel()
-    assert [b - a for a, b in pairwise(starts)] == pytest.approx([0.1, 0.2, 0.4, 0.8])
+    return [b - a for a, b in pairwise(starts)]
+
+
+async def test_restarts_follow_exponential_backoff(autojump_clock: MockClock) -> None:
+    supervisor = Supervisor(
+        backoff=Backoff(base=0.1, factor=2, cap=30), intensity=Intensity(max_restarts=4, within=60)
+    )
+    assert await restart_gaps(supervisor, "chat:1") == pytest.approx([0.1, 0.2, 0.4, 0.8])
     assert supervisor.restarts == 4
 
 
@@ -147,20 +152,7 @@ async def test_backoff_never_waits_longer_than_its_cap(autojump_clock: MockClock
     supervisor = Supervisor(
         backoff=Backoff(base=1, factor=10, cap=5), intensity=Intensity(max_restarts=3, within=100)
     )
-    starts: list[float] = []
-    exits = Exits()
-    with trio.fail_after(60):
-        async with trio.open_nursery() as nursery:
-            await nursery.start(supervisor.run)
-            await supervisor.start(
-                lambda: Crasher(starts=starts),
-                name="queue:ranked",
-                restart=Restart.ON_FAILURE,
-                on_exit=exits,
-            )
-            await exits.first.wait()
-            nursery.cancel_scope.cancel()
-    assert [b - a for a, b in pairwise(starts)] == pytest.approx([1, 5, 5])
+    assert await restart_gaps(supervisor, "queue:ranked") == pytest.approx([1, 5, 5])
 
 
 async def test_a_child_failing_too_often_is_given_up_and_the_supervisor_turns_unhealthy(
