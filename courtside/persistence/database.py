@@ -48,8 +48,8 @@ def _translate(error: psycopg.Error) -> Exception:
     return error
 
 
-class _Statements:
-    """fetch / fetchrow / fetchval / execute, over a way to run a function on a connection."""
+class Executor:
+    """fetch / fetchrow / fetchval / execute: what repositories need, from a pool or a transaction."""
 
     async def _run(self, work: Callable[[psycopg.Connection], R], *, read_only: bool) -> R:
         raise NotImplementedError
@@ -82,7 +82,7 @@ class _Statements:
         return await self._run(work, read_only=False)
 
 
-class Transaction(_Statements):
+class Transaction(Executor):
     """Statements on one connection, committed together or not at all."""
 
     def __init__(self, conn: psycopg.Connection) -> None:
@@ -95,7 +95,7 @@ class Transaction(_Statements):
         )
 
 
-class Database(_Statements):
+class Database(Executor):
     """A pool of connections and the limiter that keeps threads from waiting on it."""
 
     def __init__(self, pool: psycopg_pool.ConnectionPool, limiter: trio.CapacityLimiter) -> None:
@@ -110,8 +110,9 @@ class Database(_Statements):
             min_size=min(2, pool_size),
             max_size=pool_size,
             open=False,
-            # A stuck statement must not hold a connection forever.
-            kwargs={"options": "-c statement_timeout=30000"},
+            # A stuck statement must not hold a connection forever; timestamps
+            # come back in UTC whatever the server's default zone.
+            kwargs={"options": "-c statement_timeout=30000 -c timezone=UTC"},
             name="courtside",
         )
         await trio.to_thread.run_sync(functools.partial(pool.open, wait=True, timeout=10))
