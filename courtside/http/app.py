@@ -11,17 +11,23 @@ from quart_trio import QuartTrio
 from courtside.protocol import Throttled
 
 from . import error_handlers, operations
-from .bodies import MAX_JSON_BODY, UNSAFE_METHODS, JsonRequest, check_request_body
+from .auth import routes as auth_routes
+from .auth.identity import authenticate
+from .bodies import MAX_ANY_BODY, UNSAFE_METHODS, JsonRequest, check_request_body
+from .json_provider import MsgspecJSONProvider
 from .services import Services, services
+from .users import avatars
+from .users import routes as users_routes
 
 
 class CourtsideApp(QuartTrio):
     request_class = JsonRequest
+    json_provider_class = MsgspecJSONProvider
 
 
 def create_app(svc: Services) -> Quart:
     app = CourtsideApp("courtside")
-    app.config["MAX_CONTENT_LENGTH"] = MAX_JSON_BODY
+    app.config["MAX_CONTENT_LENGTH"] = MAX_ANY_BODY
     # '/api/users/me' answers like '/api/users/me/', with no redirect.
     app.url_map.strict_slashes = False
     app.extensions["courtside"] = svc
@@ -36,10 +42,13 @@ def create_app(svc: Services) -> Quart:
     )
     error_handlers.install(app)
     app.before_request(_start_timer)
+    app.before_request(authenticate)
     app.before_request(_throttle_unsafe_methods)
     app.before_request(check_request_body)
     app.after_request(_count_request)
-    app.register_blueprint(operations.blueprint)
+    for blueprint in (operations.blueprint, auth_routes.blueprint, users_routes.blueprint,
+                      avatars.blueprint):
+        app.register_blueprint(blueprint)
     return app
 
 
@@ -50,8 +59,8 @@ async def _start_timer() -> None:
 async def _throttle_unsafe_methods() -> None:
     if request.method not in UNSAFE_METHODS:
         return
-    user_id = g.get("user_id")
-    key = f"user:{user_id}" if user_id is not None else f"ip:{request.remote_addr}"
+    user = g.get("user")
+    key = f"user:{user.id}" if user is not None else f"ip:{request.remote_addr}"
     if wait := services().throttle.take(key):
         raise Throttled(wait)
 

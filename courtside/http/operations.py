@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import trio
-from quart import Blueprint, Response
+from quart import Blueprint, Response, make_response
 from quart_schema import hide
 
 from courtside.protocol import ServiceUnavailable
 
+from .auth.identity import public
 from .metrics import CONTENT_TYPE
 from .services import services
 
@@ -18,6 +19,7 @@ blueprint = Blueprint("operations", __name__)
 
 @blueprint.get("/healthz")
 @hide
+@public
 async def healthz() -> dict[str, str]:
     """The process is up and serving."""
     return {"status": "ok"}
@@ -25,6 +27,7 @@ async def healthz() -> dict[str, str]:
 
 @blueprint.get("/readyz")
 @hide
+@public
 async def readyz() -> dict[str, str]:
     """The database answers and every supervised actor is running."""
     svc = services()
@@ -41,5 +44,6 @@ async def readyz() -> dict[str, str]:
 
 @blueprint.get("/metrics")
 @hide
+@public
 async def metrics() -> Response:
-    return Response(services().metrics.render(), content_type=CONTENT_TYPE)
+    return await make_response(services().metrics.render(), 200, {"Content-Type": CONTENT_TYPE})

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from quart import current_app
 
 from courtside.actors import Registry, Supervisor
-from courtside.persistence import Database
+from courtside.persistence import AvatarStore, Database
 
+from .auth.tokens import TokenSigner
 from .metrics import Metrics
 from .sockets import OpenSockets
 from .throttling import Throttle
@@ -22,7 +23,11 @@ class Services:
     throttle: Throttle
     metrics: Metrics
     sockets: OpenSockets
-    secret_key: str
+    tokens: TokenSigner
+    # Failed logins, limited per username and per IP (DESIGN.md §3).
+    failed_logins_by_username: Throttle
+    failed_logins_by_ip: Throttle
+    avatars: AvatarStore
 
 
 def services() -> Services:

@@ -37,6 +37,17 @@ class Throttle:
 
     def take(self, key: str) -> float:
         """Spend one token for ``key``: 0.0 when allowed, else seconds until allowed."""
+        bucket = self._refilled(key)
+        if bucket.tokens >= 1.0:
+            bucket.tokens -= 1.0
+            return 0.0
+        return (1.0 - bucket.tokens) / self._per_second
+
+    def wait_time(self, key: str) -> float:
+        """Seconds until ``key`` may spend a token, without spending one."""
+        return max(0.0, (1.0 - self._refilled(key).tokens) / self._per_second)
+
+    def _refilled(self, key: str) -> _Bucket:
         now = self._clock()
         bucket = self._buckets.pop(key, None) or _Bucket(self._burst, now)
         bucket.tokens = min(self._burst, bucket.tokens + (now - bucket.updated) * self._per_second)
@@ -44,7 +55,4 @@ class Throttle:
         self._buckets[key] = bucket
         if len(self._buckets) > self._max_keys:
             self._buckets.popitem(last=False)
-        if bucket.tokens >= 1.0:
-            bucket.tokens -= 1.0
-            return 0.0
-        return (1.0 - bucket.tokens) / self._per_second
+        return bucket

@@ -1,16 +1,27 @@
 """PostgreSQL: the database handle, migrations, repositories, the embedded server."""
 
-from .database import Database, DatabaseError, Transaction, UniqueViolation
+from .avatars import AvatarStore
+from .database import Database, DatabaseError, Executor, Transaction, UniqueViolation
 from .embedded import EmbeddedPostgres, EmbeddedPostgresError
 from .migrations import MigrationError, migrate
+from .refresh_tokens import RefreshTokens, Rotation, Session
+from .users import User, Users, UsernameTaken
 
 __all__ = [
+    "AvatarStore",
     "Database",
     "DatabaseError",
     "EmbeddedPostgres",
     "EmbeddedPostgresError",
+    "Executor",
     "MigrationError",
+    "RefreshTokens",
+    "Rotation",
+    "Session",
     "Transaction",
     "UniqueViolation",
+    "User",
+    "UsernameTaken",
+    "Users",
     "migrate",
 ]

@@ -50,6 +50,10 @@ class Config:
     # Token bucket for unsafe methods, per user (per IP when anonymous).
     throttle_burst: int = 60
     throttle_per_second: float = 10.0
+    # Failed logins allowed per username and per IP, refilled over the window.
+    failed_logins_per_username: int = 5
+    failed_logins_per_ip: int = 20
+    failed_login_window_seconds: float = 900.0
     # How long open connections get to finish once shutdown starts.
     shutdown_grace_seconds: float = 3.0
 

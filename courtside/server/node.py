@@ -19,8 +19,8 @@ import trio
 from quart import Quart
 
 from courtside.actors import Registry, Supervisor
-from courtside.http import Metrics, OpenSockets, Services, Throttle, create_app
-from courtside.persistence import Database, EmbeddedPostgres, migrate
+from courtside.http import Metrics, OpenSockets, Services, Throttle, TokenSigner, create_app
+from courtside.persistence import AvatarStore, Database, EmbeddedPostgres, migrate
 
 from .config import Config, resolve_secret_key
 
@@ -77,6 +77,8 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
             db_pool_size=lambda: database.pool_size,
             open_sockets=lambda: len(sockets),
         )
+        avatars = AvatarStore(config.data_dir / "media")
+        await trio.to_thread.run_sync(avatars.ensure_default)
         svc = Services(
             database=database,
             supervisor=supervisor,
@@ -88,7 +90,10 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
             ),
             metrics=metrics,
             sockets=sockets,
-            secret_key=secret_key,
+            tokens=TokenSigner(secret_key),
+            failed_logins_by_username=_failed_logins(config, config.failed_logins_per_username),
+            failed_logins_by_ip=_failed_logins(config, config.failed_logins_per_ip),
+            avatars=avatars,
         )
         app = create_app(svc)
         shutdown = trio.Event()
@@ -110,6 +115,14 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
         await supervisor.shutdown()
         actors_nursery.cancel_scope.cancel()
     log.info("stopped")
+
+
+def _failed_logins(config: Config, allowed: int) -> Throttle:
+    return Throttle(
+        burst=allowed,
+        per_second=allowed / config.failed_login_window_seconds,
+        clock=trio.current_time,
+    )
 
 
 def _hypercorn_config(config: Config) -> hypercorn.Config:

@@ -1,4 +1,4 @@
-"""Probe routes that exercise the app's conventions from the outside.
+"""Public probe routes that exercise the app's conventions from the outside.
 
 They are added to the real app before its first request; what they test (error
 envelope, validation, pagination, socket shutdown) is the app's own machinery.
@@ -11,6 +11,7 @@ import pytest
 from quart import Blueprint, request, websocket
 from quart_schema import validate_request
 
+from courtside.http.auth.identity import public
 from courtside.http.pagination import page_from, paginated
 from courtside.http.services import services
 from courtside.server.node import Node
@@ -25,12 +26,14 @@ probe = Blueprint("probe", __name__, url_prefix="/probe")
 
 
 @probe.post("/greetings/")
+@public
 @validate_request(Greeting)
 async def greet(data: Greeting) -> tuple[dict[str, str], int]:
     return {"greeting": " ".join([f"hello {data.name}"] * data.times)}, 201
 
 
 @probe.get("/numbers/")
+@public
 async def numbers() -> dict[str, object]:
     page = page_from(request.args)
     total = 45
@@ -39,6 +42,7 @@ async def numbers() -> dict[str, object]:
 
 
 @probe.get("/boom/")
+@public
 async def boom() -> None:
     raise RuntimeError("secret internal detail")
 

@@ -1,0 +1,1 @@
+"""Authentication: tokens, sessions, cookies and CSRF, password rules, /api/auth/."""

@@ -1,0 +1,1 @@
+"""/api/users/: profiles, settings, search, data export, avatars."""

@@ -1,0 +1,193 @@
+"""/api/users/: me (read, update, delete), profiles, search, data export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from quart import Blueprint, Response, jsonify, make_response, request
+from quart_schema import validate_request
+
+from courtside.persistence import RefreshTokens, Users, UsernameTaken
+from courtside.protocol import AuthenticationFailed, Forbidden, NotFound, ValidationFailed
+
+from ..auth import rules
+from ..auth.identity import current_user
+from ..auth.passwords import hash_password, password_matches
+from ..auth.routes import IncorrectPassword, optional_body
+from ..auth.sessions import (
+    clear_session_cookies,
+    end_every_session,
+    open_session,
+    set_session_cookies,
+)
+from ..pagination import page_from, paginated
+from ..services import services
+from .profiles import me_profile, public_profile
+
+blueprint = Blueprint("users", __name__, url_prefix="/api/users")
+
+UNSET: Any = msgspec.UNSET
+
+
+class MeUpdate(msgspec.Struct, frozen=True):
+    username: str | msgspec.UnsetType = UNSET
+    nickname: str | msgspec.UnsetType = UNSET
+    email: str | None | msgspec.UnsetType = UNSET
+    password: str | msgspec.UnsetType = UNSET
+    old_password: str | msgspec.UnsetType = UNSET
+    accept_friend_request: bool | msgspec.UnsetType = UNSET
+    accept_chat_from: str | msgspec.UnsetType = UNSET
+
+
+class PasswordConfirmation(msgspec.Struct, frozen=True):
+    password: str | None = None
+
+
+class PasswordConfirmationRequired(AuthenticationFailed):
+    code = "password_confirmation_required"
+    detail = "Password confirmation is required."
+
+
+# Only registered accounts have a name of their own, a password and an email.
+_REGISTERED_ONLY = ("username", "password", "email")
+
+
+@blueprint.get("/me/")
+async def me() -> dict[str, Any]:
+    return me_profile(current_user(), services().avatars)
+
+
+@blueprint.patch("/me/")
+@validate_request(MeUpdate)
+async def update_me(data: MeUpdate) -> Response:
+    caller = current_user()
+    given = {field: getattr(data, field) for field in MeUpdate.__struct_fields__
+             if getattr(data, field) is not UNSET}
+    if caller.is_guest and (refused := [f for f in _REGISTERED_ONLY if f in given]):
+        raise Forbidden(
+            f"Guests cannot set {', '.join(refused)}; register the guest account first.",
+            code="guest_account",
+        )
+    errors = _update_errors(given, caller.username)
+    if errors:
+        raise ValidationFailed(errors=errors)
+
+    changes = {k: v for k, v in given.items() if k not in ("password", "old_password")}
+    if "nickname" in changes:
+        changes["nickname"] = changes["nickname"].strip()
+    if "password" in given:
+        if "old_password" not in given:
+            raise ValidationFailed(errors={"old_password": ["Required to change the password."]})
+        if not await password_matches(caller.password_hash, given["old_password"]):
+            raise IncorrectPassword()
+        changes["password_hash"] = await hash_password(given["password"])
+
+    svc = services()
+    try:
+        async with svc.database.transaction() as tx:
+            user = await Users(tx).update(caller.id, changes)
+            pair = None
+            if "password_hash" in changes:
+                # Every other session ends; this one continues on fresh tokens.
+                await end_every_session(tx, caller.id)
+                user = await Users(tx).get(caller.id)
+                assert user is not None
+                pair = await open_session(tx, svc.tokens, user)
+    except UsernameTaken:
+        raise ValidationFailed(
+            errors={"username": [f"The username '{given['username']}' is already taken."]}
+        ) from None
+    body = me_profile(user, svc.avatars)
+    if pair is None:
+        return jsonify(body)
+    response = jsonify({**body, "access": pair.access, "refresh": pair.refresh.token})
+    set_session_cookies(response, pair)
+    return response
+
+
+def _update_errors(given: dict[str, Any], current_username: str) -> dict[str, list[str]]:
+    username = given.get("username", current_username)
+    checks = {
+        "username": rules.username_errors,
+        "nickname": rules.nickname_errors,
+        "email": lambda email: rules.email_errors(email) if email is not None else [],
+        "password": lambda password: rules.password_errors(password, username),
+        "accept_chat_from": rules.accept_chat_from_errors,
+    }
+    errors = {field: check(given[field]) for field, check in checks.items() if field in given}
+    return {field: messages for field, messages in errors.items() if messages}
+
+
+@blueprint.delete("/me/")
+async def delete_me() -> Response:
+    """Delete the account: personal data goes, others' history keeps an anonymous row."""
+    caller = current_user()
+    if not caller.is_guest:
+        confirmation = await optional_body(PasswordConfirmation)
+        if not confirmation.password:
+            raise PasswordConfirmationRequired()
+        if not await password_matches(caller.password_hash, confirmation.password):
+            raise IncorrectPassword()
+    svc = services()
+    async with svc.database.transaction() as tx:
+        await end_every_session(tx, caller.id)
+        await Users(tx).anonymise(caller.id)
+    await svc.avatars.remove(caller.avatar)
+    response = await make_response("", 204)
+    clear_session_cookies(response)
+    return response
+
+
+@blueprint.get("/<int:user_id>/")
+async def user_profile(user_id: int) -> dict[str, Any]:
+    svc = services()
+    user = await Users(svc.database).get(user_id)
+    if user is None:
+        raise NotFound("User not found.")
+    return public_profile(user, svc.avatars)
+
+
+@blueprint.get("/")
+async def search_users() -> dict[str, Any]:
+    """``?q=`` on username and nickname; ``exclude_me``; ``online`` (presence)."""
+    page = page_from(request.args)
+    svc = services()
+    exclude_id = current_user().id if _flag("exclude_me") else None
+    if _flag("online"):
+        # Nobody is online until the presence hub tracks sockets (social graph).
+        count, users = 0, []
+    else:
+        count, users = await Users(svc.database).search(
+            request.args.get("q", ""), exclude_id=exclude_id,
+            limit=page.limit, offset=page.offset,
+        )
+    results = [public_profile(user, svc.avatars) for user in users]
+    return paginated(request.url, page, count, results)
+
+
+def _flag(name: str) -> bool:
+    return request.args.get(name, "").lower() in ("1", "true", "yes")
+
+
+@blueprint.get("/me/download-data/")
+async def download_data() -> Response:
+    """Everything we hold on the caller, as one JSON file."""
+    caller = current_user()
+    svc = services()
+    sessions = await RefreshTokens(svc.database).live_sessions(caller.id)
+    export = {
+        "user_data": me_profile(caller, svc.avatars),
+        "profile_pictures_data": [svc.avatars.urls(caller.avatar)] if caller.avatar else [],
+        "sessions": [msgspec.to_builtins(session) for session in sessions],
+        "friends_data": {"friends": [], "friend_requests_sent": [],
+                         "friend_requests_received": [], "blocked_users": []},
+        "stats_data": [],
+        "chat_data": [],
+        "game_data": {"matches": [], "tournament": []},
+    }
+    response = jsonify(export)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="courtside-{caller.username}-data.json"'
+    )
+    return response

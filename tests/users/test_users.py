@@ -1,0 +1,95 @@
+"""Profiles, settings, search and data export (DESIGN.md §5)."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.accounts import make_guest, make_user
+
+
+async def test_profile_of_another_user(client: httpx.AsyncClient) -> None:
+    alice = await make_user(client, "alice", nickname="Queen of Hearts")
+    bob = await make_user(client, "bob")
+    profile = (await client.get(f"/api/users/{alice.id}/", headers=bob.headers)).json()
+    assert profile["id"] == alice.id
+    assert profile["username"] == "alice"
+    assert profile["nickname"] == "Queen of Hearts"
+    assert profile["trophies"] == 1000
+    assert profile["status"] == {"is_online": False, "game_playing": None, "last_online": None}
+    assert set(profile["profile_picture"]) == {"small", "medium", "large"}
+    assert {"is_friend", "friend_request", "is_blocked", "is_blocked_by", "chat_id"} <= set(profile)
+    assert "email" not in profile
+
+    missing = await client.get("/api/users/999999/", headers=bob.headers)
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "not_found"
+
+
+async def test_settings_update_and_their_rules(client: httpx.AsyncClient) -> None:
+    alice = await make_user(client, "alice")
+    updated = await client.patch(
+        "/api/users/me/",
+        json={"nickname": "Al", "accept_friend_request": False, "accept_chat_from": "friends_only",
+              "email": "al@example.org", "username": "alicia"},
+        headers=alice.headers,
+    )
+    assert updated.status_code == 200
+    me = updated.json()
+    assert (me["nickname"], me["accept_friend_request"], me["accept_chat_from"]) == (
+        "Al", False, "friends_only",
+    )
+    assert (me["email"], me["username"]) == ("al@example.org", "alicia")
+
+    bad = await client.patch(
+        "/api/users/me/", json={"accept_chat_from": "anyone", "nickname": ""}, headers=alice.headers
+    )
+    assert bad.status_code == 400
+    assert set(bad.json()["errors"]) == {"accept_chat_from", "nickname"}
+
+    await make_user(client, "bob")
+    taken = await client.patch("/api/users/me/", json={"username": "Bob"}, headers=alice.headers)
+    assert taken.status_code == 400
+    assert "username" in taken.json()["errors"]
+
+    wrong_type = await client.patch("/api/users/me/", json={"accept_friend_request": "yes"}, headers=alice.headers)
+    assert wrong_type.status_code == 400
+    assert "accept_friend_request" in wrong_type.json()["errors"]
+
+
+async def test_search_by_name_paginated_and_excluding_me(client: httpx.AsyncClient) -> None:
+    alice = await make_user(client, "alice")
+    for name in ("al_1", "al_2", "al_3", "zed"):
+        await make_user(client, name)
+    first = (await client.get("/api/users/?q=al&limit=2", headers=alice.headers)).json()
+    assert first["count"] == 4
+    assert [user["username"] for user in first["results"]] == ["al_1", "al_2"]
+    assert first["next"].endswith("q=al&limit=2&offset=2")
+
+    others = (await client.get("/api/users/?q=al&exclude_me=true", headers=alice.headers)).json()
+    assert [user["username"] for user in others["results"]] == ["al_1", "al_2", "al_3"]
+
+    # LIKE wildcards in the query are literal characters.
+    underscore = (await client.get("/api/users/?q=_", headers=alice.headers)).json()
+    assert {user["username"] for user in underscore["results"]} == {"al_1", "al_2", "al_3"}
+
+    nobody_online = (await client.get("/api/users/?online=true", headers=alice.headers)).json()
+    assert nobody_online["count"] == 0
+
+
+async def test_download_data_is_one_json_attachment(client: httpx.AsyncClient) -> None:
+    alice = await make_user(client, "alice", email="alice@example.org")
+    response = await client.get("/api/users/me/download-data/", headers=alice.headers)
+    assert response.status_code == 200
+    assert response.headers["content-disposition"] == (
+        'attachment; filename="courtside-alice-data.json"'
+    )
+    export = response.json()
+    assert export["user_data"]["email"] == "alice@example.org"
+    assert len(export["sessions"]) == 1
+    assert set(export) >= {"user_data", "profile_pictures_data", "friends_data", "stats_data",
+                           "chat_data", "game_data"}
+
+
+async def test_guest_may_delete_itself_without_a_password(client: httpx.AsyncClient) -> None:
+    guest = await make_guest(client)
+    assert (await client.request("DELETE", "/api/users/me/", headers=guest.headers)).status_code == 204
