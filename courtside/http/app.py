@@ -45,6 +45,7 @@ def create_app(svc: Services) -> Quart:
     app.before_request(authenticate)
     app.before_request(_throttle_unsafe_methods)
     app.before_request(check_request_body)
+    app.after_request(_close_if_body_unread)
     app.after_request(_count_request)
     for blueprint in (operations.blueprint, auth_routes.blueprint, users_routes.blueprint,
                       avatars.blueprint):
@@ -69,4 +70,12 @@ async def _count_request(response: Response) -> Response:
     route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
     elapsed = time.perf_counter() - g.get("started", time.perf_counter())
     services().metrics.observe_request(request.method, route, response.status_code, elapsed)
+    return response
+
+
+async def _close_if_body_unread(response: Response) -> Response:
+    # A body refused before it was read cannot be skipped on a kept-alive
+    # connection: hypercorn would drop it silently under the client's next request.
+    if request.content_length and response.status_code >= 400:
+        response.headers["Connection"] = "close"
     return response

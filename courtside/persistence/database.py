@@ -49,27 +49,36 @@ def _translate(error: psycopg.Error) -> Exception:
 
 
 class Executor:
-    """fetch / fetchrow / fetchval / execute: what repositories need, from a pool or a transaction."""
+    """fetch / fetchrow / fetchval / execute: what repositories need, from a pool or a transaction.
+
+    Reads may be abandoned by a cancelled caller. A statement that changes data
+    (``execute``, or a fetch with ``write=True`` such as ``INSERT ... RETURNING``)
+    is waited for, so the caller never walks away from a write that then commits.
+    """
 
     async def _run(self, work: Callable[[psycopg.Connection], R], *, read_only: bool) -> R:
         raise NotImplementedError
 
-    async def fetch(self, sql: str, *params: Any, into: Callable[..., R] | None = None) -> list[Any]:
+    async def fetch(
+        self, sql: str, *params: Any, into: Callable[..., R] | None = None, write: bool = False
+    ) -> list[Any]:
         def work(conn: psycopg.Connection) -> list[Any]:
             with conn.cursor(row_factory=_row_factory(into)) as cursor:
                 return cursor.execute(sql, params or None).fetchall()
 
-        return await self._run(work, read_only=True)
+        return await self._run(work, read_only=not write)
 
-    async def fetchrow(self, sql: str, *params: Any, into: Callable[..., R] | None = None) -> Any:
+    async def fetchrow(
+        self, sql: str, *params: Any, into: Callable[..., R] | None = None, write: bool = False
+    ) -> Any:
         def work(conn: psycopg.Connection) -> Any:
             with conn.cursor(row_factory=_row_factory(into)) as cursor:
                 return cursor.execute(sql, params or None).fetchone()
 
-        return await self._run(work, read_only=True)
+        return await self._run(work, read_only=not write)
 
-    async def fetchval(self, sql: str, *params: Any) -> Any:
-        row = await self.fetchrow(sql, *params)
+    async def fetchval(self, sql: str, *params: Any, write: bool = False) -> Any:
+        row = await self.fetchrow(sql, *params, write=write)
         return None if row is None else row[0]
 
     async def execute(self, sql: str, *params: Any) -> int:

@@ -49,7 +49,7 @@ class RefreshTokens:
         row = await self._db.fetchrow(
             "SELECT family, user_id, retired_at IS NOT NULL, revoked_at IS NOT NULL,"
             " expires_at <= now() FROM refresh_tokens WHERE jti = %s FOR UPDATE",
-            jti,
+            jti, write=True,
         )
         if row is None:
             return Rotation.INVALID, None, None

@@ -31,10 +31,10 @@ class User(msgspec.Struct, frozen=True):
 
 
 _COLUMNS = ", ".join(User.__struct_fields__)
-# What PATCH /api/users/me/ and guest registration may change.
+# What PATCH /api/users/me/ and guest registration may change (avatars: set_avatar).
 UPDATABLE = frozenset(
     {"username", "nickname", "email", "password_hash", "is_guest",
-     "accept_friend_request", "accept_chat_from", "avatar"}
+     "accept_friend_request", "accept_chat_from"}
 )
 
 
@@ -63,7 +63,7 @@ class Users:
                 f"INSERT INTO users (username, nickname, email, password_hash, is_guest)"
                 f" VALUES (%s, %s, %s, %s, %s) RETURNING {_COLUMNS}",
                 username, nickname, email, password_hash, is_guest,
-                into=User,
+                into=User, write=True,
             )
         except UniqueViolation as error:
             raise UsernameTaken(username) from error
@@ -95,17 +95,30 @@ class Users:
             return await self._db.fetchrow(
                 f"UPDATE users SET {assignments} WHERE id = %s AND deleted_at IS NULL"
                 f" RETURNING {_COLUMNS}",
-                *changes.values(), user_id, into=User,
+                *changes.values(), user_id, into=User, write=True,
             )
         except UniqueViolation as error:
             raise UsernameTaken(changes.get("username", "")) from error
+
+    async def set_avatar(self, user_id: int, stem: str | None) -> str | None:
+        """Point the user at new avatar files; returns the stem it replaced.
+
+        The row lock makes two concurrent uploads each learn the stem they
+        displaced, so no set of files is left that nothing points to.
+        """
+        return await self._db.fetchval(
+            "UPDATE users AS u SET avatar = %s"
+            " FROM (SELECT id, avatar FROM users WHERE id = %s FOR UPDATE) AS old"
+            " WHERE u.id = old.id RETURNING old.avatar",
+            stem, user_id, write=True,
+        )
 
     async def end_all_sessions(self, user_id: int) -> int:
         """Invalidate every access token issued so far; returns the new version."""
         return await self._db.fetchval(
             "UPDATE users SET token_version = token_version + 1 WHERE id = %s"
             " RETURNING token_version",
-            user_id,
+            user_id, write=True,
         )
 
     async def anonymise(self, user_id: int) -> None:

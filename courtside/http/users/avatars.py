@@ -10,8 +10,7 @@ from typing import Any
 import trio
 from quart import Blueprint, Response, request
 
-from courtside.persistence import Users
-from courtside.persistence.avatars import DEFAULT_STEM, MAX_AVATAR_BYTES
+from courtside.persistence import DEFAULT_STEM, MAX_AVATAR_BYTES, Users
 from courtside.protocol import NotFound, UnsupportedMediaType, ValidationFailed
 
 from ..auth.identity import current_user, public
@@ -47,12 +46,12 @@ async def upload_avatar() -> dict[str, Any]:
     svc = services()
     stem = await svc.avatars.save(caller.id, content, upload.filename)
     try:
-        await Users(svc.database).update(caller.id, {"avatar": stem})
+        replaced = await Users(svc.database).set_avatar(caller.id, stem)
     except Exception:
         # The row still names the previous files, so nothing would ever serve these.
         await svc.avatars.remove(stem)
         raise
-    await svc.avatars.remove(caller.avatar)
+    await svc.avatars.remove(replaced)
     return {"profile_picture": svc.avatars.urls(stem)}
 
 
@@ -61,8 +60,7 @@ async def reset_avatar() -> dict[str, Any]:
     """Go back to the default avatar; the uploaded files are deleted."""
     caller = current_user()
     svc = services()
-    await Users(svc.database).update(caller.id, {"avatar": None})
-    await svc.avatars.remove(caller.avatar)
+    await svc.avatars.remove(await Users(svc.database).set_avatar(caller.id, None))
     return {"profile_picture": svc.avatars.urls(None)}
 
 
