@@ -22,7 +22,6 @@ from .users import routes as users_routes
 
 class CourtsideApp(QuartTrio):
     request_class = JsonRequest
-    json_provider_class = MsgspecJSONProvider
 
 
 def create_app(svc: Services) -> Quart:
@@ -40,6 +39,8 @@ def create_app(svc: Services) -> Quart:
         info={"title": "Courtside", "version": "0.1.0"},
         conversion_preference="msgspec",
     )
+    # After QuartSchema, which installs a stdlib-json provider of its own.
+    app.json = MsgspecJSONProvider(app)
     error_handlers.install(app)
     app.before_request(_start_timer)
     app.before_request(authenticate)

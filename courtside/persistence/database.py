@@ -92,16 +92,42 @@ class Executor:
 
 
 class Transaction(Executor):
-    """Statements on one connection, committed together or not at all."""
+    """Statements on one connection, committed together or not at all.
 
-    def __init__(self, conn: psycopg.Connection) -> None:
-        self._conn = conn
+    The connection is borrowed inside the first statement's thread call and
+    given back inside the commit's (or rollback's): each hop to a worker thread
+    costs the event loop tens of microseconds, so a transaction of n statements
+    costs n + 1 hops, not n + 3.
+    """
+
+    def __init__(self, pool: psycopg_pool.ConnectionPool) -> None:
+        self._pool = pool
+        self._conn: psycopg.Connection | None = None
 
     async def _run(self, work: Callable[[psycopg.Connection], R], *, read_only: bool) -> R:
+        def borrow_and_work() -> R:
+            if self._conn is None:
+                self._conn = self._pool.getconn()
+            return _call_translating(work, self._conn)
+
         # Never abandoned: the connection must not be used by two threads at once.
-        return await trio.to_thread.run_sync(
-            _call_translating, work, self._conn, limiter=_NO_LIMIT
-        )
+        return await trio.to_thread.run_sync(borrow_and_work, limiter=_NO_LIMIT)
+
+    async def _end(self, *, commit: bool) -> None:
+        def end_and_return() -> None:
+            conn, self._conn = self._conn, None
+            if conn is None:
+                return
+            try:
+                if commit:
+                    _call_translating(lambda c: c.commit(), conn)
+                else:
+                    conn.rollback()
+            finally:
+                self._pool.putconn(conn)
+
+        with trio.CancelScope(shield=True):
+            await trio.to_thread.run_sync(end_and_return, limiter=_NO_LIMIT)
 
 
 class Database(Executor):
@@ -156,21 +182,13 @@ class Database(Executor):
         never be oversubscribed by threads waiting for a connection.
         """
         async with self._limiter:
-            conn = await trio.to_thread.run_sync(self._pool.getconn, limiter=_NO_LIMIT)
+            tx = Transaction(self._pool)
             try:
-                try:
-                    yield Transaction(conn)
-                except BaseException:
-                    with trio.CancelScope(shield=True):
-                        await trio.to_thread.run_sync(conn.rollback, limiter=_NO_LIMIT)
-                    raise
-                with trio.CancelScope(shield=True):
-                    await trio.to_thread.run_sync(
-                        _call_translating, lambda c: c.commit(), conn, limiter=_NO_LIMIT
-                    )
-            finally:
-                with trio.CancelScope(shield=True):
-                    await trio.to_thread.run_sync(self._pool.putconn, conn, limiter=_NO_LIMIT)
+                yield tx
+            except BaseException:
+                await tx._end(commit=False)
+                raise
+            await tx._end(commit=True)
 
 
 def _call_translating(work: Callable[[psycopg.Connection], R], conn: psycopg.Connection) -> R:
@@ -181,4 +199,3 @@ def _call_translating(work: Callable[[psycopg.Connection], R], conn: psycopg.Con
         if translated is error:
             raise
         raise translated from error
-
