@@ -1,5 +1,7 @@
 """The actor runtime: inboxes and handles, request/reply, supervisors, the registry."""
 
+from courtside.actors.bus import Bus, UserEvent
+from courtside.actors.engagements import Busy, Engagements
 from courtside.actors.handle import (
     ActorGone,
     Handle,
@@ -12,11 +14,15 @@ from courtside.actors.handle import (
 )
 from courtside.actors.registry import Entry, NameTaken, Registry, kind_of
 from courtside.actors.supervisor import Actor, Backoff, Intensity, OnExit, Restart, Supervisor
+from courtside.actors.tick_shard import TickShard
 
 __all__ = [
     "Actor",
     "ActorGone",
     "Backoff",
+    "Bus",
+    "Busy",
+    "Engagements",
     "Entry",
     "Handle",
     "Inbox",
@@ -31,5 +37,7 @@ __all__ = [
     "RequestTimeout",
     "Restart",
     "Supervisor",
+    "TickShard",
+    "UserEvent",
     "kind_of",
 ]

@@ -1,0 +1,75 @@
+"""The tick shard: one task that steps every playing match on a shared deadline grid.
+
+A Trio task wake-up per match per tick would cost more than the match's own
+step (DESIGN.md §13), so one task calls ``tick()`` on each playing match at
+``start + k * dt``. The grid never drifts: lateness is measured against it, and
+a shard that falls a whole tick behind skips the missed deadlines (counted)
+instead of bursting to catch up. An exception in one match's tick removes that
+match alone and hands the error back to it; the others never notice.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Protocol
+
+import trio
+
+log = logging.getLogger(__name__)
+
+
+class Ticking(Protocol):
+    def tick(self) -> None:
+        """Advance one tick; never awaits."""
+
+    def tick_failed(self, error: Exception) -> None:
+        """The shard dropped this match because its tick raised ``error``."""
+
+
+class TickShard:
+    """Steps matches at ``rate`` Hz; ``observe_lateness`` receives each tick's lateness."""
+
+    def __init__(self, rate: int = 60, *, observe_lateness=lambda seconds: None) -> None:
+        if rate <= 0:
+            raise ValueError("tick rate must be positive")
+        self.rate = rate
+        self.period = 1.0 / rate
+        self.skipped_ticks = 0
+        self._observe_lateness = observe_lateness
+        self._playing: dict[Ticking, None] = {}  # insertion-ordered set
+
+    def __len__(self) -> int:
+        return len(self._playing)
+
+    def add(self, match: Ticking) -> None:
+        self._playing[match] = None
+
+    def remove(self, match: Ticking) -> None:
+        self._playing.pop(match, None)
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        start = trio.current_time()
+        task_status.started()
+        k = 0
+        while True:
+            k += 1
+            deadline = start + k * self.period
+            await trio.sleep_until(deadline)
+            lateness = trio.current_time() - deadline
+            self._observe_lateness(lateness)
+            if lateness >= self.period:
+                skipped = math.floor(lateness / self.period)
+                self.skipped_ticks += skipped
+                k += skipped
+            self._tick_all()
+
+    def _tick_all(self) -> None:
+        # A copy: a tick may end its match, which removes it from the shard.
+        for match in list(self._playing):
+            try:
+                match.tick()
+            except Exception as error:
+                self.remove(match)
+                log.exception("match tick failed; aborting that match")
+                match.tick_failed(error)

@@ -1,0 +1,69 @@
+"""The tick shard: a deadline grid that never drifts, and crash isolation."""
+
+from __future__ import annotations
+
+import pytest
+import trio
+from trio.testing import MockClock
+
+from courtside.actors import TickShard
+
+
+class Counter:
+    def __init__(self, *, fail_at: int | None = None) -> None:
+        self.ticks: list[float] = []
+        self.fail_at = fail_at
+        self.failure: Exception | None = None
+
+    def tick(self) -> None:
+        self.ticks.append(trio.current_time())
+        if len(self.ticks) == self.fail_at:
+            raise RuntimeError("physics exploded")
+
+    def tick_failed(self, error: Exception) -> None:
+        self.failure = error
+
+
+async def test_ticks_follow_the_grid_and_a_crash_removes_only_its_match(
+    autojump_clock: MockClock,
+) -> None:
+    lateness: list[float] = []
+    shard = TickShard(60, observe_lateness=lateness.append)
+    steady, doomed = Counter(), Counter(fail_at=10)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(shard.run)
+        start = trio.current_time()
+        shard.add(steady)
+        shard.add(doomed)
+        await trio.sleep(1.0 + 1e-9)
+        nursery.cancel_scope.cancel()
+    assert len(steady.ticks) == 60
+    # Every tick on start + k/60: no drift accumulates.
+    for k, at in enumerate(steady.ticks, start=1):
+        assert at == pytest.approx(start + k / 60, abs=1e-9)
+    assert len(doomed.ticks) == 10
+    assert isinstance(doomed.failure, RuntimeError)
+    assert len(shard) == 1
+    assert max(lateness) == pytest.approx(0, abs=1e-9)
+
+
+async def test_a_late_shard_skips_missed_deadlines_instead_of_bursting(
+    autojump_clock: MockClock,
+) -> None:
+    shard = TickShard(60)
+
+    class Slow(Counter):
+        def tick(self) -> None:
+            super().tick()
+            if len(self.ticks) == 5:
+                autojump_clock.jump(0.1)  # a tick that took 100 ms
+
+    slow = Slow()
+    async with trio.open_nursery() as nursery:
+        await nursery.start(shard.run)
+        shard.add(slow)
+        await trio.sleep(1.0)
+        nursery.cancel_scope.cancel()
+    assert shard.skipped_ticks == 5  # deadlines 6-10 passed while tick 5 ran
+    gaps = [b - a for a, b in zip(slow.ticks, slow.ticks[1:])]
+    assert min(gaps) > 0.9 / 60  # never two ticks back to back
