@@ -15,6 +15,7 @@ from .auth import routes as auth_routes
 from .auth.identity import authenticate
 from .bodies import MAX_ANY_BODY, UNSAFE_METHODS, JsonRequest, check_request_body
 from .json_provider import MsgspecJSONProvider
+from .play import history, queues
 from .services import Services, services
 from .users import avatars
 from .users import routes as users_routes
@@ -49,7 +50,7 @@ def create_app(svc: Services) -> Quart:
     app.after_request(_close_if_body_unread)
     app.after_request(_count_request)
     for blueprint in (operations.blueprint, auth_routes.blueprint, users_routes.blueprint,
-                      avatars.blueprint):
+                      avatars.blueprint, queues.blueprint, history.blueprint):
         app.register_blueprint(blueprint)
     return app
 

@@ -42,6 +42,8 @@ class Metrics:
         db_connections_in_use: Callable[[], int],
         db_pool_size: Callable[[], int],
         open_sockets: Callable[[], int],
+        live_matches: Callable[[], int],
+        game_sockets: Callable[[], int],
     ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
@@ -62,7 +64,15 @@ class Metrics:
             "courtside_open_sockets": (
                 "Open WebSocket and SSE connections of the HTTP app", None, open_sockets,
             ),
+            "courtside_live_matches": ("Matches playing on the tick shard", None, live_matches),
+            "courtside_game_sockets": ("Open sockets on the game port", None, game_sockets),
         }))
+        self.tick_lateness = Histogram(
+            "courtside_tick_lateness_seconds",
+            "How late each tick of the shard started against its deadline grid",
+            buckets=(0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.025, 0.05, 0.1, 0.25),
+            registry=self.registry,
+        )
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from quart import current_app
@@ -28,6 +29,8 @@ class Services:
     failed_logins_by_username: Throttle
     failed_logins_by_ip: Throttle
     avatars: AvatarStore
+    # The full game WebSocket URL of a match, as clients must be handed it.
+    ws_url: Callable[[str], str]
 
 
 def services() -> Services:

@@ -40,6 +40,8 @@ def default_data_dir() -> Path:
 class Config:
     host: str = "127.0.0.1"
     port: int = 8000
+    # The game WebSocket's own listener; None means port + 1 (DESIGN.md §6).
+    game_port: int | None = None
     # None: start the embedded PostgreSQL under data_dir.
     database_url: str | None = None
     # None: generated once and kept in data_dir, so tokens survive restarts.
@@ -54,12 +56,21 @@ class Config:
     failed_logins_per_username: int = 5
     failed_logins_per_ip: int = 20
     failed_login_window_seconds: float = 900.0
+    # Matches: the shard's tick rate, how often state is broadcast, and the waits.
+    tick_rate: int = 60
+    broadcast_rate: int = 60
+    ready_timeout_seconds: float = 30.0
+    grace_seconds: float = 10.0
     # How long open connections get to finish once shutdown starts.
     shutdown_grace_seconds: float = 3.0
 
     def __post_init__(self) -> None:
-        if not 0 <= self.port <= 65535:
-            raise ConfigError(f"port must be 0-65535, got {self.port}")
+        for name in ("port", "game_port"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 65535:
+                raise ConfigError(f"{name.replace('_', ' ')} must be 0-65535, got {value}")
+        if not 1 <= self.broadcast_rate <= self.tick_rate or self.tick_rate % self.broadcast_rate:
+            raise ConfigError("broadcast rate must divide the tick rate")
         if self.log_level not in LOG_LEVELS:
             raise ConfigError(f"log level must be one of {', '.join(LOG_LEVELS)}")
         if self.database_url is not None and not self.database_url.startswith(
@@ -70,6 +81,13 @@ class Config:
             raise ConfigError("database pool size must be at least 1")
         if self.throttle_burst < 1 or self.throttle_per_second <= 0:
             raise ConfigError("throttle burst and rate must be positive")
+
+    @property
+    def game_port_number(self) -> int:
+        """Port + 1 by default; 0 (any free port) when the HTTP port is 0, as in tests."""
+        if self.game_port is not None:
+            return self.game_port
+        return self.port + 1 if self.port else 0
 
     @property
     def log_level_number(self) -> int:
@@ -97,7 +115,7 @@ def load_config(flags: Mapping[str, Any], environ: Mapping[str, str]) -> Config:
 def _coerce(name: str, annotation: Any, raw: Any) -> Any:
     kind = str(annotation)
     try:
-        if kind == "int":
+        if kind.startswith("int"):
             return int(raw)
         if kind == "float":
             return float(raw)

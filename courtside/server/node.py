@@ -23,6 +23,7 @@ from courtside.http import Metrics, OpenSockets, Services, Throttle, TokenSigner
 from courtside.persistence import AvatarStore, Database, EmbeddedPostgres, migrate
 
 from .config import Config, resolve_secret_key
+from .games import Games, start_games
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class Node:
     app: Quart
     database: Database
     services: Services
+    games: Games
     _shutdown: trio.Event
 
     def shutdown(self) -> None:
@@ -70,13 +72,22 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
         supervisor = Supervisor(registry=registry)
         await actors_nursery.start(supervisor.run)
         sockets = OpenSockets()
+        tokens = TokenSigner(secret_key)
+        games: Games | None = None
         metrics = Metrics(
             actors_by_kind=supervisor.live_by_kind,
             mailbox_depth_by_kind=registry.depth_by_kind,
             db_connections_in_use=lambda: database.connections_in_use,
             db_pool_size=lambda: database.pool_size,
             open_sockets=lambda: len(sockets),
+            live_matches=lambda: len(games.shard) if games else 0,
+            game_sockets=lambda: games.game_port.open_sockets if games else 0,
         )
+        games = await start_games(
+            config, actors_nursery, supervisor=supervisor, registry=registry,
+            database=database, tokens=tokens, metrics=metrics,
+        )
+        log.info("serving game sockets on ws://%s:%s", config.host, games.game_port.port)
         avatars = AvatarStore(config.data_dir / "media")
         await trio.to_thread.run_sync(avatars.ensure_default)
         svc = Services(
@@ -90,10 +101,11 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
             ),
             metrics=metrics,
             sockets=sockets,
-            tokens=TokenSigner(secret_key),
+            tokens=tokens,
             failed_logins_by_username=_failed_logins(config, config.failed_logins_per_username),
             failed_logins_by_ip=_failed_logins(config, config.failed_logins_per_ip),
             avatars=avatars,
+            ws_url=games.ws_url,
         )
         app = create_app(svc)
         shutdown = trio.Event()
@@ -108,10 +120,11 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
             )
             http_url = binds[0]
             log.info("serving HTTP on %s", http_url)
-            task_status.started(Node(http_url, app, database, svc, shutdown))
+            task_status.started(Node(http_url, app, database, svc, games, shutdown))
             await shutdown.wait()
             log.info("shutting down: closing sockets, draining requests")
             sockets.close_all()
+            games.game_port.close_all()
         await supervisor.shutdown()
         actors_nursery.cancel_scope.cancel()
     log.info("stopped")

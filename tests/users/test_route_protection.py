@@ -10,7 +10,6 @@ import time
 
 import httpx
 import jwt
-from werkzeug.routing import Rule
 
 from courtside.http.auth.identity import is_public
 from courtside.server.node import Node
@@ -26,19 +25,20 @@ PUBLIC = {
 }
 
 
-def _path(rule: Rule) -> str:
-    return rule.rule.replace("<int:", "<").replace("<path:", "<").replace(
-        "<user_id>", "1").replace("<", "").replace(">", "")
+# A value for each URL variable; a route with a variable missing here fails loudly.
+SAMPLE_VALUES = {"user_id": 1, "code": "abcdefghij", "mode": "duel", "file_name": "x.webp",
+                 "filename": "x"}
 
 
 def routes(node: Node) -> list[tuple[str, str, bool]]:
+    urls = node.app.url_map.bind("localhost")
     found = []
     for rule in node.app.url_map.iter_rules():
         if rule.websocket:
             continue
+        path = urls.build(rule.endpoint, {name: SAMPLE_VALUES[name] for name in rule.arguments})
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            public = (method, rule.rule) in PUBLIC
-            found.append((method, _path(rule), public))
+            found.append((method, path, (method, rule.rule) in PUBLIC))
     return found
 
 

@@ -1,0 +1,464 @@
+"""One match, owned by one actor from creation to its record (DESIGN.md §7).
+
+The actor's task runs the phases that wait on people: players joining and
+reporting ready (ready timeout), the countdown, a pause while a player is away
+(grace window), and the end, where one transaction writes the record. While the
+match plays, the tick shard calls ``tick()``: it drains the players' sockets,
+steps the pure physics, logs the inputs for the replay and broadcasts the state,
+encoded once per wire format, to every seat. ``tick()`` never awaits; what it
+learns that needs waiting (a disconnect, the final whistle) goes to the inbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal, Protocol
+
+import msgspec
+import trio
+
+from courtside.protocol import CloseCode
+from courtside.protocol.game_messages import (
+    ClientMessage,
+    EndReason,
+    Frames,
+    GameEnded,
+    GameStarts,
+    GameStateUpdate,
+    MatchConfig,
+    OpponentDisconnected,
+    OpponentReconnected,
+    PaddlePositionUpdate,
+    Ping,
+    Pong,
+    ReportLeft,
+    ServerMessage,
+    Welcome,
+)
+from courtside.protocol.game_messages import Seat as SeatInfo
+
+from . import physics
+from .engagements import Engagements
+from .handle import Inbox, Overflow, Reply
+from .match_view import reference_state
+from .tick_shard import TickShard
+
+log = logging.getLogger(__name__)
+
+Team = Literal["a", "b"]
+
+
+class PeerConnection(Protocol):
+    """A game socket as the match sees it (the game port implements it)."""
+
+    user_id: int
+    closed: bool
+
+    def send_frames(self, frames: Frames) -> None: ...
+    def send(self, message: ServerMessage) -> None: ...
+    def receive_nowait(self) -> list[ClientMessage]: ...
+    def hand_over(self) -> None: ...
+    def close(self, code: int, reason: str = "") -> None: ...
+
+
+class JoinRefused(Exception):
+    def __init__(self, close_code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.close_code = close_code
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class MatchTiming:
+    ready_timeout: float = 30.0
+    countdown: float = 3.0
+    grace: float = 10.0
+    tick_rate: int = 60
+    broadcast_rate: int = 60
+
+
+@dataclass(frozen=True, slots=True)
+class MatchSpec:
+    code: str
+    mode: str
+    team_a: tuple[int, ...]
+    team_b: tuple[int, ...]
+    seed: int
+    score_to_win: int = 5
+    tournament: bool = False
+    private: bool = False
+
+    @property
+    def players(self) -> tuple[int, ...]:
+        return self.team_a + self.team_b
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    reason: EndReason
+    winning_team: Team | None
+    score_a: int
+    score_b: int
+
+
+@dataclass(slots=True)
+class MatchRecord:
+    """Everything the end-of-match transaction writes."""
+
+    spec: MatchSpec
+    outcome: Outcome
+    started_at: datetime | None
+    duration_seconds: float
+    own_goals: dict[int, int]
+    inputs: list[tuple[int, tuple[float | None, ...]]]
+
+
+# Inbox messages: from the game port, and from tick() to the actor's own task.
+class Join(msgspec.Struct, frozen=True):
+    connection: PeerConnection
+    reply: Reply[Welcome]
+
+
+class Ready(msgspec.Struct, frozen=True):
+    user_id: int
+
+
+class Leave(msgspec.Struct, frozen=True):
+    """report_left before the match plays: a forfeit."""
+
+    user_id: int
+
+
+class Gone(msgspec.Struct, frozen=True):
+    """A connection closed; from the handler, or from tick() while playing."""
+
+    connection: PeerConnection
+
+
+class LiveMatch(msgspec.Struct, frozen=True):
+    """What GET /api/game/live/ shows of a match in progress."""
+
+    code: str
+    game_mode: str
+    players: list[int]
+    score_a: int
+    score_b: int
+    phase: str
+    private: bool
+
+
+class Describe(msgspec.Struct, frozen=True):
+    reply: Reply[LiveMatch]
+
+
+class _Finished(msgspec.Struct, frozen=True):
+    outcome: Outcome
+
+
+class _Paused(msgspec.Struct, frozen=True):
+    """tick() found a player gone: wakes the actor to run the grace window."""
+
+
+class _TickCrashed(msgspec.Struct, frozen=True):
+    error: Exception
+
+
+@dataclass(slots=True)
+class _Seat:
+    user_id: int
+    team: Team
+    slot: int  # paddle index in the physics state
+    connection: PeerConnection | None = None
+    ready: bool = False
+
+
+class Match:
+    """Start with ``supervisor.start(lambda: Match(...), name=f"match:{code}")``."""
+
+    def __init__(
+        self,
+        spec: MatchSpec,
+        *,
+        shard: TickShard,
+        engagements: Engagements,
+        record: Callable[[MatchRecord], Awaitable[None]],
+        timing: MatchTiming = MatchTiming(),
+    ) -> None:
+        self.spec = spec
+        self._shard = shard
+        self._engagements = engagements
+        self._record = record
+        self._timing = timing
+        mode = "1v1" if len(spec.team_a) == 1 else "3v3"
+        self._state = physics.new_match(seed=spec.seed, mode=mode, score_to_win=spec.score_to_win)
+        self._seats = [
+            _Seat(user_id, team, slot)
+            for slot, (user_id, team) in enumerate(
+                [(u, "a") for u in spec.team_a] + [(u, "b") for u in spec.team_b]
+            )
+        ]
+        self._by_user = {seat.user_id: seat for seat in self._seats}
+        self._seat_teams = [(seat.user_id, seat.team) for seat in self._seats]
+        self._spectators: list[PeerConnection] = []
+        self._inputs: list[tuple[int, tuple[float | None, ...]]] = []
+        self._broadcast_every = max(1, timing.tick_rate // timing.broadcast_rate)
+        self._inbox: Inbox[object] | None = None
+        self._started_at: datetime | None = None
+        self._phase = "waiting"
+        self._last_scores = (0, 0)
+        self._none_inputs: tuple[None, ...] = (None,) * len(self._seats)
+
+    # -- the actor's task ------------------------------------------------------
+
+    async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        with Inbox(256, Overflow.REJECT, name=f"match:{self.spec.code}") as inbox:
+            self._inbox = inbox
+            task_status.started(inbox.handle)
+            outcome = Outcome("aborted", None, 0, 0)
+            try:
+                outcome = await self._play(inbox)
+            finally:
+                self._shard.remove(self)
+                with trio.CancelScope(shield=True):
+                    await self._finish(outcome)
+
+    async def _play(self, inbox: Inbox[object]) -> Outcome:
+        deadline = trio.current_time() + self._timing.ready_timeout
+        while not all(seat.ready for seat in self._seats):
+            with trio.move_on_at(deadline):
+                if (ended := self._handle(await inbox.receive())) is not None:
+                    return ended
+                continue
+            return self._outcome("timeout", winner=None)
+
+        self._phase = "countdown"
+        countdown_ticks = round(self._timing.countdown * self._timing.tick_rate)
+        self._broadcast_message(GameStarts(start_tick=self._state.tick + countdown_ticks))
+        if (ended := await self._handle_until(inbox, trio.current_time() + self._timing.countdown)):
+            return ended
+
+        self._started_at = datetime.now(UTC)
+        self._play_on()
+        while True:
+            message = await inbox.receive()
+            if (ended := self._handle(message)) is not None:
+                return ended
+            if self._phase == "paused" and (ended := await self._wait_for_return(inbox)):
+                return ended
+
+    async def _handle_until(self, inbox: Inbox[object], deadline: float) -> Outcome | None:
+        while True:
+            with trio.move_on_at(deadline):
+                if (ended := self._handle(await inbox.receive())) is not None:
+                    return ended
+                continue
+            return None
+
+    async def _wait_for_return(self, inbox: Inbox[object]) -> Outcome | None:
+        """Paused: the missing players have ``grace`` seconds to come back."""
+        deadline = trio.current_time() + self._timing.grace
+        while self._missing_players():
+            with trio.move_on_at(deadline):
+                if (ended := self._handle(await inbox.receive())) is not None:
+                    return ended
+                continue
+            missing_team = self._missing_players()[0].team
+            return self._outcome("disconnect", winner=_other(missing_team))
+        self._broadcast_message(OpponentReconnected())
+        self._play_on()
+        return None
+
+    def _handle(self, message: object) -> Outcome | None:
+        match message:
+            case Join(connection, reply):
+                self._join(connection, reply)
+            case Ready(user_id):
+                seat = self._by_user.get(user_id)
+                if seat is not None:
+                    seat.ready = True
+            case Leave(user_id):
+                if (seat := self._by_user.get(user_id)) is not None:
+                    return self._outcome("forfeit", winner=_other(seat.team))
+            case Gone(connection):
+                self._gone(connection)
+            case Describe(reply):
+                reply.send(LiveMatch(
+                    self.spec.code, self.spec.mode, list(self.spec.players),
+                    self._state.score_a, self._state.score_b, self._phase, self.spec.private,
+                ))
+            case _Finished(outcome):
+                return outcome
+            case _Paused():
+                pass  # the caller's loop sees the phase and waits for the player
+            case _TickCrashed(error):
+                log.error("match %s aborted: %r", self.spec.code, error)
+                return self._outcome("aborted", winner=None)
+        return None
+
+    def _join(self, connection: PeerConnection, reply: Reply[Welcome]) -> None:
+        seat = self._by_user.get(connection.user_id)
+        if seat is None:
+            if self.spec.private:
+                reply.fail(JoinRefused(CloseCode.FORBIDDEN, "this match is private"))
+                return
+            self._spectators.append(connection)
+            reply.send(self._welcome("spectator", None))
+            return
+        if seat.connection is not None and not seat.connection.closed:
+            seat.connection.close(CloseCode.REPLACED, "replaced by a newer connection")
+        seat.connection = connection
+        reply.send(self._welcome("player", seat.team))
+        if self._phase == "playing":  # a newer tab took over mid-game
+            connection.hand_over()
+
+    def _gone(self, connection: PeerConnection) -> None:
+        if connection in self._spectators:
+            self._spectators.remove(connection)
+            return
+        seat = self._by_user.get(connection.user_id)
+        if seat is None or seat.connection is not connection:
+            return  # an old, replaced connection
+        seat.connection = None
+        if self._phase == "playing":
+            self._pause()
+
+    def _pause(self) -> None:
+        self._shard.remove(self)
+        self._phase = "paused"
+        self._broadcast_message(OpponentDisconnected(grace_seconds=self._timing.grace))
+
+    def _play_on(self) -> None:
+        """(Re)enter play: the shard reads the players' sockets from now on."""
+        self._phase = "playing"
+        for seat in self._seats:
+            if seat.connection is not None:
+                seat.connection.hand_over()
+        self._shard.add(self)
+
+    def _missing_players(self) -> list[_Seat]:
+        return [s for s in self._seats if s.connection is None or s.connection.closed]
+
+    def _welcome(self, role: Literal["player", "spectator"], side: Team | None) -> Welcome:
+        return Welcome(
+            role=role,
+            side=side,
+            players=[SeatInfo(s.user_id, s.team, s.slot) for s in self._seats],
+            config=MatchConfig(
+                mode=self.spec.mode,
+                score_to_win=self.spec.score_to_win,
+                tick_rate=self._timing.tick_rate,
+                broadcast_rate=self._timing.broadcast_rate,
+                grace_seconds=self._timing.grace,
+            ),
+        )
+
+    # -- the hot path: called by the tick shard ---------------------------------
+
+    def tick(self) -> None:
+        inputs = list(self._none_inputs)
+        for seat in self._seats:
+            connection = seat.connection
+            if connection is not None and not connection.closed:
+                for message in connection.receive_nowait():
+                    match message:
+                        case PaddlePositionUpdate(position):
+                            if math.isfinite(position):
+                                inputs[seat.slot] = position
+                        case ReportLeft():
+                            self._shard.remove(self)
+                            self._notify(_Finished(self._outcome("forfeit", winner=_other(seat.team))))
+                            return
+                        case Ping(t):
+                            connection.send(Pong(t=t))
+            if connection is None or connection.closed:
+                self._pause()
+                self._notify(_Paused())
+                return
+        frozen_inputs = tuple(inputs)
+        if frozen_inputs != self._none_inputs:
+            self._inputs.append((self._state.tick, frozen_inputs))
+        self._state = physics.step(self._state, frozen_inputs)
+        scores = (self._state.score_a, self._state.score_b)
+        if scores != self._last_scores or self._state.tick % self._broadcast_every == 0:
+            self._last_scores = scores
+            self._broadcast_state()
+        if self._state.winner is not None:
+            self._shard.remove(self)
+            self._notify(_Finished(self._outcome("score", winner=self._state.winner)))
+
+    def tick_failed(self, error: Exception) -> None:
+        self._notify(_TickCrashed(error))
+
+    def _notify(self, message: object) -> None:
+        assert self._inbox is not None
+        self._inbox.handle.send_nowait(message)
+
+    def _broadcast_state(self) -> None:
+        state = reference_state(
+            self._state,
+            initiator_id=self.spec.team_a[0],
+            invited_id=self.spec.team_b[0],
+            seats=self._seat_teams,
+            tournament=self.spec.tournament,
+        )
+        self._broadcast(Frames(GameStateUpdate(state=state)))
+
+    def _broadcast_message(self, message: ServerMessage) -> None:
+        self._broadcast(Frames(message))
+
+    def _broadcast(self, frames: Frames) -> None:
+        for seat in self._seats:
+            if seat.connection is not None and not seat.connection.closed:
+                seat.connection.send_frames(frames)
+        for spectator in self._spectators:
+            if not spectator.closed:
+                spectator.send_frames(frames)
+
+    # -- the end -------------------------------------------------------------------
+
+    def _outcome(self, reason: EndReason, *, winner: Team | None) -> Outcome:
+        return Outcome(reason, winner, self._state.score_a, self._state.score_b)
+
+    async def _finish(self, outcome: Outcome) -> None:
+        started = self._started_at
+        duration = (datetime.now(UTC) - started).total_seconds() if started else 0.0
+        record = MatchRecord(
+            spec=self.spec,
+            outcome=outcome,
+            started_at=started,
+            duration_seconds=duration,
+            own_goals=physics.own_goals_by_slot(self._state),
+            inputs=self._inputs,
+        )
+        try:
+            await self._record(record)
+        except Exception:
+            log.exception("could not record match %s", self.spec.code)
+        winner_id = None
+        if outcome.winning_team is not None:
+            winners = self.spec.team_a if outcome.winning_team == "a" else self.spec.team_b
+            winner_id = winners[0]
+        self._broadcast_message(GameEnded(
+            initiator_score=outcome.score_a,
+            invited_score=outcome.score_b,
+            winner_id=winner_id,
+            reason=outcome.reason,
+            initiator_id=self.spec.team_a[0],
+            invited_id=self.spec.team_b[0],
+        ))
+        for connection in self._connections():
+            connection.close(CloseCode.NORMAL, "game over")
+        for user_id in self.spec.players:
+            self._engagements.release(user_id, f"match:{self.spec.code}")
+
+    def _connections(self) -> list[PeerConnection]:
+        seated = [s.connection for s in self._seats if s.connection is not None]
+        return seated + self._spectators
+
+
+def _other(team: Team) -> Team:
+    return "b" if team == "a" else "a"

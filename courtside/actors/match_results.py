@@ -1,0 +1,63 @@
+"""The end of a match: one transaction writes its record, stats, trophies and replay."""
+
+from __future__ import annotations
+
+import msgspec
+
+from courtside.persistence import Database
+from courtside.persistence.matches import FinishedMatch, MatchResults, PlayerResult
+
+from .elo import rating_changes
+from .match import MatchRecord
+
+
+def finished_match(record: MatchRecord) -> FinishedMatch:
+    spec, outcome = record.spec, record.outcome
+    seats = [(user_id, "a") for user_id in spec.team_a] + [(user_id, "b") for user_id in spec.team_b]
+    players = tuple(
+        PlayerResult(
+            user_id=user_id,
+            team=team,
+            slot=slot,
+            goals=outcome.score_a if team == "a" else outcome.score_b,
+            own_goals=record.own_goals.get(slot, 0),
+            won=None if outcome.winning_team is None else team == outcome.winning_team,
+        )
+        for slot, (user_id, team) in enumerate(seats)
+    )
+    return FinishedMatch(
+        code=spec.code,
+        mode=spec.mode,
+        team_size=len(spec.team_a),
+        score_to_win=spec.score_to_win,
+        score_a=outcome.score_a,
+        score_b=outcome.score_b,
+        winning_team=outcome.winning_team,
+        reason=outcome.reason,
+        started_at=record.started_at,
+        duration_seconds=record.duration_seconds,
+        players=players,
+        seed=spec.seed,
+        inputs=msgspec.msgpack.encode(record.inputs),
+    )
+
+
+class MatchRecorder:
+    """Writes finished matches; ranked 1v1 results move trophies (Elo, DESIGN.md §8)."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def __call__(self, record: MatchRecord) -> None:
+        match = finished_match(record)
+        async with self._database.transaction() as tx:
+            results = MatchResults(tx)
+            changes: dict[int, tuple[int, int]] = {}
+            if match.mode == "ranked" and match.winning_team is not None:
+                winner, loser = record.spec.team_a[0], record.spec.team_b[0]
+                if match.winning_team == "b":
+                    winner, loser = loser, winner
+                before = await results.lock_trophies((winner, loser))
+                after = rating_changes(before[winner], before[loser])
+                changes = {winner: (before[winner], after[0]), loser: (before[loser], after[1])}
+            await results.record(match, changes)

@@ -1,0 +1,140 @@
+"""A queue per mode (``queue:duel``, ``queue:ranked``) that pairs players into matches.
+
+Pairing runs once a second over everyone waiting (closest trophies, windows that
+widen with waiting: ``pairing.pairs``). A paired couple moves from the queue to
+its match in one step, so neither can be in both, and each player is told
+``game-start`` with the match code and the full ``ws_url``.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+import msgspec
+import trio
+
+from .bus import Bus
+from .engagements import Engagements
+from .handle import Inbox, Overflow, Reply
+from .match import MatchSpec
+from .pairing import Waiting, pairs
+
+log = logging.getLogger(__name__)
+
+PAIR_EVERY = 1.0
+MAX_WAITING = 10_000
+
+
+class QueueTicket(msgspec.Struct, frozen=True):
+    user_id: int
+    game_mode: str
+    trophies: int
+    join_at: datetime
+
+
+class Enqueue(msgspec.Struct, frozen=True):
+    user_id: int
+    trophies: int
+    reply: Reply[QueueTicket]
+
+
+class Dequeue(msgspec.Struct, frozen=True):
+    user_id: int
+    reply: Reply[bool]
+
+
+class QueueFull(Exception):
+    """The queue holds MAX_WAITING players already."""
+
+
+def new_match_code() -> str:
+    """10 URL-safe characters: 60 random bits."""
+    return secrets.token_urlsafe(8)[:10]
+
+
+class Matchmaker:
+    def __init__(
+        self,
+        mode: str,
+        *,
+        engagements: Engagements,
+        bus: Bus,
+        start_match: Callable[[MatchSpec], Awaitable[None]],
+        ws_url: Callable[[str], str],
+    ) -> None:
+        self.mode = mode
+        self._engagements = engagements
+        self._bus = bus
+        self._start_match = start_match
+        self._ws_url = ws_url
+        self._waiting: dict[int, tuple[Waiting, QueueTicket]] = {}
+
+    @property
+    def _engagement(self) -> str:
+        return f"queue:{self.mode}"
+
+    async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        # A restarted matchmaker starts empty: whoever the old one held may queue again.
+        self._engagements.release_all(self._engagement)
+        with Inbox(1024, Overflow.REJECT, name=self._engagement) as inbox:
+            task_status.started(inbox.handle)
+            try:
+                next_pairing = trio.current_time() + PAIR_EVERY
+                while True:
+                    with trio.move_on_at(next_pairing):
+                        self._handle(await inbox.receive())
+                        continue
+                    next_pairing += PAIR_EVERY
+                    await self._pair()
+            finally:
+                self._engagements.release_all(self._engagement)
+
+    def _handle(self, message: object) -> None:
+        match message:
+            case Enqueue(user_id, trophies, reply):
+                if len(self._waiting) >= MAX_WAITING:
+                    reply.fail(QueueFull())
+                    return
+                try:
+                    self._engagements.claim([user_id], self._engagement)
+                except Exception as busy:
+                    reply.fail(busy)
+                    return
+                if user_id not in self._waiting:
+                    ticket = QueueTicket(user_id, self.mode, trophies, datetime.now(UTC))
+                    self._waiting[user_id] = (Waiting(user_id, trophies, trio.current_time()), ticket)
+                reply.send(self._waiting[user_id][1])
+            case Dequeue(user_id, reply):
+                left = self._waiting.pop(user_id, None) is not None
+                self._engagements.release(user_id, self._engagement)
+                reply.send(left)
+
+    async def _pair(self) -> None:
+        now = trio.current_time()
+        for first, second in pairs([entry for entry, _ in self._waiting.values()], now):
+            del self._waiting[first], self._waiting[second]
+            spec = MatchSpec(
+                code=new_match_code(),
+                mode=self.mode,
+                team_a=(first,),
+                team_b=(second,),
+                seed=secrets.randbits(63),
+            )
+            self._engagements.transfer([first, second], self._engagement, f"match:{spec.code}")
+            try:
+                await self._start_match(spec)
+            except Exception:
+                log.exception("could not start match %s", spec.code)
+                for user_id in (first, second):
+                    self._engagements.release(user_id, f"match:{spec.code}")
+                continue
+            for user_id, opponent in ((first, second), (second, first)):
+                self._bus.publish_to_user(user_id, "game-start", {
+                    "code": spec.code,
+                    "game_mode": self.mode,
+                    "opponent_id": opponent,
+                    "ws_url": self._ws_url(spec.code),
+                })

@@ -1,0 +1,285 @@
+"""One game WebSocket on a plain non-blocking socket (DESIGN.md §6, §13).
+
+Writes never wait: ``send`` hands the kernel what it takes and keeps only the
+rest in a bounded backlog, which the connection's flusher task writes out when
+the socket is writable again. A client that lets its backlog pass 64 KiB, or
+leaves it unread for a second, is closed as a slow consumer: it never holds
+back a tick. Reads are non-blocking too: while a match plays, the tick shard
+calls ``receive_nowait`` on each player's socket; before that, and for
+spectators, the connection's handler task awaits ``receive``.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import socket
+
+import msgspec
+import trio
+
+from courtside.protocol import CloseCode
+from courtside.protocol.frames import (
+    Close,
+    FrameReader,
+    Message,
+    Ping,
+    ProtocolViolation,
+    encode_close,
+    encode_pong,
+)
+from courtside.protocol.game_messages import (
+    ClientMessage,
+    Error,
+    Frames,
+    ServerMessage,
+    WireFormat,
+    decode_client_message,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 4096
+MAX_BACKLOG_BYTES = 64 * 1024
+MAX_BACKLOG_SECONDS = 1.0
+SLOW_CONSUMER = "slow consumer"
+# Per tick, at most this much is read from one socket: a flooding client gets a
+# bounded share of the tick, and the rest waits in the kernel for the next one.
+READ_CHUNK = 16 * 1024
+MESSAGES_PER_SECOND = 120.0
+# Messages over the rate are dropped. Drops count up and drain at the same rate:
+# a client that keeps sending at twice the rate for about a second is closed (4429).
+SUSTAINED_ABUSE = 120.0
+# Malformed messages get an error frame; this many close with 1008.
+MALFORMED_LIMIT = 10
+
+
+class ConnectionClosed(Exception):
+    """The socket is closed; nothing more will be received."""
+
+
+class GameSocket:
+    def __init__(self, sock: socket.socket, *, wire: WireFormat) -> None:
+        self.wire = wire
+        self.user_id = 0  # set once authenticated
+        self.closed = False
+        self.close_code: int | None = None
+        self._sock = sock
+        self._reader = FrameReader(max_message_size=MAX_MESSAGE_BYTES)
+        self._pending: collections.deque[ClientMessage] = collections.deque()
+        self._backlog = bytearray()
+        self._backlog_since = 0.0
+        self._backlog_ready = trio.Event()
+        self._closed_event = trio.Event()
+        self._handler_scope: trio.CancelScope | None = None
+        self._tokens = MESSAGES_PER_SECOND
+        self._tokens_at = trio.current_time()
+        self._abuse = 0.0
+        self._malformed = 0
+
+    # -- writing --------------------------------------------------------------------
+
+    def send_frames(self, frames: Frames) -> None:
+        self._write(frames.for_wire(self.wire))
+
+    def send(self, message: ServerMessage) -> None:
+        self._write(Frames(message).for_wire(self.wire))
+
+    def _write(self, data: bytes) -> None:
+        if self.closed:
+            return
+        if self._backlog:
+            if (len(self._backlog) + len(data) > MAX_BACKLOG_BYTES
+                    or trio.current_time() - self._backlog_since > MAX_BACKLOG_SECONDS):
+                self.close(CloseCode.POLICY_VIOLATION, SLOW_CONSUMER)
+                return
+            self._backlog += data
+            return
+        try:
+            sent = self._sock.send(data)
+        except BlockingIOError:
+            sent = 0
+        except OSError:
+            self._lost()
+            return
+        if sent < len(data):
+            self._backlog += data[sent:]
+            self._backlog_since = trio.current_time()
+            self._backlog_ready.set()
+
+    async def flush_backlog(self) -> None:
+        """The connection's flusher: writes the backlog out whenever there is one."""
+        while not self.closed:
+            await self._backlog_ready.wait()
+            while self._backlog and not self.closed:
+                await trio.lowlevel.wait_writable(self._sock)
+                try:
+                    sent = self._sock.send(self._backlog)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    self._lost()
+                    return
+                del self._backlog[:sent]
+                self._backlog_since = trio.current_time()
+            self._backlog_ready = trio.Event()
+
+    # -- reading --------------------------------------------------------------------
+
+    def receive_nowait(self) -> list[ClientMessage]:
+        """Whatever complete, valid messages have arrived; never blocks."""
+        if not self.closed:
+            try:
+                data = self._sock.recv(READ_CHUNK)
+            except BlockingIOError:
+                data = None
+            except OSError:
+                self._lost()
+                data = None
+            if data == b"":
+                self._lost()
+            elif data:
+                self._take(data)
+        messages = list(self._pending)
+        self._pending.clear()
+        return messages
+
+    async def receive(self) -> ClientMessage:
+        """The next valid message; ConnectionClosed once the socket is closed."""
+        while not self._pending:
+            if self.closed:
+                raise ConnectionClosed()
+            await trio.lowlevel.wait_readable(self._sock)
+            self._pending.extend(self.receive_nowait())
+        return self._pending.popleft()
+
+    def _take(self, data: bytes) -> None:
+        try:
+            self._reader.feed(data)
+            for event in self._reader:
+                match event:
+                    case Message():
+                        self._admit(event)
+                    case Ping(payload):
+                        self._write(encode_pong(payload))
+                    case Close(code, _reason):
+                        self.close(code if code is not None else CloseCode.NORMAL)
+                        return
+                if self.closed:
+                    return
+        except ProtocolViolation as violation:
+            self.close(violation.close_code, violation.reason)
+
+    def _admit(self, message: Message) -> None:
+        now = trio.current_time()
+        refill = (now - self._tokens_at) * MESSAGES_PER_SECOND
+        self._tokens_at = now
+        self._tokens = min(MESSAGES_PER_SECOND, self._tokens + refill)
+        self._abuse = max(0.0, self._abuse - refill)
+        if self._tokens < 1.0:
+            self._abuse += 1.0
+            if self._abuse > SUSTAINED_ABUSE:
+                self.close(CloseCode.RATE_LIMITED, "too many messages")
+            return
+        self._tokens -= 1.0
+        payload = message.data if message.text is None else message.text
+        expected_text = self.wire is WireFormat.JSON
+        try:
+            if (message.text is not None) != expected_text:
+                raise msgspec.DecodeError(f"expected {'text' if expected_text else 'binary'} frames")
+            self._pending.append(decode_client_message(payload, self.wire))
+        except msgspec.DecodeError as error:
+            self._malformed += 1
+            if self._malformed >= MALFORMED_LIMIT:
+                self.close(CloseCode.POLICY_VIOLATION, "too many malformed messages")
+                return
+            self.send(Error(code="malformed_message", detail=str(error)))
+
+    # -- closing ----------------------------------------------------------------------
+
+    def close(self, code: int, reason: str = "") -> None:
+        """Queue a close frame behind what is already queued and stop using the socket.
+
+        Never waits: whatever the kernel does not take now is written by
+        ``linger_and_release``. A slow consumer's backlog is dropped first, since
+        it is the very thing it could not take.
+        """
+        if self.closed:
+            return
+        if reason == SLOW_CONSUMER:
+            self._backlog.clear()
+        self._backlog += encode_close(code, reason)
+        self._mark_closed(code)
+        self._flush_nowait()
+
+    def _lost(self) -> None:
+        """The peer went away without a close handshake."""
+        self._backlog.clear()
+        self._mark_closed(1006)
+
+    def _mark_closed(self, code: int) -> None:
+        self.closed = True
+        self.close_code = code
+        self._backlog_ready.set()
+        self._closed_event.set()
+        if self._handler_scope is not None:
+            self._handler_scope.cancel()
+
+    def _flush_nowait(self) -> None:
+        try:
+            sent = self._sock.send(self._backlog)
+        except BlockingIOError:
+            return
+        except OSError:
+            self._backlog.clear()
+            return
+        del self._backlog[:sent]
+
+    async def wait_closed(self) -> None:
+        await self._closed_event.wait()
+
+    def hand_over(self) -> None:
+        """The tick shard reads this socket from now on: stop the handler's reads."""
+        if self._handler_scope is not None:
+            self._handler_scope.cancel()
+
+    def reading_scope(self) -> trio.CancelScope:
+        """The scope the handler reads under, cancelled by ``hand_over`` or closing."""
+        self._handler_scope = trio.CancelScope()
+        if self.closed:
+            self._handler_scope.cancel()
+        return self._handler_scope
+
+    async def linger_and_release(self, timeout: float = 2.0) -> None:
+        """Finish the closing handshake, then close the socket (RFC 6455 §7.1.1).
+
+        Until the peer's own close frame (or EOF) arrives we keep reading and
+        discarding: closing with unread data would send a reset, and the peer
+        could lose our close frame and its code.
+        """
+        with trio.move_on_after(timeout):
+            while self._backlog:
+                await trio.lowlevel.wait_writable(self._sock)
+                self._flush_nowait()
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_WR)
+            while not self._peer_closed():
+                await trio.lowlevel.wait_readable(self._sock)
+        trio.lowlevel.notify_closing(self._sock)
+        self._sock.close()
+
+    def _peer_closed(self) -> bool:
+        try:
+            data = self._sock.recv(READ_CHUNK)
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+        if not data:
+            return True
+        try:
+            self._reader.feed(data)
+            return any(isinstance(event, Close) for event in self._reader)
+        except ProtocolViolation:
+            return True

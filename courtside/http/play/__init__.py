@@ -1,0 +1,1 @@
+"""/api/play/: queues (and later lobbies and invitations)."""

@@ -1,0 +1,136 @@
+"""Match records, histories, stats, trophy history, replays and live matches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import trio
+from quart import Blueprint, request
+
+from courtside.actors import ActorGone
+from courtside.actors.match import Describe, LiveMatch
+from courtside.persistence import Users
+from courtside.persistence.match_history import MatchHistory, MatchLine, PlayerLine
+from courtside.protocol import NotFound
+
+from ..auth.identity import current_user
+from ..pagination import page_from, paginated
+from ..services import services
+
+blueprint = Blueprint("game_history", __name__)
+
+DESCRIBE_TIMEOUT = 1.0
+
+
+def _record(line: MatchLine, players: list[PlayerLine]) -> dict[str, Any]:
+    record = msgspec.to_builtins(line)
+    record["players"] = msgspec.to_builtins(players)
+    record["replay_url"] = f"/api/game/matches/{line.code}/replay/"
+    return record
+
+
+async def _records(lines: list[MatchLine]) -> list[dict[str, Any]]:
+    players = await MatchHistory(services().database).players([line.id for line in lines])
+    return [_record(line, players[line.id]) for line in lines]
+
+
+async def _existing_user(user_id: int) -> int:
+    if await Users(services().database).get(user_id) is None:
+        raise NotFound("User not found.")
+    return user_id
+
+
+@blueprint.get("/api/game/matches/<code>/")
+async def match_record(code: str) -> dict[str, Any]:
+    line = await MatchHistory(services().database).match(code)
+    if line is None:
+        raise NotFound("No finished match has this code.")
+    return (await _records([line]))[0]
+
+
+@blueprint.get("/api/game/matches/<code>/replay/")
+async def match_replay(code: str) -> dict[str, Any]:
+    history = MatchHistory(services().database)
+    line, replay = await history.match(code), await history.replay(code)
+    if line is None or replay is None:
+        raise NotFound("No replay for this code.")
+    seed, inputs = replay
+    return {
+        "code": code,
+        "seed": seed,
+        "team_size": line.team_size,
+        "score_to_win": line.score_to_win,
+        "inputs": msgspec.msgpack.decode(inputs),
+    }
+
+
+@blueprint.get("/api/users/<int:user_id>/matches/")
+async def user_matches(user_id: int) -> dict[str, Any]:
+    page = page_from(request.args)
+    count, lines = await MatchHistory(services().database).of_user(
+        await _existing_user(user_id), limit=page.limit, offset=page.offset
+    )
+    return paginated(request.url, page, count, await _records(lines))
+
+
+async def _stats(user_id: int) -> dict[str, Any]:
+    history = MatchHistory(services().database)
+    rivals = await history.rivals(user_id)
+    beaten = [r for r in rivals if r.wins_against]
+    lost_to = [r for r in rivals if r.losses_against]
+    best = max(beaten, key=lambda r: (r.wins_against, -r.user_id), default=None)
+    worst = max(lost_to, key=lambda r: (r.losses_against, -r.user_id), default=None)
+    return {
+        "user_id": user_id,
+        "modes": msgspec.to_builtins(await history.stats(user_id)),
+        "best_enemy": msgspec.to_builtins(best),
+        "worst_enemy": msgspec.to_builtins(worst),
+    }
+
+
+@blueprint.get("/api/users/<int:user_id>/stats/")
+async def user_stats(user_id: int) -> dict[str, Any]:
+    return await _stats(await _existing_user(user_id))
+
+
+@blueprint.get("/api/users/me/stats/")
+async def my_stats() -> dict[str, Any]:
+    return await _stats(current_user().id)
+
+
+@blueprint.get("/api/users/me/stats/ranked/")
+async def my_trophy_history() -> dict[str, Any]:
+    page = page_from(request.args)
+    caller = current_user()
+    count, changes = await MatchHistory(services().database).trophy_history(
+        caller.id, limit=page.limit, offset=page.offset
+    )
+    body = paginated(request.url, page, count, msgspec.to_builtins(changes))
+    body["trophies"] = caller.trophies
+    return body
+
+
+@blueprint.get("/api/game/live/")
+async def live_matches() -> dict[str, Any]:
+    """Matches in progress, for spectators: each answers for itself, briefly."""
+    page = page_from(request.args)
+    svc = services()
+    handles = sorted(
+        (entry for entry in svc.registry if entry.kind == "match"), key=lambda e: e.name
+    )
+    described: list[LiveMatch] = []
+
+    async def describe(handle) -> None:
+        try:
+            described.append(await handle.request(Describe, timeout=DESCRIBE_TIMEOUT))
+        except (ActorGone, TimeoutError):
+            pass  # it ended while we asked
+
+    async with trio.open_nursery() as nursery:
+        for entry in handles:
+            nursery.start_soon(describe, entry.handle)
+    public = sorted((m for m in described if not m.private), key=lambda m: m.code)
+    window = public[page.offset:page.offset + page.limit]
+    results = [{**msgspec.to_builtins(m), "ws_url": svc.ws_url(m.code)} for m in window]
+    return paginated(request.url, page, len(public), results)

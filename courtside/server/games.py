@@ -1,0 +1,79 @@
+"""Wiring of the match engine: bus, engagements, tick shard, game port, queues."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import trio
+
+from courtside.actors import Bus, Engagements, Registry, Restart, Supervisor, TickShard
+from courtside.actors.match import Match, MatchSpec, MatchTiming
+from courtside.actors.match_results import MatchRecorder
+from courtside.actors.matchmaker import Matchmaker
+from courtside.http import Metrics, TokenSigner
+from courtside.http.game_port import GamePort
+from courtside.persistence import Database
+
+from .config import Config
+
+QUEUE_MODES = ("duel", "ranked")
+_WILDCARD_HOSTS = ("", "0.0.0.0", "::")
+
+
+@dataclass(frozen=True, slots=True)
+class Games:
+    bus: Bus
+    engagements: Engagements
+    shard: TickShard
+    game_port: GamePort
+    ws_url: Callable[[str], str]
+
+
+async def start_games(
+    config: Config,
+    nursery: trio.Nursery,
+    *,
+    supervisor: Supervisor,
+    registry: Registry,
+    database: Database,
+    tokens: TokenSigner,
+    metrics: Metrics,
+) -> Games:
+    bus, engagements = Bus(), Engagements()
+    shard = TickShard(config.tick_rate, observe_lateness=metrics.tick_lateness.observe)
+    await nursery.start(shard.run)
+    game_port = GamePort(
+        host=config.host, port=config.game_port_number,
+        registry=registry, database=database, tokens=tokens,
+    )
+    await nursery.start(game_port.run)
+    timing = MatchTiming(
+        ready_timeout=config.ready_timeout_seconds,
+        grace=config.grace_seconds,
+        tick_rate=config.tick_rate,
+        broadcast_rate=config.broadcast_rate,
+    )
+    record = MatchRecorder(database)
+
+    async def start_match(spec: MatchSpec) -> None:
+        # A match is never restarted: if it fails it ends as aborted and says so.
+        await supervisor.start(
+            lambda: Match(spec, shard=shard, engagements=engagements, record=record, timing=timing),
+            name=f"match:{spec.code}",
+            restart=Restart.NEVER,
+        )
+
+    host = "localhost" if config.host in _WILDCARD_HOSTS else config.host
+    ws_url = functools.partial(game_port.ws_url, host)
+    for mode in QUEUE_MODES:
+        await supervisor.start(
+            functools.partial(
+                Matchmaker, mode,
+                engagements=engagements, bus=bus, start_match=start_match, ws_url=ws_url,
+            ),
+            name=f"queue:{mode}",
+            restart=Restart.ON_FAILURE,
+        )
+    return Games(bus, engagements, shard, game_port, ws_url)

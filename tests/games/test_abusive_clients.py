@@ -1,0 +1,125 @@
+"""Clients that break the rules are closed with the right code; the match goes on."""
+
+from __future__ import annotations
+
+import socket
+from contextlib import AsyncExitStack
+
+import httpx
+import pytest
+import trio
+import trio_websocket
+from trio.testing import MockClock
+
+from courtside.http.game_socket import MAX_BACKLOG_BYTES, GameSocket
+from courtside.protocol.game_messages import Error, WireFormat
+from courtside.server.node import Node
+from tests.accounts import make_user
+
+from .conftest import GameClient, game_client, queue_pair
+
+TIMEOUT = 120.0
+
+
+async def close_code(spectator: GameClient) -> int:
+    with pytest.raises(trio_websocket.ConnectionClosed) as closed:
+        while True:
+            await spectator.receive()
+    return closed.value.reason.code
+
+
+async def playing_match(
+    client: httpx.AsyncClient, node: Node, stack: AsyncExitStack
+) -> tuple[dict, GameClient]:
+    alice, bob, start, _ = await queue_pair(client, node)
+    a = await stack.enter_async_context(game_client(start["ws_url"], alice))
+    b = await stack.enter_async_context(game_client(start["ws_url"], bob))
+    for game in (a, b):
+        await game.until("welcome")
+        await game.send("report_ready")
+    await a.until("game_state_update")
+    return start, a
+
+
+@pytest.mark.parametrize("abuse", ["oversized", "malformed", "flood", "unauthenticated"])
+async def test_an_abusive_spectator_is_closed_and_the_players_play_on(
+    fast_clock: MockClock, client: httpx.AsyncClient, node: Node, abuse: str
+) -> None:
+    carol = await make_user(client, "carol")
+    with trio.fail_after(TIMEOUT):
+        async with AsyncExitStack() as stack:
+            start, player = await playing_match(client, node, stack)
+            # A deep client queue: a client whose reader blocked on a full queue would
+            # never read our close frame, and see our reset as 1006.
+            async with trio_websocket.open_websocket_url(
+                start["ws_url"], message_queue_size=100_000
+            ) as raw:
+                spectator = GameClient(raw, msgpack=False)
+                if abuse == "unauthenticated":
+                    await spectator.send("report_ready")
+                    assert await close_code(spectator) == 4401
+                else:
+                    await spectator.send("authenticate", token=carol.access)
+                    await spectator.until("welcome")
+                    if abuse == "oversized":
+                        await raw.send_message("x" * 5000)
+                        assert await close_code(spectator) == 1009
+                    elif abuse == "malformed":
+                        await raw.send_message("{not json")
+                        error = await spectator.until("error")
+                        assert error["code"] == "malformed_message"
+                        with pytest.raises(trio_websocket.ConnectionClosed) as closed:
+                            for _ in range(20):
+                                await raw.send_message('{"type": "no_such_type"}')
+                            await close_code(spectator)
+                        assert closed.value.reason.code == 1008
+                    else:
+                        with pytest.raises(trio_websocket.ConnectionClosed) as closed:
+                            for _ in range(20_000):
+                                await spectator.send("ping", t=1.0)
+                            await close_code(spectator)
+                        assert closed.value.reason.code == 4429
+            # The players never noticed.
+            before = (await player.until("game_state_update"))["state"]["tick"]
+            after = (await player.until("game_state_update"))["state"]["tick"]
+            assert after > before
+
+
+async def test_unknown_match_is_4404(fast_clock: MockClock, client: httpx.AsyncClient, node: Node) -> None:
+    carol = await make_user(client, "carol")
+    url = f"ws://127.0.0.1:{node.games.game_port.port}/ws/game/nosuchcode/"
+    with trio.fail_after(TIMEOUT):
+        async with game_client(url, carol) as game:
+            assert await close_code(game) == 4404
+
+
+async def test_a_second_connection_of_a_player_replaces_the_first(
+    fast_clock: MockClock, client: httpx.AsyncClient, node: Node
+) -> None:
+    alice, _, start, _ = await queue_pair(client, node)
+    with trio.fail_after(TIMEOUT):
+        async with game_client(start["ws_url"], alice) as first:
+            await first.until("welcome")
+            async with game_client(start["ws_url"], alice) as second:
+                assert (await second.until("welcome"))["role"] == "player"
+                assert await close_code(first) == 4409
+
+
+async def test_a_client_that_stops_reading_is_closed_as_slow() -> None:
+    """Writes never wait: past 64 KiB of backlog the socket is closed, not awaited."""
+    server_side, client_side = socket.socketpair()
+    for sock in (server_side, client_side):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    server_side.setblocking(False)
+    game = GameSocket(server_side, wire=WireFormat.JSON)
+    message = Error(code="x", detail="y" * 1000)
+    sent = 0
+    with trio.fail_after(5):
+        while not game.closed:
+            game.send(message)  # returns at once, whatever the client does
+            sent += 1
+            assert sent < 10 * MAX_BACKLOG_BYTES // 1000
+    assert game.close_code == 1008
+    server_side.close()
+    client_side.close()

@@ -1,0 +1,50 @@
+"""Joining and leaving the duel and ranked queues."""
+
+from __future__ import annotations
+
+import httpx
+from trio.testing import MockClock
+
+from courtside.server.node import Node
+from tests.accounts import make_guest, make_user
+
+from .conftest import queue_pair
+
+
+async def test_joining_twice_or_while_in_a_match_is_a_conflict(
+    fast_clock: MockClock, client: httpx.AsyncClient, node: Node
+) -> None:
+    carol = await make_user(client, "carol")
+    joined = await client.post("/api/play/duel/", headers=carol.headers)
+    assert joined.status_code == 201
+    ticket = joined.json()
+    assert (ticket["user_id"], ticket["game_mode"], ticket["trophies"]) == (carol.id, "duel", 1000)
+    assert ticket["join_at"].endswith("Z")
+
+    assert (await client.post("/api/play/duel/", headers=carol.headers)).status_code == 201
+    other_queue = await client.post("/api/play/ranked/", headers=carol.headers)
+    assert other_queue.status_code == 409
+    assert other_queue.json()["code"] == "already_engaged"
+
+    left = await client.delete("/api/play/duel/", headers=carol.headers)
+    assert left.status_code == 204
+    assert (await client.delete("/api/play/duel/", headers=carol.headers)).status_code == 404
+
+    alice, _, start, _ = await queue_pair(client, node)
+    in_match = await client.post("/api/play/ranked/", headers=alice.headers)
+    assert in_match.status_code == 409
+    assert start["code"] in in_match.json()["detail"]
+
+
+async def test_guests_may_duel_but_not_play_ranked(
+    fast_clock: MockClock, client: httpx.AsyncClient
+) -> None:
+    guest = await make_guest(client)
+    refused = await client.post("/api/play/ranked/", headers=guest.headers)
+    assert refused.status_code == 403
+    assert (await client.post("/api/play/duel/", headers=guest.headers)).status_code == 201
+
+
+async def test_unknown_mode_is_not_a_queue(client: httpx.AsyncClient) -> None:
+    carol = await make_user(client, "carol")
+    assert (await client.post("/api/play/chess/", headers=carol.headers)).status_code == 404
