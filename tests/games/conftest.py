@@ -62,6 +62,13 @@ class GameClient:
         return message
 
 
+async def get_ready(*games: GameClient) -> None:
+    """Each player takes its seat and reports ready; the match then counts down."""
+    for game in games:
+        await game.until("welcome")
+        await game.send("report_ready")
+
+
 @asynccontextmanager
 async def game_client(
     ws_url: str, account: Account, *, cookie: bool = False, msgpack: bool = False
@@ -105,9 +112,7 @@ async def forfeited_match(
     """A match the loser leaves right after it starts; returns its code once recorded."""
     _, _, start, _ = await queue_pair(client, node, mode, (winner, loser))
     async with game_client(start["ws_url"], winner) as w, game_client(start["ws_url"], loser) as l:
-        for game in (w, l):
-            await game.until("welcome")
-            await game.send("report_ready")
+        await get_ready(w, l)
         await w.until("game_state_update")
         await l.send("report_left")
         await w.until("game_ended")

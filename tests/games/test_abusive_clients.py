@@ -16,7 +16,7 @@ from courtside.protocol.game_messages import Error, WireFormat
 from courtside.server.node import Node
 from tests.accounts import make_user
 
-from .conftest import GameClient, game_client, queue_pair
+from .conftest import GameClient, game_client, get_ready, queue_pair
 
 TIMEOUT = 120.0
 
@@ -34,9 +34,7 @@ async def playing_match(
     alice, bob, start, _ = await queue_pair(client, node)
     a = await stack.enter_async_context(game_client(start["ws_url"], alice))
     b = await stack.enter_async_context(game_client(start["ws_url"], bob))
-    for game in (a, b):
-        await game.until("welcome")
-        await game.send("report_ready")
+    await get_ready(a, b)
     await a.until("game_state_update")
     return start, a
 

@@ -12,7 +12,7 @@ from courtside.actors import physics
 from courtside.server.node import Node
 from tests.accounts import make_user
 
-from .conftest import game_client, queue_pair
+from .conftest import game_client, get_ready, queue_pair
 
 TIMEOUT = 120.0
 POISON = 123.456
@@ -37,9 +37,7 @@ async def test_a_match_whose_tick_raises_is_aborted_and_the_other_plays_on(
                 game_client(doomed["ws_url"], bob) as b, \
                 game_client(healthy["ws_url"], carol) as c, \
                 game_client(healthy["ws_url"], dave) as d:
-            for game in (a, b, c, d):
-                await game.until("welcome")
-                await game.send("report_ready")
+            await get_ready(a, b, c, d)
             await a.until("game_state_update")
             await c.until("game_state_update")
             await a.send("paddle_position_update", position=POISON)
@@ -77,9 +75,7 @@ async def test_metrics_show_live_matches_and_tick_lateness(
     alice, bob, start, _ = await queue_pair(client, node)
     with trio.fail_after(TIMEOUT):
         async with game_client(start["ws_url"], alice) as a, game_client(start["ws_url"], bob) as b:
-            for game in (a, b):
-                await game.until("welcome")
-                await game.send("report_ready")
+            await get_ready(a, b)
             await a.until("game_state_update")
             text = (await client.get("/metrics")).text
     assert "courtside_live_matches 1.0" in text

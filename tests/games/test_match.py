@@ -11,7 +11,7 @@ from courtside.actors import physics
 from courtside.server.node import Node
 from tests.accounts import make_user
 
-from .conftest import GameClient, game_client, queue_pair
+from .conftest import GameClient, game_client, get_ready, queue_pair
 
 GAME_TIMEOUT = 200.0  # virtual seconds
 
@@ -102,9 +102,7 @@ async def test_report_left_forfeits_at_once(
     alice, bob, start, _ = await queue_pair(client, node)
     with trio.fail_after(GAME_TIMEOUT):
         async with game_client(start["ws_url"], alice) as a, game_client(start["ws_url"], bob) as b:
-            for game in (a, b):
-                await game.until("welcome")
-                await game.send("report_ready")
+            await get_ready(a, b)
             await a.until("game_state_update")
             await b.send("report_left")
             ended = await a.until("game_ended")
@@ -119,9 +117,7 @@ async def test_reconnecting_within_grace_resumes_the_match(
     with trio.fail_after(GAME_TIMEOUT):
         async with game_client(url, alice) as a:
             async with game_client(url, bob) as b:
-                for game in (a, b):
-                    await game.until("welcome")
-                    await game.send("report_ready")
+                await get_ready(a, b)
                 await a.until("game_state_update")
             # bob's socket is gone: the match pauses for him.
             paused = await a.until("opponent_disconnected")
@@ -146,9 +142,7 @@ async def test_staying_away_past_the_grace_window_loses(
     with trio.fail_after(GAME_TIMEOUT):
         async with game_client(url, alice) as a:
             async with game_client(url, bob) as b:
-                for game in (a, b):
-                    await game.until("welcome")
-                    await game.send("report_ready")
+                await get_ready(a, b)
                 await a.until("game_state_update")
             await a.until("opponent_disconnected")
             before = trio.current_time()
@@ -185,9 +179,7 @@ async def test_a_spectator_sees_the_same_states(
                 game_client(url, carol) as spectator:
             welcome = await spectator.until("welcome")
             assert (welcome["role"], welcome["side"]) == ("spectator", None)
-            for game in (a, b):
-                await game.until("welcome")
-                await game.send("report_ready")
+            await get_ready(a, b)
             for _ in range(30):
                 player_states.append((await a.until("game_state_update"))["state"])
             seen = [(await spectator.until("game_state_update"))["state"] for _ in range(30)]
