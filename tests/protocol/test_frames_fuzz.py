@@ -69,10 +69,10 @@ class Frame:
 
 
 masks = st.binary(min_size=4, max_size=4)
-# Mostly honest frames, so that streams get past their first frame.
-rsv_bits = st.sampled_from([0] * 12 + [0x40, 0x20, 0x10, 0x70])
-masked = st.sampled_from([True] * 20 + [False])
-length_forms = st.sampled_from([None] * 20 + [16, 64, "top"])
+# Mostly honest headers, so that streams often get past their first frames.
+rsv_bits = st.sampled_from([0] * 60 + [0x40, 0x20, 0x10, 0x70])
+masked = st.sampled_from([True] * 50 + [False])
+length_forms = st.sampled_from([None] * 50 + [16, 64, "top"])
 
 invalid_utf8 = st.sampled_from(
     [b"\xff", b"\xc0\xaf", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xe2\x28", b"\xe2\x82"]
@@ -84,11 +84,10 @@ text_payloads = st.one_of(
     ),
 )
 close_payloads = st.one_of(
-    st.just(b""),
-    st.binary(min_size=1, max_size=1),
     st.tuples(st.sampled_from(CLOSE_CODES), st.one_of(text_payloads, st.binary(max_size=8))).map(
         lambda code_reason: code_reason[0].to_bytes(2) + code_reason[1]
     ),
+    st.sampled_from([b"", b"\x03"]),  # no code; a one-byte payload
 )
 
 
