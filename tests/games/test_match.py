@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import httpx
-import msgspec
 import trio
 from trio.testing import MockClock
 
@@ -71,10 +70,9 @@ async def test_full_game_to_five_is_recorded_and_replays(
 
     code = alice_start["code"]
     row = await node.database.fetchrow(
-        "SELECT id, mode, score_a, score_b, winning_team, reason FROM matches WHERE code = %s", code
+        "SELECT mode, score_a, score_b, winning_team, reason FROM matches WHERE code = %s", code
     )
-    match_id = row[0]
-    assert row[1:] == ("duel", 5, 0, "a", "score")
+    assert row == ("duel", 5, 0, "a", "score")
     stats = await node.database.fetch(
         "SELECT user_id, mode, games, wins, losses, goals_scored, current_win_streak"
         " FROM user_stats ORDER BY user_id, mode"
@@ -84,16 +82,15 @@ async def test_full_game_to_five_is_recorded_and_replays(
         (bob.id, "duel", 1, 0, 1, 0, 0), (bob.id, "global", 1, 0, 1, 0, 0),
     ]
 
-    # The replay: the seed and the logged inputs play the same match again.
-    seed, blob = await node.database.fetchrow(
-        "SELECT seed, inputs FROM match_replays WHERE match_id = %s", match_id
-    )
-    inputs = {tick: tuple(values) for tick, values in msgspec.msgpack.decode(blob)}
-    state = physics.new_match(seed=seed, mode="1v1", score_to_win=5)
+    # The replay endpoint's seed and inputs play the same match again.
+    replay = (await client.get(f"/api/game/matches/{code}/replay/", headers=bob.headers)).json()
+    inputs = {tick: tuple(values) for tick, values in replay["inputs"]}
+    state = physics.new_match(seed=replay["seed"], mode="1v1", score_to_win=replay["score_to_win"])
     none = (None, None)
     while state.winner is None:
         state = physics.step(state, inputs.get(state.tick, none))
     assert (state.score_a, state.score_b) == (5, 0)
+    assert state.tick == states[-1]["tick"]
 
 
 async def test_report_left_forfeits_at_once(

@@ -149,7 +149,8 @@ def raw_frames(draw: st.DrawFn) -> list[Frame]:
 def streams(draw: st.DrawFn) -> bytes:
     groups = draw(
         st.lists(
-            st.one_of(messages(), control_frames().map(lambda frame: [frame]), raw_frames()),
+            # Raw frames are mostly wrong, so they come less often than the rest.
+            st.one_of(messages(), messages(), control_frames().map(lambda f: [f]), raw_frames()),
             min_size=1,
             max_size=6,
         )
