@@ -16,14 +16,13 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal, Protocol
+from typing import Literal
 
 import msgspec
 import trio
 
 from courtside.protocol import CloseCode
 from courtside.protocol.game_messages import (
-    ClientMessage,
     EndReason,
     Frames,
     GameEnded,
@@ -44,115 +43,25 @@ from courtside.protocol.game_messages import Seat as SeatInfo
 from . import physics
 from .engagements import Engagements
 from .handle import Inbox, Overflow, Reply
+from .match_messages import (
+    Describe,
+    Gone,
+    Join,
+    JoinRefused,
+    Leave,
+    LiveMatch,
+    MatchRecord,
+    MatchSpec,
+    MatchTiming,
+    Outcome,
+    PeerConnection,
+    Ready,
+    Team,
+)
 from .match_view import reference_state
 from .tick_shard import TickShard
 
 log = logging.getLogger(__name__)
-
-Team = Literal["a", "b"]
-
-
-class PeerConnection(Protocol):
-    """A game socket as the match sees it (the game port implements it)."""
-
-    user_id: int
-    closed: bool
-
-    def send_frames(self, frames: Frames) -> None: ...
-    def send(self, message: ServerMessage) -> None: ...
-    def receive_nowait(self) -> list[ClientMessage]: ...
-    def hand_over(self) -> None: ...
-    def close(self, code: int, reason: str = "") -> None: ...
-
-
-class JoinRefused(Exception):
-    def __init__(self, close_code: int, reason: str) -> None:
-        super().__init__(reason)
-        self.close_code = close_code
-        self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class MatchTiming:
-    ready_timeout: float = 30.0
-    countdown: float = 3.0
-    grace: float = 10.0
-    tick_rate: int = 60
-    broadcast_rate: int = 60
-
-
-@dataclass(frozen=True, slots=True)
-class MatchSpec:
-    code: str
-    mode: str
-    team_a: tuple[int, ...]
-    team_b: tuple[int, ...]
-    seed: int
-    score_to_win: int = 5
-    tournament: bool = False
-    private: bool = False
-
-    @property
-    def players(self) -> tuple[int, ...]:
-        return self.team_a + self.team_b
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    reason: EndReason
-    winning_team: Team | None
-    score_a: int
-    score_b: int
-
-
-@dataclass(slots=True)
-class MatchRecord:
-    """Everything the end-of-match transaction writes."""
-
-    spec: MatchSpec
-    outcome: Outcome
-    started_at: datetime | None
-    duration_seconds: float
-    own_goals: dict[int, int]
-    inputs: list[tuple[int, tuple[float | None, ...]]]
-
-
-# Inbox messages: from the game port, and from tick() to the actor's own task.
-class Join(msgspec.Struct, frozen=True):
-    connection: PeerConnection
-    reply: Reply[Welcome]
-
-
-class Ready(msgspec.Struct, frozen=True):
-    user_id: int
-
-
-class Leave(msgspec.Struct, frozen=True):
-    """report_left before the match plays: a forfeit."""
-
-    user_id: int
-
-
-class Gone(msgspec.Struct, frozen=True):
-    """A connection closed; from the handler, or from tick() while playing."""
-
-    connection: PeerConnection
-
-
-class LiveMatch(msgspec.Struct, frozen=True):
-    """What GET /api/game/live/ shows of a match in progress."""
-
-    code: str
-    game_mode: str
-    players: list[int]
-    score_a: int
-    score_b: int
-    phase: str
-    private: bool
-
-
-class Describe(msgspec.Struct, frozen=True):
-    reply: Reply[LiveMatch]
 
 
 class _Finished(msgspec.Struct, frozen=True):

@@ -8,7 +8,7 @@ from courtside.persistence import Database
 from courtside.persistence.matches import FinishedMatch, MatchResults, PlayerResult
 
 from .elo import rating_changes
-from .match import MatchRecord
+from .match_messages import MatchRecord
 
 
 def finished_match(record: MatchRecord) -> FinishedMatch:

@@ -19,7 +19,7 @@ import trio
 from .bus import Bus
 from .engagements import Engagements
 from .handle import Inbox, Overflow, Reply
-from .match import MatchSpec
+from .match_messages import MatchSpec
 from .pairing import Waiting, pairs
 
 log = logging.getLogger(__name__)

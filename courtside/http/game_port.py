@@ -23,7 +23,7 @@ from wsproto.handshake import H11Handshake
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
 from courtside.actors import ActorGone, Handle, MailboxFull, Registry
-from courtside.actors.match import Gone, Join, JoinRefused, Leave, Ready
+from courtside.actors.match_messages import Gone, Join, JoinRefused, Leave, Ready
 from courtside.persistence import Database, Users
 from courtside.protocol import ApiError, CloseCode
 from courtside.protocol.game_messages import (

@@ -163,7 +163,7 @@ class GameSocket:
                         self._admit(event)
                     case Ping(payload):
                         self._write(encode_pong(payload))
-                    case Close(code, _reason):
+                    case Close(code):
                         self.close(code if code is not None else CloseCode.NORMAL)
                         return
                 if self.closed:

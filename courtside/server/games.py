@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import trio
 
 from courtside.actors import Bus, Engagements, Registry, Restart, Supervisor, TickShard
-from courtside.actors.match import Match, MatchSpec, MatchTiming
+from courtside.actors.match import Match
+from courtside.actors.match_messages import MatchSpec, MatchTiming
 from courtside.actors.match_results import MatchRecorder
 from courtside.actors.matchmaker import Matchmaker
 from courtside.http import Metrics, TokenSigner
