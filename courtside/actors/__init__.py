@@ -12,6 +12,20 @@ from courtside.actors.handle import (
     Reply,
     RequestTimeout,
 )
+from courtside.actors.match import Match
+from courtside.actors.match_messages import (
+    Describe,
+    Gone,
+    Join,
+    JoinRefused,
+    Leave,
+    LiveMatch,
+    MatchSpec,
+    MatchTiming,
+    Ready,
+)
+from courtside.actors.match_results import MatchRecorder
+from courtside.actors.matchmaker import Dequeue, Enqueue, Matchmaker, QueueFull
 from courtside.actors.registry import Entry, NameTaken, Registry, kind_of
 from courtside.actors.supervisor import Actor, Backoff, Intensity, OnExit, Restart, Supervisor
 from courtside.actors.tick_shard import TickShard
@@ -22,16 +36,31 @@ __all__ = [
     "Backoff",
     "Bus",
     "Busy",
+    "Dequeue",
+    "Describe",
     "Engagements",
+    "Enqueue",
     "Entry",
+    "Gone",
     "Handle",
     "Inbox",
     "Intensity",
+    "Join",
+    "JoinRefused",
+    "Leave",
+    "LiveMatch",
     "MailboxFull",
     "MailboxOverflow",
+    "Match",
+    "MatchRecorder",
+    "MatchSpec",
+    "MatchTiming",
+    "Matchmaker",
     "NameTaken",
     "OnExit",
     "Overflow",
+    "QueueFull",
+    "Ready",
     "Registry",
     "Reply",
     "RequestTimeout",

@@ -22,8 +22,17 @@ from wsproto.events import AcceptConnection, RejectConnection, Request
 from wsproto.handshake import H11Handshake
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
-from courtside.actors import ActorGone, Handle, MailboxFull, Registry
-from courtside.actors.match_messages import Gone, Join, JoinRefused, Leave, Ready
+from courtside.actors import (
+    ActorGone,
+    Gone,
+    Handle,
+    Join,
+    JoinRefused,
+    Leave,
+    MailboxFull,
+    Ready,
+    Registry,
+)
 from courtside.persistence import Database, Users
 from courtside.protocol import ApiError, CloseCode
 from courtside.protocol.game_messages import (

@@ -8,11 +8,19 @@ from dataclasses import dataclass
 
 import trio
 
-from courtside.actors import Bus, Engagements, Registry, Restart, Supervisor, TickShard
-from courtside.actors.match import Match
-from courtside.actors.match_messages import MatchSpec, MatchTiming
-from courtside.actors.match_results import MatchRecorder
-from courtside.actors.matchmaker import Matchmaker
+from courtside.actors import (
+    Bus,
+    Engagements,
+    Match,
+    MatchRecorder,
+    Matchmaker,
+    MatchSpec,
+    MatchTiming,
+    Registry,
+    Restart,
+    Supervisor,
+    TickShard,
+)
 from courtside.http import Metrics, TokenSigner
 from courtside.http.game_port import GamePort
 from courtside.persistence import Database

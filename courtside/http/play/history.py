@@ -8,8 +8,7 @@ import msgspec
 import trio
 from quart import Blueprint, request
 
-from courtside.actors import ActorGone
-from courtside.actors.match_messages import Describe, LiveMatch
+from courtside.actors import ActorGone, Describe, LiveMatch
 from courtside.persistence import Users
 from courtside.persistence.match_history import MatchHistory, MatchLine, PlayerLine
 from courtside.protocol import NotFound

@@ -7,8 +7,7 @@ from typing import Any
 import msgspec
 from quart import Blueprint, Response, make_response
 
-from courtside.actors import Busy
-from courtside.actors.matchmaker import Dequeue, Enqueue, QueueFull
+from courtside.actors import Busy, Dequeue, Enqueue, QueueFull
 from courtside.protocol import Conflict, Forbidden, NotFound, ServiceUnavailable
 
 from ..auth.identity import current_user
