@@ -1,0 +1,64 @@
+"""The load client's side of the game socket's wire (RFC 6455 and the game messages).
+
+Client frames must be masked; a paddle update's frame is built once per paddle
+position (a tenth of a pixel) and reused, so answering a state costs a dict
+lookup. Server frames are read by bench/load_client.py's own minimal parser;
+their JSON is decoded by msgspec into just the fields a player needs.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+
+import msgspec
+
+MASK = os.urandom(4)
+
+
+def upgrade_request(host: str, port: int, path: str) -> bytes:
+    key = base64.b64encode(os.urandom(16)).decode()
+    return (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode()
+
+
+class StateFields(msgspec.Struct):
+    """What a player reads of a state: unknown keys are skipped by the decoder."""
+
+    tick: int
+    ball_position_y: float
+    initiator_score: int = 0
+    invited_score: int = 0
+
+
+class ServerMessage(msgspec.Struct):
+    type: str
+    state: StateFields | None = None
+    reason: str | None = None
+    code: str | None = None
+    detail: str | None = None
+
+
+decode_message = msgspec.json.Decoder(ServerMessage).decode
+
+
+def masked_frame(payload: bytes, opcode: int = 0x1) -> bytes:
+    """One masked final frame (client to server), payload under 64 KiB."""
+    length = len(payload)
+    first = 0x80 | opcode
+    header = bytes((first, 0x80 | length)) if length < 126 else bytes((first, 0xFE)) + length.to_bytes(2)
+    key = (MASK * ((length + 3) >> 2))[:length]
+    return header + MASK + (int.from_bytes(payload) ^ int.from_bytes(key)).to_bytes(length)
+
+
+_PADDLE_FRAMES: dict[int, bytes] = {}  # paddle top in tenths of a pixel -> frame
+
+
+def paddle_frame(ball_y: float) -> bytes:
+    tenths = round((ball_y - 50.0) * 10)
+    frame = _PADDLE_FRAMES.get(tenths)
+    if frame is None:
+        payload = b'{"type":"paddle_position_update","position":%.1f}' % (tenths / 10)
+        frame = _PADDLE_FRAMES[tenths] = masked_frame(payload)
+    return frame

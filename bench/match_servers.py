@@ -1,0 +1,275 @@
+"""The two servers bench/matches.py measures, and how each is handed new 1v1 matches.
+
+Both run pinned to core 0 (``taskset -c 0``) and hand back, for N new matches,
+the 2N player connections as ``[ws_url, token]`` for bench/load_client.py:
+
+- ``Courtside``: ``courtside serve`` with a throwaway data dir and every
+  production duty on; its embedded PostgreSQL is its child and inherits the pin.
+  Matches come the way players get them: guests (``POST /api/auth/guest/``) join
+  the duel queue (``POST /api/play/duel/``), the matchmaker pairs them once a
+  second, and ``GET /api/game/live/`` tells which code and ``ws_url`` each got
+  (there is no user event channel yet to receive ``game-start``).
+- ``Bare``: bench/baseline_bare.py, whose match codes are pre-declared.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psutil
+
+SERVER_CORE = 0
+START_TIMEOUT = 180.0
+STOP_TIMEOUT = 60.0
+PAIRING_TIMEOUT = 60.0
+SETUP_THREADS = 8
+
+COURTSIDE_ENV = {
+    "COURTSIDE_LOG_LEVEL": "WARNING",
+    # Set-up creates and queues thousands of guests: not the throttle's business here.
+    "COURTSIDE_THROTTLE_BURST": "1000000",
+    "COURTSIDE_THROTTLE_PER_SECOND": "1000000",
+    # Matches wait for their players while the ramp connects them.
+    "COURTSIDE_READY_TIMEOUT_SECONDS": "600",
+}
+
+
+class ServerFailed(RuntimeError):
+    """A server did not start, died, or could not be handed matches."""
+
+
+def free_loopback_port(pair: bool = False) -> int:
+    """A free port (with ``pair``, one whose successor is free too: the game port)."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if not pair or port == 65535:
+            return port
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port + 1))
+                return port
+            except OSError:
+                continue
+    raise ServerFailed("no free pair of loopback ports")
+
+
+class _Pinned:
+    """A server process on core 0 whose log goes to a file."""
+
+    name = "?"
+    command: list[str]
+    env: dict[str, str] = {}
+
+    def __init__(self, work_dir: Path) -> None:
+        self.log_path = work_dir / f"{self.name}.log"
+        self._popen: subprocess.Popen[bytes] | None = None
+        self.process: psutil.Process | None = None
+        self.opened = 0
+
+    def _spawn(self) -> None:
+        with open(self.log_path, "wb") as log:
+            self._popen = subprocess.Popen(
+                self.command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env},
+            )
+        self.process = psutil.Process(self._popen.pid)  # taskset execs the server
+
+    def alive(self) -> bool:
+        return self._popen is not None and self._popen.poll() is None
+
+    def helpers(self) -> list[psutil.Process]:
+        """Processes beside the server that serve it (PostgreSQL for Courtside)."""
+        return []
+
+    def stop(self) -> int:
+        if self._popen is None:
+            return 0
+        if self._popen.poll() is None:
+            self._popen.send_signal(signal.SIGTERM)
+            try:
+                self._popen.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self._popen.kill()
+                self._popen.wait()
+        return self._popen.returncode
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no server log)"
+
+    def metrics(self) -> str | None:
+        return None
+
+    def cleanup(self) -> None:
+        pass
+
+
+class Bare(_Pinned):
+    name = "bare"
+
+    def __init__(self, work_dir: Path, python: str, max_matches: int) -> None:
+        super().__init__(work_dir)
+        self.port = free_loopback_port()
+        script = Path(__file__).with_name("baseline_bare.py")
+        self.command = ["taskset", "-c", str(SERVER_CORE), python, str(script),
+                        "--port", str(self.port), "--matches", str(max_matches)]
+        self.max_matches = max_matches
+
+    def start(self) -> None:
+        self._spawn()
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise ServerFailed(f"bare server exited during start-up:\n{self.log_tail()}")
+            if '"listening"' in self.log_path.read_text(errors="replace"):
+                return
+            time.sleep(0.1)
+        raise ServerFailed("bare server did not listen in time")
+
+    def open_matches(self, count: int) -> list[list]:
+        if self.opened + count > self.max_matches:
+            raise ServerFailed(f"bare server declares only {self.max_matches} matches")
+        conns = []
+        for index in range(self.opened, self.opened + count):
+            url = f"ws://127.0.0.1:{self.port}/ws/game/bare{index:05d}/"
+            conns += [[url, None], [url, None]]
+        self.opened += count
+        return conns
+
+
+class Courtside(_Pinned):
+    name = "courtside"
+    env = COURTSIDE_ENV
+
+    def __init__(self, work_dir: Path, courtside: str) -> None:
+        super().__init__(work_dir)
+        self.data_dir = Path(tempfile.mkdtemp(prefix="courtside-bench-data-"))
+        # As root the embedded PostgreSQL runs as another account that must traverse it.
+        self.data_dir.chmod(0o755)
+        self.port = free_loopback_port(pair=True)
+        self.command = ["taskset", "-c", str(SERVER_CORE), courtside, "serve",
+                        "--port", str(self.port), "--data-dir", str(self.data_dir)]
+        self._local = threading.local()
+        self._helpers_seen: dict[int, psutil.Process] = {}
+
+    def start(self) -> None:
+        self._spawn()
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise ServerFailed(f"courtside exited during start-up:\n{self.log_tail()}")
+            try:
+                if self._request("GET", "/healthz")[0] == 200:
+                    return
+            except OSError:
+                self._local.__dict__.clear()
+            time.sleep(0.25)
+        raise ServerFailed(f"/healthz did not answer 200 within {START_TIMEOUT:.0f}s")
+
+    def helpers(self) -> list[psutil.Process]:
+        try:
+            children = self.process.children(recursive=True) if self.process else []
+        except psutil.NoSuchProcess:
+            return []
+        for child in children:
+            self._helpers_seen.setdefault(child.pid, child)
+        return children
+
+    def metrics(self) -> str | None:
+        status, body = self._request("GET", "/metrics", raw=True)
+        return body if status == 200 else None
+
+    def open_matches(self, count: int) -> list[list]:
+        """2*count new guests queue for duels; returns their connections once paired."""
+        with ThreadPoolExecutor(SETUP_THREADS) as pool:
+            tokens = list(pool.map(lambda _: self._guest(), range(2 * count)))
+            by_user = {_user_id(token): token for token in tokens}
+            for status, body in pool.map(self._enqueue, tokens):
+                if status != 201:
+                    raise ServerFailed(f"POST /api/play/duel/ answered {status}: {body}")
+        urls: dict[int, str] = {}
+        deadline = time.monotonic() + PAIRING_TIMEOUT
+        while len(urls) < len(by_user):
+            if time.monotonic() > deadline:
+                raise ServerFailed(f"only {len(urls)} of {len(by_user)} guests were paired")
+            time.sleep(1.0)
+            for match in self._live_matches(tokens[0]):
+                for user_id in match["players"]:
+                    if user_id in by_user:
+                        urls[user_id] = match["ws_url"]
+        self.opened += count
+        # Both players of a match side by side, so a match starts as soon as it can.
+        return sorted([urls[user_id], token] for user_id, token in by_user.items())
+
+    def _guest(self) -> str:
+        status, body = self._request("POST", "/api/auth/guest/")
+        if status != 201:
+            raise ServerFailed(f"POST /api/auth/guest/ answered {status}: {body}")
+        return body["access"]
+
+    def _enqueue(self, token: str) -> tuple[int, dict]:
+        return self._request("POST", "/api/play/duel/", token=token)
+
+    def _live_matches(self, token: str) -> list[dict]:
+        matches, offset = [], 0
+        while True:
+            status, body = self._request("GET", f"/api/game/live/?limit=100&offset={offset}", token=token)
+            if status != 200:
+                raise ServerFailed(f"GET /api/game/live/ answered {status}: {body}")
+            matches += body["results"]
+            offset += 100
+            if not body.get("next"):
+                return matches
+
+    def _request(self, method: str, path: str, *, token: str | None = None, raw: bool = False):
+        """One request on this thread's kept-alive connection (reopened once if it dropped)."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        for attempt in (1, 2):
+            connection = getattr(self._local, "connection", None)
+            if connection is None:
+                connection = self._local.connection = http.client.HTTPConnection(
+                    "127.0.0.1", self.port, timeout=30)
+            try:
+                connection.request(method, path, headers=headers)
+                response = connection.getresponse()
+                data = response.read()
+                break
+            except (http.client.HTTPException, ConnectionError):
+                connection.close()
+                self._local.connection = None
+                if attempt == 2:
+                    raise
+        if raw:
+            return response.status, data.decode()
+        return response.status, json.loads(data) if data.startswith(b"{") else {"body": data.decode()}
+
+    def cleanup(self) -> None:
+        """After stop: PostgreSQL runs in its own session and would outlive a killed server."""
+        for process in self._helpers_seen.values():
+            try:
+                if process.is_running():
+                    process.terminate()
+            except psutil.NoSuchProcess:
+                pass
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+def _user_id(access_token: str) -> int:
+    """The ``sub`` claim: the payload is read, not verified (the server verifies it)."""
+    payload = access_token.split(".")[1]
+    return int(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"])

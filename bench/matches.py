@@ -1,0 +1,372 @@
+"""Match-engine capacity: how many 60 Hz 1v1 matches one core serves, against a bare baseline.
+
+One server at a time runs pinned to core 0 (bench/match_servers.py): Courtside
+with every production duty on, then bench/baseline_bare.py, the same job done
+the plain way with trio + trio-websocket. bench/load_client.py, one lean
+process on core 1, plays both sides of every match and answers every state
+with a paddle update (60 Hz both ways). The ramp adds matches step by step; per
+step, after the new matches play and a settle time, one measured window gives:
+state updates received/s against expected, the client-side p50/p99/max
+inter-arrival gap, server tick lateness p50/p99 (Courtside's histogram), server
+CPU (and CPU ms per 1000 state messages), RSS, and the load client's own CPU.
+
+Before each window it waits (up to a minute) for a second in which other
+processes leave the cores alone: on a shared machine other developers' test
+runs come and go. A step holds when received >= 99 % of expected and p99 gap
+<= 25 ms. A failing
+window is measured once more, and up to three times while other processes used
+more than 5 % of a core during it; the step holds if any window holds. A
+server's ramp stops at its first failing step. Its capacity is the largest
+holding count; where the client's core passed 80 % by then, it is a lower bound.
+
+    .venv/bin/python bench/matches.py [--seconds 10] [--settle 3] [--servers courtside,bare]
+        [--courtside-steps 50,100,...] [--bare-steps 10,20,...] [--profile-at 200]
+        [--out bench/matches.json] [--plot bench/matches.png]
+
+Exit status: 0 when both ramps ran (figures under target are reported, not
+fatal); 1 when a server failed to start, died or could not be handed matches;
+2 when a tool is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import queue
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+from auth import git_revision, machine
+from cpu_usage import Snapshot, usage
+from match_servers import Bare, Courtside, ServerFailed
+from matches_report import plot, print_table
+
+LOAD_CORE = 1
+RATE = 60
+MIN_RECEIVED = 0.99
+MAX_P99_GAP_MS = 25.0
+CLIENT_SATURATED_PERCENT = 80.0
+PLAYING_TIMEOUT = 60.0
+# Other processes (other developers' test runs) using more than this share of a core
+# during a window disturb it: a failing disturbed window is measured again.
+DISTURBED_PERCENT = 5.0
+MAX_WINDOWS = 3
+QUIET_WAIT = 60.0  # at most this long before a window for a quiet second
+STEPS = {
+    "courtside": [50, 100, 150, 200, 250, 300, 325, 350, 375, 400, 450, 500, 600, 700, 800, 1000],
+    "bare": [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 140, 160, 200],
+}
+TARGET_RATIO, STRETCH_RATIO = 5.0, 7.0
+LATENESS_METRIC = "courtside_tick_lateness_seconds"
+PROFILE_RATE = 173  # samples per second
+
+
+class LoadClient:
+    """bench/load_client.py as a child process on the load core, spoken to in JSON lines."""
+
+    def __init__(self, python: str) -> None:
+        script = Path(__file__).with_name("load_client.py")
+        self.command = [python, str(script), "--core", str(LOAD_CORE), "--rate", str(RATE)]
+        self._popen = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                       text=True, bufsize=1)
+        self.process = psutil.Process(self._popen.pid)
+        self._events: queue.Queue[dict] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self._popen.stdout:
+            self._events.put(json.loads(line))
+        self._events.put({"ev": "exited"})
+
+    def ask(self, op: str, expect: str, timeout: float = 60.0, **fields) -> dict:
+        self._popen.stdin.write(json.dumps({"op": op, **fields}) + "\n")
+        self._popen.stdin.flush()
+        return self.wait_for(expect, timeout)
+
+    def wait_for(self, expect: str, timeout: float) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                event = self._events.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise ServerFailed(f"load client: no {expect!r} within {timeout:.0f}s") from None
+            if event["ev"] == expect:
+                return event
+            if event["ev"] == "exited":
+                raise ServerFailed("load client exited")
+
+    def close(self) -> None:
+        try:
+            self._popen.stdin.write('{"op": "quit"}\n')
+            self._popen.stdin.close()
+            self._popen.wait(10)
+        except (OSError, subprocess.TimeoutExpired):
+            self._popen.kill()
+            self._popen.wait()
+
+
+def lateness_buckets(metrics: str | None) -> dict[float, float]:
+    """Cumulative counts of the tick lateness histogram, by upper bound."""
+    buckets = {}
+    for bound, count in re.findall(rf'^{LATENESS_METRIC}_bucket{{le="([^"]+)"}} (\S+)$',
+                                   metrics or "", re.MULTILINE):
+        buckets[float(bound)] = float(count)
+    return buckets
+
+
+def histogram_quantile(q: float, before: dict[float, float], after: dict[float, float]) -> float | None:
+    """Prometheus' histogram_quantile over the counts added between two scrapes, in ms."""
+    bounds = sorted(after)
+    counts = [after[b] - before.get(b, 0.0) for b in bounds]
+    if not counts or counts[-1] <= 0:
+        return None
+    rank, lower, below = q * counts[-1], 0.0, 0.0
+    for bound, cumulative in zip(bounds, counts):
+        if cumulative >= rank:
+            if bound == float("inf"):
+                return round(lower * 1000, 2)
+            share = (rank - below) / (cumulative - below) if cumulative > below else 1.0
+            return round((lower + (bound - lower) * share) * 1000, 2)
+        lower, below = bound, cumulative
+    return None
+
+
+def our_processes(server, client: LoadClient) -> dict[str, list[psutil.Process]]:
+    return {"server": [server.process], "postgres": server.helpers(),
+            "client": [client.process], "orchestrator": [psutil.Process()]}
+
+
+def wait_for_quiet(server, client: LoadClient, log) -> float:
+    """Before a window: wait (up to QUIET_WAIT s) for a second in which other processes
+    used at most DISTURBED_PERCENT of a core. Returns the seconds waited."""
+    began = time.monotonic()
+    while time.monotonic() - began < QUIET_WAIT:
+        before = Snapshot.take(our_processes(server, client))
+        time.sleep(1.0)
+        if usage(before, Snapshot.take(our_processes(server, client))).foreign_percent <= DISTURBED_PERCENT:
+            break
+    waited = time.monotonic() - began - 1.0
+    if waited >= 1.0:
+        log(f"  waited {waited:.0f} s for other processes to leave the cores")
+    return round(waited, 1)
+
+
+def measure(server, client: LoadClient, matches: int, seconds: float, log) -> dict:
+    """One window: the figures of one step."""
+    waited = wait_for_quiet(server, client, log)
+    metrics_before = lateness_buckets(server.metrics())
+    before = Snapshot.take(our_processes(server, client))
+    client.ask("mark", "marked")
+    time.sleep(seconds)
+    report = client.ask("report", "report")
+    cpu = usage(before, Snapshot.take(our_processes(server, client)))
+    metrics_after = lateness_buckets(server.metrics())
+    if not server.alive():
+        raise ServerFailed(f"{server.name} died during the window:\n{server.log_tail()}")
+
+    received, expected = report["received"], report["expected"]
+    received_share = received / expected if expected else 0.0
+    p99 = report["gap_p99_ms"]
+    holds = received_share >= MIN_RECEIVED and p99 is not None and p99 <= MAX_P99_GAP_MS
+    return {
+        "matches": matches,
+        "seconds": report["seconds"],
+        "holds": holds,
+        "players_playing": report["playing_at_mark"],
+        "received": received,
+        "expected": expected,
+        "received_per_s": round(received / report["seconds"], 1),
+        "expected_per_s": round(expected / report["seconds"], 1),
+        "received_percent": round(100 * received_share, 2),
+        "gap_p50_ms": report["gap_p50_ms"],
+        "gap_p99_ms": p99,
+        "gap_max_ms": report["gap_max_ms"],
+        "per_player_min": report["per_conn_min"],
+        "per_player_max": report["per_conn_max"],
+        "skipped_ticks_seen": report["skipped_ticks"],
+        "goals": report["goals"],
+        "players_closed": report["closed_in_window"],
+        "tick_lateness_p50_ms": histogram_quantile(0.50, metrics_before, metrics_after),
+        "tick_lateness_p99_ms": histogram_quantile(0.99, metrics_before, metrics_after),
+        "server_cpu_percent": cpu.percent("server"),
+        "server_system_cpu_percent": round(100.0 * cpu.system["server"] / cpu.wall, 1),
+        "postgres_cpu_percent": cpu.percent("postgres") if server.name == "courtside" else None,
+        "server_cpu_ms_per_1000_states": (round(1e6 * cpu.seconds["server"] / received, 1)
+                                          if received else None),
+        "server_rss_mib": round(server.process.memory_info().rss / 2**20, 1),
+        "client_cpu_percent": report["cpu_percent"],
+        "client_system_cpu_percent": round(100 * report["cpu_system_seconds"] / report["seconds"], 1),
+        "client_saturated": report["cpu_percent"] > CLIENT_SATURATED_PERCENT,
+        "orchestrator_cpu_percent": cpu.percent("orchestrator"),
+        "foreign_cpu_percent": cpu.foreign_percent,
+        "disturbed": cpu.foreign_percent > DISTURBED_PERCENT,
+        "waited_for_quiet_seconds": waited,
+        "cores": cpu.cores,
+    }
+
+
+def ramp(server, client: LoadClient, steps: list[int], args, deadline: float, log) -> list[dict]:
+    results: list[dict] = []
+    playing = 0
+    for target in steps:
+        if target <= playing:
+            continue
+        if time.monotonic() > deadline:
+            log(f"{server.name}: run budget spent before {target} matches; ramp stopped")
+            break
+        began = time.monotonic()
+        conns = server.open_matches(target - playing)
+        added = client.ask("add", "added", timeout=120, conns=conns)
+        if added["failed"]:
+            raise ServerFailed(f"{added['failed']} connections failed: {added['errors']}")
+        wait_until = time.monotonic() + PLAYING_TIMEOUT
+        while (status := client.ask("status", "status"))["playing"] < 2 * target:
+            if time.monotonic() > wait_until:
+                raise ServerFailed(f"only {status['playing']} of {2 * target} players playing: {status}")
+            time.sleep(0.25)
+        playing = target
+        setup = time.monotonic() - began
+        time.sleep(args.settle)
+        windows = [measure(server, client, target, args.seconds, log)]
+        # A failing window gets a second chance; a failing disturbed one up to MAX_WINDOWS.
+        while (not windows[-1]["holds"]
+               and (len(windows) < 2 or (windows[-1]["disturbed"] and len(windows) < MAX_WINDOWS))):
+            windows.append(measure(server, client, target, args.seconds, log))
+        chosen = next((i for i, w in enumerate(windows) if w["holds"]), len(windows) - 1)
+        step = {**windows[chosen], "windows": len(windows), "setup_seconds": round(setup, 1),
+                "other_windows": [w for i, w in enumerate(windows) if i != chosen]}
+        results.append(step)
+        log(f"{server.name:>9} {target:>5} matches: recv {step['received_percent']:6.2f} % "
+            f"gap p50/p99/max {step['gap_p50_ms']}/{step['gap_p99_ms']}/{step['gap_max_ms']} ms "
+            f"server {step['server_cpu_percent']} % client {step['client_cpu_percent']} % "
+            f"foreign {step['foreign_cpu_percent']} % {'holds' if step['holds'] else 'FAILS'}"
+            + (f" (window {chosen + 1} of {len(windows)})" if len(windows) > 1 else ""))
+        if args.profile_at == target and server.name == "courtside":
+            profile(server, args.profile_out, args.seconds, log)
+        if not step["holds"]:
+            break
+    return results
+
+
+def profile(server, out: Path, seconds: float, log) -> None:
+    """py-spy over one extra, unreported window (sampling slows the server).
+
+    Not ``--gil``: in py-spy's default (blocking) mode it credits about a fifth of
+    the samples to trio's ``Deadlines.expire``, against 1-2 % without it or with
+    ``--nonblocking``; and it drops the time spent in send/recv, which release the
+    GIL. ``--threads`` tags each stack with its thread, so the Trio thread's share can
+    be read apart from idle pool threads. The rate is a prime, off the 60 Hz grid.
+    """
+    py_spy = Path(sys.executable).with_name("py-spy")
+    command = ["taskset", "-c", str(LOAD_CORE), str(py_spy), "record", "--threads",
+               "-r", str(PROFILE_RATE), "-d", str(int(seconds)), "-f", "raw", "-o", str(out),
+               "--pid", str(server.process.pid)]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    log(f"profile: {shlex.join(command)} -> exit {finished.returncode}")
+
+
+def capacity(results: list[dict]) -> dict:
+    holding = [r for r in results if r["holds"]]
+    best = max(holding, key=lambda r: r["matches"], default=None)
+    failed = next((r for r in results if not r["holds"]), None)
+    return {
+        "matches": best["matches"] if best else 0,
+        "first_failing_step": failed["matches"] if failed else None,
+        "lower_bound": any(r["client_saturated"] for r in results if best and r["matches"] <= best["matches"]),
+        "ramp_ended_without_failure": failed is None,
+    }
+
+
+def _parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    steps = lambda text: [int(n) for n in text.split(",")]  # noqa: E731
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured window per step (10)")
+    parser.add_argument("--settle", type=float, default=3.0, help="wait after a step's matches play (3)")
+    parser.add_argument("--servers", default="courtside,bare", help="which, in order (courtside,bare)")
+    parser.add_argument("--courtside-steps", type=steps, default=STEPS["courtside"])
+    parser.add_argument("--bare-steps", type=steps, default=STEPS["bare"])
+    parser.add_argument("--max-minutes", type=float, default=12.0, help="ramp budget per server (12)")
+    parser.add_argument("--profile-at", type=int, help="py-spy Courtside after this step")
+    parser.add_argument("--profile-out", type=Path, default=Path("/tmp/courtside-matches.pyspy.txt"))
+    parser.add_argument("--out", type=Path, default=Path("bench/matches.json"))
+    parser.add_argument("--plot", type=Path, default=Path("bench/matches.png"))
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = _parse_args()
+    if shutil.which("taskset") is None:
+        print("bench/matches.py: taskset not found (`apt-get install -y util-linux`)", file=sys.stderr)
+        return 2
+    if not {0, LOAD_CORE} <= os.sched_getaffinity(0):
+        print("bench/matches.py: needs cores 0 and 1", file=sys.stderr)
+        return 2
+    courtside = Path(sys.executable).with_name("courtside")
+    if not courtside.exists():
+        print("bench/matches.py: run it with the venv's python (.venv/bin/python)", file=sys.stderr)
+        return 2
+    os.sched_setaffinity(0, {LOAD_CORE})  # this script and its sampling stay off the server's core
+    started_at = datetime.datetime.now(datetime.UTC)
+
+    def log(line: str) -> None:
+        print(line, flush=True)
+
+    report: dict = {
+        "benchmark": "matches", "date": started_at.isoformat(timespec="seconds"),
+        "machine": machine(), "revision": git_revision(Path(__file__).resolve().parent.parent),
+        "command": shlex.join([sys.executable, *sys.argv]), "rate_hz": RATE,
+        "criteria": {"min_received_percent": 100 * MIN_RECEIVED, "max_p99_gap_ms": MAX_P99_GAP_MS,
+                     "client_saturated_above_percent": CLIENT_SATURATED_PERCENT},
+        "seconds": args.seconds, "settle_seconds": args.settle, "servers": {},
+    }
+    with tempfile.TemporaryDirectory(prefix="courtside-matches-") as work:
+        for name in args.servers.split(","):
+            steps = args.courtside_steps if name == "courtside" else args.bare_steps
+            server = (Courtside(Path(work), str(courtside)) if name == "courtside"
+                      else Bare(Path(work), sys.executable, max(steps)))
+            client = None
+            try:
+                log(f"starting {shlex.join(server.command)}")
+                server.start()
+                client = LoadClient(sys.executable)
+                results = ramp(server, client, steps, args, time.monotonic() + 60 * args.max_minutes, log)
+            except ServerFailed as error:
+                print(f"bench/matches.py: {name}: {error}\n--- log ---\n{server.log_tail()}", file=sys.stderr)
+                return 1
+            finally:
+                if client is not None:
+                    client.close()
+                exit_status = server.stop()
+                server.cleanup()
+            report["servers"][name] = {
+                "command": shlex.join(server.command), "env": server.env,
+                "load_client_command": shlex.join(client.command), "exit_status": exit_status,
+                "steps": results, "capacity": capacity(results),
+            }
+
+    servers = report["servers"]
+    if "courtside" in servers and "bare" in servers:
+        ours, bare = servers["courtside"]["capacity"]["matches"], servers["bare"]["capacity"]["matches"]
+        report["ratio"] = {"courtside_over_bare": round(ours / bare, 2) if bare else None,
+                           "target": TARGET_RATIO, "stretch": STRETCH_RATIO}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print_table(report)
+    plot(report, args.plot)
+    print(f"figures written to {args.out}, plot to {args.plot}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""bench/matches.py's table and plot: received rate and p99 gap against the match count."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _fmt(value, spec: str = "") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def print_table(report: dict) -> None:
+    header = (f"{'server':<9} {'matches':>7} {'recv/s':>9} {'expect/s':>9} {'recv %':>7} "
+              f"{'gap p50':>7} {'p99':>6} {'max':>6} {'late p50':>8} {'p99':>6} {'srv %':>6} "
+              f"{'pg %':>5} {'ms/1k':>6} {'RSS Mi':>6} {'client %':>8} {'verdict':>7}")
+    print()
+    print(header)
+    print("-" * len(header))
+    for name, server in report["servers"].items():
+        for step in server["steps"]:
+            verdict = "holds" if step["holds"] else "FAILS"
+            print(
+                f"{name:<9} {step['matches']:>7} {step['received_per_s']:>9,.0f} "
+                f"{step['expected_per_s']:>9,.0f} {step['received_percent']:>7.2f} "
+                f"{_fmt(step['gap_p50_ms'], '.1f'):>7} {_fmt(step['gap_p99_ms'], '.1f'):>6} "
+                f"{step['gap_max_ms']:>6.1f} {_fmt(step['tick_lateness_p50_ms'], '.2f'):>8} "
+                f"{_fmt(step['tick_lateness_p99_ms'], '.1f'):>6} {step['server_cpu_percent']:>6.1f} "
+                f"{_fmt(step['postgres_cpu_percent'], '.1f'):>5} "
+                f"{_fmt(step['server_cpu_ms_per_1000_states'], '.1f'):>6} {step['server_rss_mib']:>6.0f} "
+                f"{step['client_cpu_percent']:>7.1f}{'!' if step['client_saturated'] else ' '} "
+                f"{verdict:>7}"
+            )
+    print("gap: client-side inter-arrival of state updates (ms); late: Courtside tick lateness (ms);"
+          " srv %, pg %: CPU time / wall (100 = one core); ms/1k: server CPU ms per 1000 states "
+          "received; client % with ! = past 80 % (figures are then a lower bound)")
+    for name, server in report["servers"].items():
+        cap = server["capacity"]
+        bound = " (lower bound: the load client's core passed 80 %)" if cap["lower_bound"] else ""
+        end = (f"first failing step {cap['first_failing_step']}" if cap["first_failing_step"]
+               else "ramp ended without a failing step")
+        print(f"{name}: {cap['matches']} matches hold on one core{bound}; {end}")
+    if "ratio" in report:
+        ratio = report["ratio"]
+        print(f"Courtside / bare baseline: {_fmt(ratio['courtside_over_bare'], '.2f')}x "
+              f"(target >= {ratio['target']:.0f}x, stretch {ratio['stretch']:.0f}x)")
+
+
+def plot(report: dict, path: Path) -> None:
+    """Two panels: received % of expected, and p99 gap, against concurrent matches."""
+    try:
+        import matplotlib
+    except ImportError:
+        print("matplotlib not installed (`.venv/bin/pip install matplotlib`): no plot")
+        return
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
+
+    figure, (received, gap) = plt.subplots(1, 2, figsize=(12, 4.8))
+    criteria = report["criteria"]
+    styles = {"courtside": ("tab:blue", "o"), "bare": ("tab:orange", "s")}
+    for name, server in report["servers"].items():
+        steps = server["steps"]
+        if not steps:
+            continue
+        color, marker = styles.get(name, ("tab:gray", "^"))
+        label = "Courtside" if name == "courtside" else "bare trio-websocket"
+        counts = [s["matches"] for s in steps]
+        received.plot(counts, [s["received_per_s"] for s in steps], marker=marker, color=color,
+                      label=f"{label}: received")
+        received.plot(counts, [s["expected_per_s"] for s in steps], linestyle=":", color=color,
+                      label=f"{label}: expected")
+        gap.plot(counts, [s["gap_p99_ms"] for s in steps], marker=marker, color=color, label=label)
+        failing = [s for s in steps if not s["holds"]]
+        for axis, key in ((received, "received_per_s"), (gap, "gap_p99_ms")):
+            axis.scatter([s["matches"] for s in failing], [s[key] for s in failing], marker="x",
+                         s=80, color="red", zorder=3)
+        for step in steps:
+            if step["client_saturated"]:
+                gap.annotate("client > 80 %", (step["matches"], step["gap_p99_ms"]),
+                             fontsize=7, textcoords="offset points", xytext=(4, 4))
+        cap = server["capacity"]["matches"]
+        if cap:
+            for axis in (received, gap):
+                axis.axvline(cap, color=color, linestyle="--", linewidth=0.8)
+    gap.axhline(criteria["max_p99_gap_ms"], color="red", linewidth=0.8,
+                label=f"limit {criteria['max_p99_gap_ms']:.0f} ms")
+    received.set(xlabel="concurrent 1v1 matches (server on one core)",
+                 ylabel="state updates received / s", title="Received rate (x: step fails; dashed: capacity)")
+    gap.set(xlabel="concurrent 1v1 matches (server on one core)", ylabel="ms",
+            title="Client-side p99 inter-arrival gap (60 Hz = 16.7 ms)")
+    gap.set_yscale("log")
+    highest = max([s["gap_p99_ms"] or 0 for server in report["servers"].values()
+                   for s in server["steps"]] + [30])
+    gap.set_yticks([t for t in (10, 15, 20, 25, 35, 50, 75, 100, 150, 250, 500, 1000)
+                    if t <= highest * 1.5])
+    gap.yaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    gap.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    for axis in (received, gap):
+        axis.grid(True, alpha=0.3)
+        axis.legend(fontsize=8)
+    ratio = report.get("ratio", {}).get("courtside_over_bare")
+    figure.suptitle(f"Courtside match engine vs bare baseline, {report['date'][:10]}"
+                    + (f": {ratio:.1f}x matches per core" if ratio else ""))
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
