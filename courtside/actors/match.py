@@ -312,6 +312,7 @@ class Match:
             initiator_id=self.spec.team_a[0],
             invited_id=self.spec.team_b[0],
             seats=self._seat_teams,
+            invited_slot=len(self.spec.team_a),
             tournament=self.spec.tournament,
         )
         self._broadcast(Frames(GameStateUpdate(state=state)))

@@ -17,12 +17,13 @@ def reference_state(
     initiator_id: int,
     invited_id: int,
     seats: Sequence[tuple[int, str]],
+    invited_slot: int,
     tournament: bool,
     seconds_left: int | None = None,
 ) -> MatchState:
-    """``seats`` lists (user id, team) in paddle order. In 3v3 the first paddle of each
-    team stands for the ``*_paddle_y`` keys, and ``paddles`` carries all six."""
-    first_b = next(slot for slot, (_, team) in enumerate(seats) if team == "b")
+    """``seats`` lists (user id, team) in paddle order; ``invited_slot`` is team b's
+    first paddle. In 3v3 the first paddle of each team stands for the ``*_paddle_y``
+    keys, and ``paddles`` carries all six."""
     paddles: list[Paddle] | msgspec.UnsetType = msgspec.UNSET
     if len(seats) > 2:
         paddles = [Paddle(user_id, team, y)  # type: ignore[arg-type]
@@ -36,7 +37,7 @@ def reference_state(
         initiator_score=state.score_a,
         invited_score=state.score_b,
         initiator_paddle_y=state.paddles[0],
-        invited_paddle_y=state.paddles[first_b],
+        invited_paddle_y=state.paddles[invited_slot],
         ball_position_x=state.ball_x,
         ball_position_y=state.ball_y,
         ball_direction_x=state.direction_x,
