@@ -5,21 +5,41 @@ from .database import Database, DatabaseError, Executor, Transaction, UniqueViol
 from .embedded import EmbeddedPostgres, EmbeddedPostgresError
 from .migrations import MigrationError, migrate
 from .refresh_tokens import RefreshTokens, Rotation, Session
+from .social import (
+    Block,
+    FriendRequest,
+    Friendship,
+    FriendshipEnds,
+    Person,
+    Relationship,
+    RequestEnds,
+    Severed,
+    Social,
+)
 from .users import User, Users, UsernameTaken
 
 __all__ = [
     "DEFAULT_STEM",
     "MAX_AVATAR_BYTES",
     "AvatarStore",
+    "Block",
     "Database",
     "DatabaseError",
     "EmbeddedPostgres",
     "EmbeddedPostgresError",
     "Executor",
+    "FriendRequest",
+    "Friendship",
+    "FriendshipEnds",
     "MigrationError",
+    "Person",
     "RefreshTokens",
+    "Relationship",
+    "RequestEnds",
     "Rotation",
     "Session",
+    "Severed",
+    "Social",
     "Transaction",
     "UniqueViolation",
     "User",
