@@ -43,6 +43,7 @@ from courtside.protocol.game_messages import Seat as SeatInfo
 from . import physics
 from .engagements import Engagements
 from .handle import Inbox, Overflow, Reply
+from .input_log import InputLog
 from .match_messages import (
     Describe,
     Gone,
@@ -113,7 +114,7 @@ class Match:
         self._by_user = {seat.user_id: seat for seat in self._seats}
         self._seat_teams = [(seat.user_id, seat.team) for seat in self._seats]
         self._spectators: list[PeerConnection] = []
-        self._inputs: list[tuple[int, tuple[float | None, ...]]] = []
+        self._inputs = InputLog(paddles=len(self._seats))
         self._broadcast_every = max(1, timing.tick_rate // timing.broadcast_rate)
         self._inbox: Inbox[object] | None = None
         self._started_at: datetime | None = None
@@ -289,7 +290,7 @@ class Match:
                 return
         frozen_inputs = tuple(inputs)
         if frozen_inputs != self._none_inputs:
-            self._inputs.append((self._state.tick, frozen_inputs))
+            self._inputs.append(self._state.tick, frozen_inputs)
         self._state = physics.step(self._state, frozen_inputs)
         scores = (self._state.score_a, self._state.score_b)
         if scores != self._last_scores or self._state.tick % self._broadcast_every == 0:

@@ -18,6 +18,7 @@ from courtside.protocol.game_messages import (
 )
 
 from .handle import Reply
+from .input_log import InputLog
 
 Team = Literal["a", "b"]
 
@@ -84,7 +85,7 @@ class MatchRecord:
     started_at: datetime | None
     duration_seconds: float
     own_goals: dict[int, int]
-    inputs: list[tuple[int, tuple[float | None, ...]]]
+    inputs: InputLog
 
 
 # Inbox messages: from the game port, and from tick() to the actor's own task.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import msgspec
+import trio
 
 from courtside.persistence import Database
 from courtside.persistence.matches import FinishedMatch, MatchResults, PlayerResult
@@ -38,7 +38,7 @@ def finished_match(record: MatchRecord) -> FinishedMatch:
         duration_seconds=record.duration_seconds,
         players=players,
         seed=spec.seed,
-        inputs=msgspec.msgpack.encode(record.inputs),
+        inputs=record.inputs.to_msgpack(),
     )
 
 
@@ -49,7 +49,9 @@ class MatchRecorder:
         self._database = database
 
     async def __call__(self, record: MatchRecord) -> None:
-        match = finished_match(record)
+        # Encoding a long match's inputs takes a while (about 0.1 s per hour of play):
+        # a worker thread, so that the tick shard keeps its deadlines meanwhile.
+        match = await trio.to_thread.run_sync(finished_match, record)
         async with self._database.transaction() as tx:
             results = MatchResults(tx)
             changes: dict[int, tuple[int, int]] = {}
