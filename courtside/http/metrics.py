@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -29,6 +29,14 @@ class _ScrapeTimeGauges(Collector):
             for key, value in sorted(read().items()):  # type: ignore[attr-defined]
                 family.add_metric([key], float(value))
             yield family
+
+
+class _ScrapeTimeCounter(Collector):
+    def __init__(self, name: str, documentation: str, read: Callable[[], int]) -> None:
+        self._name, self._documentation, self._read = name, documentation, read
+
+    def collect(self) -> Iterator[Metric]:
+        yield CounterMetricFamily(self._name, self._documentation, value=self._read())
 
 
 class Metrics:
@@ -73,6 +81,14 @@ class Metrics:
             buckets=(0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.025, 0.05, 0.1, 0.25),
             registry=self.registry,
         )
+
+    def count_skipped_ticks(self, read: Callable[[], int]) -> None:
+        """Export the tick shard's skipped ticks; the shard starts after the metrics exist."""
+        self.registry.register(_ScrapeTimeCounter(
+            "courtside_tick_skipped",
+            "Tick deadlines the shard skipped because it fell a whole tick behind",
+            read,
+        ))
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()

@@ -52,6 +52,7 @@ async def start_games(
 ) -> Games:
     bus, engagements = Bus(), Engagements()
     shard = TickShard(config.tick_rate, observe_lateness=metrics.tick_lateness.observe)
+    metrics.count_skipped_ticks(lambda: shard.skipped_ticks)
     await nursery.start(shard.run)
     game_port = GamePort(
         host=config.host, port=config.game_port_number,
