@@ -12,14 +12,13 @@ from courtside.actors.handle import (
     Reply,
     RequestTimeout,
 )
+from courtside.actors.live_matches import LiveMatch, LiveMatches
 from courtside.actors.match import Match
 from courtside.actors.match_messages import (
-    Describe,
     Gone,
     Join,
     JoinRefused,
     Leave,
-    LiveMatch,
     MatchSpec,
     MatchTiming,
     Ready,
@@ -37,7 +36,6 @@ __all__ = [
     "Bus",
     "Busy",
     "Dequeue",
-    "Describe",
     "Engagements",
     "Enqueue",
     "Entry",
@@ -49,6 +47,7 @@ __all__ = [
     "JoinRefused",
     "Leave",
     "LiveMatch",
+    "LiveMatches",
     "MailboxFull",
     "MailboxOverflow",
     "Match",

@@ -44,13 +44,12 @@ from . import physics
 from .engagements import Engagements
 from .handle import Inbox, Overflow, Reply
 from .input_log import InputLog
+from .live_matches import LiveMatch, LiveMatches
 from .match_messages import (
-    Describe,
     Gone,
     Join,
     JoinRefused,
     Leave,
-    LiveMatch,
     MatchRecord,
     MatchSpec,
     MatchTiming,
@@ -95,12 +94,14 @@ class Match:
         *,
         shard: TickShard,
         engagements: Engagements,
+        live_matches: LiveMatches,
         record: Callable[[MatchRecord], Awaitable[None]],
         timing: MatchTiming = MatchTiming(),
     ) -> None:
         self.spec = spec
         self._shard = shard
         self._engagements = engagements
+        self._live_matches = live_matches
         self._record = record
         self._timing = timing
         mode = "1v1" if len(spec.team_a) == 1 else "3v3"
@@ -128,11 +129,13 @@ class Match:
         with Inbox(256, Overflow.REJECT, name=f"match:{self.spec.code}") as inbox:
             self._inbox = inbox
             task_status.started(inbox.handle)
+            self._show()
             outcome = Outcome("aborted", None, 0, 0)
             try:
                 outcome = await self._play(inbox)
             finally:
                 self._shard.remove(self)
+                self._live_matches.remove(self.spec.code)
                 with trio.CancelScope(shield=True):
                     await self._finish(outcome)
 
@@ -145,7 +148,7 @@ class Match:
                 continue
             return self._outcome("timeout", winner=None)
 
-        self._phase = "countdown"
+        self._enter("countdown")
         countdown_ticks = round(self._timing.countdown * self._timing.tick_rate)
         self._broadcast_message(GameStarts(start_tick=self._state.tick + countdown_ticks))
         if (ended := await self._handle_until(inbox, trio.current_time() + self._timing.countdown)):
@@ -195,11 +198,6 @@ class Match:
                     return self._outcome("forfeit", winner=_other(seat.team))
             case Gone(connection):
                 self._gone(connection)
-            case Describe(reply):
-                reply.send(LiveMatch(
-                    self.spec.code, self.spec.mode, list(self.spec.players),
-                    self._state.score_a, self._state.score_b, self._phase, self.spec.private,
-                ))
             case _Finished(outcome):
                 return outcome
             case _Paused():
@@ -238,16 +236,27 @@ class Match:
 
     def _pause(self) -> None:
         self._shard.remove(self)
-        self._phase = "paused"
+        self._enter("paused")
         self._broadcast_message(OpponentDisconnected(grace_seconds=self._timing.grace))
 
     def _play_on(self) -> None:
         """(Re)enter play: the shard reads the players' sockets from now on."""
-        self._phase = "playing"
+        self._enter("playing")
         for seat in self._seats:
             if seat.connection is not None:
                 seat.connection.hand_over()
         self._shard.add(self)
+
+    def _enter(self, phase: str) -> None:
+        self._phase = phase
+        self._show()
+
+    def _show(self) -> None:
+        """Bring this match's line in the live index up to date."""
+        self._live_matches.show(LiveMatch(
+            self.spec.code, self.spec.mode, self.spec.players,
+            self._state.score_a, self._state.score_b, self._phase, self.spec.private,
+        ))
 
     def _missing_players(self) -> list[_Seat]:
         return [s for s in self._seats if s.connection is None or s.connection.closed]
@@ -293,8 +302,11 @@ class Match:
             self._inputs.append(self._state.tick, frozen_inputs)
         self._state = physics.step(self._state, frozen_inputs)
         scores = (self._state.score_a, self._state.score_b)
-        if scores != self._last_scores or self._state.tick % self._broadcast_every == 0:
+        if scores != self._last_scores:
             self._last_scores = scores
+            self._show()
+            self._broadcast_state()
+        elif self._state.tick % self._broadcast_every == 0:
             self._broadcast_state()
         if self._state.winner is not None:
             self._shard.remove(self)

@@ -108,19 +108,3 @@ class Gone(msgspec.Struct, frozen=True):
     """A connection closed; from the handler, or from tick() while playing."""
 
     connection: PeerConnection
-
-
-class LiveMatch(msgspec.Struct, frozen=True):
-    """What GET /api/game/live/ shows of a match in progress."""
-
-    code: str
-    game_mode: str
-    players: list[int]
-    score_a: int
-    score_b: int
-    phase: str
-    private: bool
-
-
-class Describe(msgspec.Struct, frozen=True):
-    reply: Reply[LiveMatch]

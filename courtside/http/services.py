@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from quart import current_app
 
-from courtside.actors import Registry, Supervisor
+from courtside.actors import LiveMatches, Registry, Supervisor
 from courtside.persistence import AvatarStore, Database
 
 from .auth.tokens import TokenSigner
@@ -31,6 +31,7 @@ class Services:
     avatars: AvatarStore
     # The full game WebSocket URL of a match, as clients must be handed it.
     ws_url: Callable[[str], str]
+    live_matches: LiveMatches  # matches in progress, for GET /api/game/live/
 
 
 def services() -> Services:

@@ -11,6 +11,7 @@ import trio
 from courtside.actors import (
     Bus,
     Engagements,
+    LiveMatches,
     Match,
     MatchRecorder,
     Matchmaker,
@@ -36,6 +37,7 @@ class Games:
     bus: Bus
     engagements: Engagements
     shard: TickShard
+    live_matches: LiveMatches
     game_port: GamePort
     ws_url: Callable[[str], str]
 
@@ -66,11 +68,15 @@ async def start_games(
         broadcast_rate=config.broadcast_rate,
     )
     record = MatchRecorder(database)
+    live_matches = LiveMatches()
 
     async def start_match(spec: MatchSpec) -> None:
         # A match is never restarted: if it fails it ends as aborted and says so.
         await supervisor.start(
-            lambda: Match(spec, shard=shard, engagements=engagements, record=record, timing=timing),
+            lambda: Match(
+                spec, shard=shard, engagements=engagements, live_matches=live_matches,
+                record=record, timing=timing,
+            ),
             name=f"match:{spec.code}",
             restart=Restart.NEVER,
         )
@@ -86,4 +92,4 @@ async def start_games(
             name=f"queue:{mode}",
             restart=Restart.ON_FAILURE,
         )
-    return Games(bus, engagements, shard, game_port, ws_url)
+    return Games(bus, engagements, shard, live_matches, game_port, ws_url)

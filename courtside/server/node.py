@@ -106,6 +106,7 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
             failed_logins_by_ip=_failed_logins(config, config.failed_logins_per_ip),
             avatars=avatars,
             ws_url=games.ws_url,
+            live_matches=games.live_matches,
         )
         app = create_app(svc)
         shutdown = trio.Event()

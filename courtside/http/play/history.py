@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-import trio
 from quart import Blueprint, request
 
-from courtside.actors import ActorGone, Describe, LiveMatch
 from courtside.persistence import Users
 from courtside.persistence.match_history import MatchHistory, MatchLine, PlayerLine
 from courtside.protocol import NotFound
@@ -18,8 +16,6 @@ from ..pagination import page_from, paginated
 from ..services import services
 
 blueprint = Blueprint("game_history", __name__)
-
-DESCRIBE_TIMEOUT = 1.0
 
 
 def _record(line: MatchLine, players: list[PlayerLine]) -> dict[str, Any]:
@@ -112,24 +108,9 @@ async def my_trophy_history() -> dict[str, Any]:
 
 @blueprint.get("/api/game/live/")
 async def live_matches() -> dict[str, Any]:
-    """Matches in progress, for spectators: each answers for itself, briefly."""
+    """Matches in progress, for spectators, from the index the matches keep."""
     page = page_from(request.args)
     svc = services()
-    handles = sorted(
-        (entry for entry in svc.registry if entry.kind == "match"), key=lambda e: e.name
-    )
-    described: list[LiveMatch] = []
-
-    async def describe(handle) -> None:
-        try:
-            described.append(await handle.request(Describe, timeout=DESCRIBE_TIMEOUT))
-        except (ActorGone, TimeoutError):
-            pass  # it ended while we asked
-
-    async with trio.open_nursery() as nursery:
-        for entry in handles:
-            nursery.start_soon(describe, entry.handle)
-    public = sorted((m for m in described if not m.private), key=lambda m: m.code)
-    window = public[page.offset:page.offset + page.limit]
+    count, window = svc.live_matches.public_page(page.offset, page.limit)
     results = [{**msgspec.to_builtins(m), "ws_url": svc.ws_url(m.code)} for m in window]
-    return paginated(request.url, page, len(public), results)
+    return paginated(request.url, page, count, results)

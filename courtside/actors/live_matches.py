@@ -1,0 +1,43 @@
+"""The matches in progress on this node, as GET /api/game/live/ lists them.
+
+Each match keeps its own line current (at creation, at each phase change and
+goal) and takes it out when it ends, so listing them asks no actor anything:
+a page costs a sort of the lines, not a request to every match.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class LiveMatch(msgspec.Struct, frozen=True):
+    """What spectators are shown of a match in progress."""
+
+    code: str
+    game_mode: str
+    players: tuple[int, ...]
+    score_a: int
+    score_b: int
+    phase: str
+    private: bool
+
+
+class LiveMatches:
+    """Written only by each match about itself; read by the HTTP layer."""
+
+    def __init__(self) -> None:
+        self._by_code: dict[str, LiveMatch] = {}
+
+    def show(self, match: LiveMatch) -> None:
+        self._by_code[match.code] = match
+
+    def remove(self, code: str) -> None:
+        self._by_code.pop(code, None)
+
+    def public_page(self, offset: int, limit: int) -> tuple[int, list[LiveMatch]]:
+        """How many public matches are in progress, and that window of them by code."""
+        public = sorted(
+            (match for match in self._by_code.values() if not match.private),
+            key=lambda match: match.code,
+        )
+        return len(public), public[offset:offset + limit]

@@ -1,0 +1,29 @@
+"""The live index: public matches by code, a page at a time, each line as its match left it."""
+
+from __future__ import annotations
+
+from courtside.actors import LiveMatch, LiveMatches
+
+
+def line(code: str, *, score_a: int = 0, phase: str = "playing", private: bool = False) -> LiveMatch:
+    return LiveMatch(code, "duel", (1, 2), score_a, 0, phase, private)
+
+
+def test_pages_list_public_matches_by_code_with_their_latest_line() -> None:
+    live = LiveMatches()
+    for code in ("c", "a", "d", "b"):
+        live.show(line(code, phase="waiting"))
+    live.show(line("hidden", private=True))
+    live.show(line("b", score_a=2))
+
+    assert live.public_page(0, 2) == (4, [line("a", phase="waiting"), line("b", score_a=2)])
+    assert live.public_page(2, 10) == (4, [line("c", phase="waiting"), line("d", phase="waiting")])
+
+
+def test_an_ended_match_leaves_the_index() -> None:
+    live = LiveMatches()
+    live.show(line("a"))
+    live.show(line("b"))
+    live.remove("a")
+    live.remove("a")  # a match ends once, but a second removal is harmless
+    assert live.public_page(0, 10) == (1, [line("b")])
