@@ -101,6 +101,7 @@ def _person_columns(alias: str) -> str:
 def _person(row: Sequence[Any], start: int) -> Person:
     return Person(*row[start:start + _PERSON_WIDTH])
 
+
 _REQUEST_SELECT = (
     f"SELECT r.id, r.sent_at, {_person_columns('s')}, {_person_columns('v')}"
     " FROM friend_requests r"
@@ -116,11 +117,13 @@ _FRIENDSHIP_SELECT = (
     " JOIN users u ON u.id = CASE WHEN f.user_low = me.id THEN f.user_high ELSE f.user_low END"
     " CROSS JOIN LATERAL ("
     "  SELECT"
-    "   count(*) FILTER (WHERE them.team <> us.team AND them.team = m.winning_team) AS friend_wins,"
+    "   count(*) FILTER (WHERE them.team <> us.team AND them.team = m.winning_team)"
+    "     AS friend_wins,"
     "   count(*) FILTER (WHERE them.team <> us.team AND us.team = m.winning_team) AS me_wins,"
     "   count(*) FILTER (WHERE them.team <> us.team) AS played_against,"
     "   count(*) FILTER (WHERE them.team = us.team) AS played_together,"
-    "   count(*) FILTER (WHERE them.team = us.team AND us.team = m.winning_team) AS won_together"
+    "   count(*) FILTER (WHERE them.team = us.team AND us.team = m.winning_team)"
+    "     AS won_together"
     "  FROM match_players us"
     "  JOIN match_players them ON them.match_id = us.match_id AND them.user_id = u.id"
     "  JOIN matches m ON m.id = us.match_id AND m.winning_team IS NOT NULL"
@@ -134,11 +137,15 @@ def _request(row: Sequence[Any]) -> FriendRequest:
 
 
 def _friendship(row: Sequence[Any]) -> Friendship:
+    # id, since and the five counts, then the friend.
     return Friendship(row[0], _person(row, 7), *row[1:7])
 
 
 class Social:
-    """Repository over ``friend_requests``, ``friendships`` and ``blocks``."""
+    """Repository over ``friend_requests``, ``friendships`` and ``blocks``.
+
+    Lists take ``limit`` and ``offset``; a ``limit`` of None lists everything.
+    """
 
     def __init__(self, db: Executor) -> None:
         self._db = db
@@ -156,16 +163,18 @@ class Social:
         )
         return {row[0] for row in rows}
 
-    async def relationships(self, user_id: int, other_ids: Sequence[int]) -> dict[int, Relationship]:
+    async def relationships(
+        self, user_id: int, other_ids: Sequence[int]
+    ) -> dict[int, Relationship]:
         rows = await self._db.fetch(
             "SELECT o.id AS other_id,"
             " (SELECT f.id FROM friendships f"
             "   WHERE f.user_low = least(me.id, o.id) AND f.user_high = greatest(me.id, o.id))"
             "   AS friendship_id,"
-            " (SELECT r.id FROM friend_requests r WHERE r.sender_id = me.id AND r.receiver_id = o.id)"
-            "   AS sent_request_id,"
-            " (SELECT r.id FROM friend_requests r WHERE r.sender_id = o.id AND r.receiver_id = me.id)"
-            "   AS received_request_id,"
+            " (SELECT r.id FROM friend_requests r"
+            "   WHERE r.sender_id = me.id AND r.receiver_id = o.id) AS sent_request_id,"
+            " (SELECT r.id FROM friend_requests r"
+            "   WHERE r.sender_id = o.id AND r.receiver_id = me.id) AS received_request_id,"
             " (SELECT b.id FROM blocks b WHERE b.blocker_id = me.id AND b.blocked_id = o.id)"
             "   AS block_id,"
             " EXISTS (SELECT FROM blocks b WHERE b.blocker_id = o.id AND b.blocked_id = me.id)"
@@ -223,19 +232,19 @@ class Social:
         return None if row is None else _request(row)
 
     async def sent_requests(
-        self, user_id: int, *, limit: int, offset: int
+        self, user_id: int, *, limit: int | None, offset: int
     ) -> tuple[int, list[FriendRequest]]:
         """Pending requests the user sent, newest first."""
         return await self._requests("sender_id", user_id, limit, offset)
 
     async def received_requests(
-        self, user_id: int, *, limit: int, offset: int
+        self, user_id: int, *, limit: int | None, offset: int
     ) -> tuple[int, list[FriendRequest]]:
         """Pending requests the user received, newest first."""
         return await self._requests("receiver_id", user_id, limit, offset)
 
     async def _requests(
-        self, party: str, user_id: int, limit: int, offset: int
+        self, party: str, user_id: int, limit: int | None, offset: int
     ) -> tuple[int, list[FriendRequest]]:
         count = await self._db.fetchval(
             f"SELECT count(*) FROM friend_requests WHERE {party} = %s", user_id
@@ -279,7 +288,7 @@ class Social:
         return None if row is None else _friendship(row)
 
     async def friends(
-        self, user_id: int, *, online_ids: Sequence[int], limit: int, offset: int
+        self, user_id: int, *, online_ids: Sequence[int], limit: int | None, offset: int
     ) -> tuple[int, list[Friendship]]:
         """The user's friendships: friends in ``online_ids`` first, then by username."""
         count = await self._db.fetchval(
@@ -310,13 +319,17 @@ class Social:
         rows = await self._blocks("b.id = %s", block_id, limit=1, offset=0)
         return rows[0]
 
-    async def blocks(self, blocker_id: int, *, limit: int, offset: int) -> tuple[int, list[Block]]:
+    async def blocks(
+        self, blocker_id: int, *, limit: int | None, offset: int
+    ) -> tuple[int, list[Block]]:
         """The users this one blocked, most recent first."""
         return await self.block_count(blocker_id), await self._blocks(
             "b.blocker_id = %s", blocker_id, limit=limit, offset=offset
         )
 
-    async def _blocks(self, where: str, value: int, *, limit: int, offset: int) -> list[Block]:
+    async def _blocks(
+        self, where: str, value: int, *, limit: int | None, offset: int
+    ) -> list[Block]:
         rows = await self._db.fetch(
             f"SELECT b.id, b.blocked_at, {_person_columns('u')}"
             f" FROM blocks b JOIN users u ON u.id = b.blocked_id WHERE {where}"
@@ -344,7 +357,8 @@ class Social:
             user_id, other_id, other_id, user_id, into=RequestEnds, write=True,
         )
         friendships = await self._db.fetch(
-            "DELETE FROM friendships WHERE user_low = least(%s, %s) AND user_high = greatest(%s, %s)"
+            "DELETE FROM friendships"
+            " WHERE user_low = least(%s, %s) AND user_high = greatest(%s, %s)"
             " RETURNING id, user_low, user_high",
             user_id, other_id, user_id, other_id, into=FriendshipEnds, write=True,
         )
