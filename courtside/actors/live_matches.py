@@ -2,12 +2,14 @@
 
 Each match keeps its own line current (at creation, at each phase change and
 goal) and takes it out when it ends, so listing them asks no actor anything:
-a page costs a sort of the lines, not a request to every match.
+a page costs a sort of the lines, not a request to every match. Shutdown reads
+it too, to wait for the matches under way to end.
 """
 
 from __future__ import annotations
 
 import msgspec
+import trio
 
 
 class LiveMatch(msgspec.Struct, frozen=True):
@@ -27,12 +29,15 @@ class LiveMatches:
 
     def __init__(self) -> None:
         self._by_code: dict[str, LiveMatch] = {}
+        self._removed = trio.Event()  # set, and replaced, at each removal
 
     def show(self, match: LiveMatch) -> None:
         self._by_code[match.code] = match
 
     def remove(self, code: str) -> None:
-        self._by_code.pop(code, None)
+        if self._by_code.pop(code, None) is not None:
+            self._removed.set()
+            self._removed = trio.Event()
 
     def public_page(self, offset: int, limit: int) -> tuple[int, list[LiveMatch]]:
         """How many public matches are in progress, and that window of them by code."""
@@ -41,3 +46,12 @@ class LiveMatches:
             key=lambda match: match.code,
         )
         return len(public), public[offset:offset + limit]
+
+    def under_way(self) -> set[str]:
+        """Codes of the matches past waiting for their players."""
+        return {code for code, match in self._by_code.items() if match.phase != "waiting"}
+
+    async def until_ended(self, codes: set[str]) -> None:
+        """Return once none of ``codes`` is in progress any more."""
+        while not codes.isdisjoint(self._by_code):
+            await self._removed.wait()

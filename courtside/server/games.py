@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,6 +29,8 @@ from courtside.persistence import Database
 
 from .config import Config
 
+log = logging.getLogger(__name__)
+
 QUEUE_MODES = ("duel", "ranked")
 _WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 
@@ -40,6 +43,17 @@ class Games:
     live_matches: LiveMatches
     game_port: GamePort
     ws_url: Callable[[str], str]
+
+    async def let_matches_finish(self, grace_seconds: float) -> None:
+        """Shutdown (DESIGN.md §7): matches under way get ``grace_seconds`` to end on
+        their own, their sockets still open; stopping the supervisor then aborts and
+        records the rest. Matches still waiting for their players are not waited for."""
+        under_way = self.live_matches.under_way()
+        if not under_way:
+            return
+        log.info("letting %d matches finish, for up to %g s", len(under_way), grace_seconds)
+        with trio.move_on_after(grace_seconds):
+            await self.live_matches.until_ended(under_way)
 
 
 async def start_games(

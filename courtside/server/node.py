@@ -125,6 +125,7 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
             await shutdown.wait()
             log.info("shutting down: closing sockets, draining requests")
             sockets.close_all()
+            await games.let_matches_finish(config.shutdown_grace_seconds)
             games.game_port.close_all()
         await supervisor.shutdown()
         actors_nursery.cancel_scope.cancel()

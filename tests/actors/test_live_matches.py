@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import trio
+
 from courtside.actors import LiveMatch, LiveMatches
 
 
@@ -27,3 +29,26 @@ def test_an_ended_match_leaves_the_index() -> None:
     live.remove("a")
     live.remove("a")  # a match ends once, but a second removal is harmless
     assert live.public_page(0, 10) == (1, [line("b")])
+
+
+async def test_shutdown_waits_for_the_matches_under_way_and_no_others(autojump_clock) -> None:
+    live = LiveMatches()
+    live.show(line("playing"))
+    live.show(line("paused", phase="paused"))
+    live.show(line("waiting", phase="waiting"))
+    under_way = live.under_way()
+    assert under_way == {"playing", "paused"}
+    ended_at: list[float] = []
+
+    async def wait_for_them() -> None:
+        await live.until_ended(under_way)
+        ended_at.append(trio.current_time())
+
+    start = trio.current_time()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(wait_for_them)
+        for code in ("paused", "waiting", "playing"):
+            await trio.sleep(1)
+            live.remove(code)
+        live.show(line("new"))  # started meanwhile: not what shutdown waits for
+    assert ended_at == [start + 3]
