@@ -1,6 +1,6 @@
 """The actor runtime: inboxes and handles, request/reply, supervisors, the registry."""
 
-from courtside.actors.bus import Bus, UserEvent
+from courtside.actors.bus import Bus
 from courtside.actors.engagements import Busy, Engagements
 from courtside.actors.handle import (
     ActorGone,
@@ -11,6 +11,17 @@ from courtside.actors.handle import (
     Overflow,
     Reply,
     RequestTimeout,
+)
+from courtside.actors.hub import (
+    CONNECTION_BACKLOG,
+    HUB,
+    HUB_STOPPED,
+    SLOW_CONSUMER,
+    Connection,
+    Event,
+    NotificationHub,
+    Publish,
+    UserPresence,
 )
 from courtside.actors.live_matches import LiveMatch, LiveMatches
 from courtside.actors.match import Match
@@ -30,15 +41,21 @@ from courtside.actors.supervisor import Actor, Backoff, Intensity, OnExit, Resta
 from courtside.actors.tick_shard import TickShard
 
 __all__ = [
+    "CONNECTION_BACKLOG",
+    "HUB",
+    "HUB_STOPPED",
+    "SLOW_CONSUMER",
     "Actor",
     "ActorGone",
     "Backoff",
     "Bus",
     "Busy",
+    "Connection",
     "Dequeue",
     "Engagements",
     "Enqueue",
     "Entry",
+    "Event",
     "Gone",
     "Handle",
     "Inbox",
@@ -56,8 +73,10 @@ __all__ = [
     "MatchTiming",
     "Matchmaker",
     "NameTaken",
+    "NotificationHub",
     "OnExit",
     "Overflow",
+    "Publish",
     "QueueFull",
     "Ready",
     "Registry",
@@ -66,6 +85,6 @@ __all__ = [
     "Restart",
     "Supervisor",
     "TickShard",
-    "UserEvent",
+    "UserPresence",
     "kind_of",
 ]

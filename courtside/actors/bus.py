@@ -1,70 +1,89 @@
-"""The bus: how actors tell users things (DESIGN.md §10).
+"""The bus: how actors and handlers reach users (DESIGN.md §10).
 
-Everything that may one day cross a process goes through here: today it is an
-in-process fan-out; later PostgreSQL LISTEN/NOTIFY carries the same calls.
-A subscriber that falls behind is cut off rather than slowing the publisher:
-its channel closes, and its connection reconnects and replays.
+Everything that may one day cross a process goes through here: today it hands
+messages to this process's notification hub; later PostgreSQL LISTEN/NOTIFY
+carries the same calls. The hub is found by name on every call, so a hub the
+supervisor restarted is picked up at once.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from typing import Any
 
-import msgspec
-import trio
+from .handle import ActorGone, Handle, MailboxFull
+from .hub import HUB, Connect, Connection, Disconnect, PresenceChanged, PresenceOf, Publish, UserPresence
+from .registry import Registry
 
 log = logging.getLogger(__name__)
 
-SUBSCRIBER_CAPACITY = 256
-
-
-class UserEvent(msgspec.Struct, frozen=True):
-    """One event for a user's channels: the reference's SSE name and its payload."""
-
-    name: str
-    data: dict[str, Any]
+REQUEST_TIMEOUT = 5.0
+OFFLINE = UserPresence(is_online=False, game_playing=None)
 
 
 class Bus:
-    def __init__(self) -> None:
-        self._subscribers: defaultdict[int, set[trio.MemorySendChannel[UserEvent]]] = (
-            defaultdict(set)
-        )
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
 
-    def publish_to_user(self, user_id: int, name: str, data: dict[str, Any]) -> None:
-        """Deliver to every open channel of the user; never blocks."""
-        event = UserEvent(name, data)
-        for channel in list(self._subscribers.get(user_id, ())):
-            try:
-                channel.send_nowait(event)
-            except trio.WouldBlock:
-                log.info("user %s subscriber fell %s events behind; cut off", user_id,
-                         SUBSCRIBER_CAPACITY)
-                self._drop(user_id, channel)
-            except trio.BrokenResourceError:
-                self._drop(user_id, channel)
+    def _hub(self) -> Handle[Any]:
+        hub = self._registry.lookup(HUB)
+        if hub is None:
+            raise ActorGone(f"{HUB} is not running")
+        return hub
 
-    @contextmanager
-    def subscribe(
-        self, user_id: int, capacity: int = SUBSCRIBER_CAPACITY
-    ) -> Iterator[trio.MemoryReceiveChannel[UserEvent]]:
-        """The user's events from now on, until the block exits or we fall behind."""
-        send, receive = trio.open_memory_channel[UserEvent](capacity)
-        self._subscribers[user_id].add(send)
+    def publish(
+        self, user_ids: Iterable[int], name: str, data: dict[str, Any],
+        kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        """Send an event to every open channel of these users; never blocks.
+
+        The caller's own work (a committed row, a started match) stands even if
+        the hub cannot take the event: clients that miss it see the state by REST.
+        """
         try:
-            with receive:
-                yield receive
-        finally:
-            self._drop(user_id, send)
+            self._hub().send_nowait(Publish(tuple(user_ids), name, data, kwargs or {}))
+        except (ActorGone, MailboxFull) as why:
+            log.warning("event %s lost: %r", name, why)
 
-    def _drop(self, user_id: int, channel: trio.MemorySendChannel[UserEvent]) -> None:
-        channel.close()
-        channels = self._subscribers.get(user_id)
-        if channels is not None:
-            channels.discard(channel)
-            if not channels:
-                del self._subscribers[user_id]
+    def publish_to_user(
+        self, user_id: int, name: str, data: dict[str, Any], kwargs: dict[str, Any] | None = None
+    ) -> None:
+        self.publish((user_id,), name, data, kwargs)
+
+    def presence_changed(self, user_ids: Iterable[int]) -> None:
+        """These users started or stopped playing; their friends are told."""
+        try:
+            self._hub().send_nowait(PresenceChanged(tuple(user_ids)))
+        except (ActorGone, MailboxFull) as why:
+            log.warning("presence change lost: %r", why)
+
+    async def presence(self, user_ids: Iterable[int]) -> dict[int, UserPresence]:
+        """Who of these users is online and what they play; offline while the hub restarts."""
+        user_ids = tuple(user_ids)
+        try:
+            return await self._hub().request(
+                lambda reply: PresenceOf(user_ids, reply), timeout=REQUEST_TIMEOUT
+            )
+        except (ActorGone, MailboxFull) as why:
+            log.warning("presence unknown: %r", why)
+            return dict.fromkeys(user_ids, OFFLINE)
+
+    @asynccontextmanager
+    async def connect(self, user_id: int, last_event_id: int | None = None) -> AsyncIterator[Connection]:
+        """Hold a live connection for the user: events missed since ``last_event_id``
+        in ``replay``, then every new one on ``events``. The user is online meanwhile."""
+        hub = self._hub()
+        connection = await hub.request(
+            lambda reply: Connect(user_id, last_event_id, reply), timeout=REQUEST_TIMEOUT
+        )
+        try:
+            yield connection
+        finally:
+            try:
+                hub.send_nowait(Disconnect(connection))
+            except ActorGone:
+                pass  # a hub that is gone has forgotten the connection already
+            except MailboxFull:
+                log.error("user %s: hub too busy to hear a connection close", user_id)

@@ -15,6 +15,7 @@ from .auth import routes as auth_routes
 from .auth.identity import authenticate
 from .bodies import MAX_ANY_BODY, UNSAFE_METHODS, JsonRequest, check_request_body
 from .json_provider import MsgspecJSONProvider
+from .live import sse, user_socket
 from .play import history, queues
 from .services import Services, services
 from .users import avatars
@@ -50,7 +51,8 @@ def create_app(svc: Services) -> Quart:
     app.after_request(_close_if_body_unread)
     app.after_request(_count_request)
     for blueprint in (operations.blueprint, auth_routes.blueprint, users_routes.blueprint,
-                      avatars.blueprint, queues.blueprint, history.blueprint):
+                      avatars.blueprint, queues.blueprint, history.blueprint,
+                      sse.blueprint, user_socket.blueprint):
         app.register_blueprint(blueprint)
     return app
 

@@ -33,7 +33,7 @@ from courtside.actors import (
     Ready,
     Registry,
 )
-from courtside.persistence import Database, Users
+from courtside.persistence import Database
 from courtside.protocol import ApiError, CloseCode
 from courtside.protocol.game_messages import (
     MSGPACK_SUBPROTOCOL,
@@ -45,6 +45,7 @@ from courtside.protocol.game_messages import (
     WireFormat,
 )
 
+from .auth.identity import verified_user
 from .auth.tokens import TokenSigner
 from .game_socket import ConnectionClosed, GameSocket
 
@@ -201,13 +202,9 @@ class GamePort:
         if token is None:
             return None
         try:
-            claims = self._tokens.verify(token, "access")
+            return (await verified_user(self._tokens, self._database, token)).id
         except ApiError:
             return None
-        user = await Users(self._database).get(claims.user_id)
-        if user is None or user.token_version != claims.version:
-            return None
-        return user.id
 
 
 async def _upgrade(sock: socket.socket) -> tuple[str, WireFormat, str | None] | None:

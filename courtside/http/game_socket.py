@@ -20,6 +20,7 @@ import msgspec
 import trio
 
 from courtside.protocol import CloseCode
+from courtside.protocol.admission import Admission, Verdict
 from courtside.protocol.frames import (
     Close,
     FrameReader,
@@ -47,13 +48,6 @@ SLOW_CONSUMER = "slow consumer"
 # Per tick, at most this much is read from one socket: a flooding client gets a
 # bounded share of the tick, and the rest waits in the kernel for the next one.
 READ_CHUNK = 16 * 1024
-MESSAGES_PER_SECOND = 120.0
-# Messages over the rate are dropped. Drops count up and drain at the same rate:
-# a client that keeps sending at twice the rate for about a second is closed (4429).
-SUSTAINED_ABUSE = 120.0
-# Malformed messages get an error frame; this many close with 1008.
-MALFORMED_LIMIT = 10
-
 
 class ConnectionClosed(Exception):
     """The socket is closed; nothing more will be received."""
@@ -73,10 +67,7 @@ class GameSocket:
         self._backlog_ready = trio.Event()
         self._closed_event = trio.Event()
         self._handler_scope: trio.CancelScope | None = None
-        self._tokens = MESSAGES_PER_SECOND
-        self._tokens_at = trio.current_time()
-        self._abuse = 0.0
-        self._malformed = 0
+        self._admission = Admission(trio.current_time)
 
     # -- writing --------------------------------------------------------------------
 
@@ -172,17 +163,11 @@ class GameSocket:
             self.close(violation.close_code, violation.reason)
 
     def _admit(self, message: Message) -> None:
-        now = trio.current_time()
-        refill = (now - self._tokens_at) * MESSAGES_PER_SECOND
-        self._tokens_at = now
-        self._tokens = min(MESSAGES_PER_SECOND, self._tokens + refill)
-        self._abuse = max(0.0, self._abuse - refill)
-        if self._tokens < 1.0:
-            self._abuse += 1.0
-            if self._abuse > SUSTAINED_ABUSE:
-                self.close(CloseCode.RATE_LIMITED, "too many messages")
+        verdict = self._admission.admit()
+        if verdict is Verdict.CLOSE:
+            self.close(*Admission.RATE_LIMITED)
+        if verdict is not Verdict.TAKE:
             return
-        self._tokens -= 1.0
         payload = message.data if message.text is None else message.text
         expected_text = self.wire is WireFormat.JSON
         try:
@@ -190,9 +175,8 @@ class GameSocket:
                 raise msgspec.DecodeError(f"expected {'text' if expected_text else 'binary'} frames")
             self._pending.append(decode_client_message(payload, self.wire))
         except msgspec.DecodeError as error:
-            self._malformed += 1
-            if self._malformed >= MALFORMED_LIMIT:
-                self.close(CloseCode.POLICY_VIOLATION, "too many malformed messages")
+            if self._admission.malformed():
+                self.close(*Admission.TOO_MANY_MALFORMED)
                 return
             self.send(Error(code="malformed_message", detail=str(error)))
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from quart import current_app
 
-from courtside.actors import LiveMatches, Registry, Supervisor
+from courtside.actors import Bus, LiveMatches, Registry, Supervisor
 from courtside.persistence import AvatarStore, Database
 
 from .auth.tokens import TokenSigner
@@ -29,6 +29,8 @@ class Services:
     failed_logins_by_username: Throttle
     failed_logins_by_ip: Throttle
     avatars: AvatarStore
+    # Events to users' live channels, and who is online (DESIGN.md §6, §10).
+    bus: Bus
     # The full game WebSocket URL of a match, as clients must be handed it.
     ws_url: Callable[[str], str]
     live_matches: LiveMatches  # matches in progress, for GET /api/game/live/

@@ -121,6 +121,12 @@ class Users:
             user_id, write=True,
         )
 
+    async def went_offline(self, user_id: int) -> None:
+        """Their last live connection closed: this is when they were last seen."""
+        await self._db.execute(
+            "UPDATE users SET last_online = now() WHERE id = %s AND deleted_at IS NULL", user_id
+        )
+
     async def anonymise(self, user_id: int) -> None:
         """Remove personal data; the row stays so others' history keeps its shape."""
         await self._db.execute(

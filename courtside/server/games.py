@@ -1,4 +1,4 @@
-"""Wiring of the match engine: bus, engagements, tick shard, game port, queues."""
+"""Wiring of the match engine: tick shard, game port, queues."""
 
 from __future__ import annotations
 
@@ -65,8 +65,9 @@ async def start_games(
     database: Database,
     tokens: TokenSigner,
     metrics: Metrics,
+    bus: Bus,
+    engagements: Engagements,
 ) -> Games:
-    bus, engagements = Bus(), Engagements()
     shard = TickShard(config.tick_rate, observe_lateness=metrics.tick_lateness.observe)
     metrics.count_skipped_ticks(lambda: shard.skipped_ticks)
     await nursery.start(shard.run)

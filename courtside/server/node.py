@@ -18,9 +18,10 @@ import hypercorn.trio
 import trio
 from quart import Quart
 
-from courtside.actors import Registry, Supervisor
+from courtside.actors import HUB, Bus, Engagements, NotificationHub, Registry, Restart, Supervisor
 from courtside.http import Metrics, OpenSockets, Services, Throttle, TokenSigner, create_app
-from courtside.persistence import AvatarStore, Database, EmbeddedPostgres, migrate
+from courtside.http.live import user_socket
+from courtside.persistence import AvatarStore, Database, EmbeddedPostgres, Social, Users, migrate
 
 from .config import Config, resolve_secret_key
 from .games import Games, start_games
@@ -83,9 +84,11 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
             live_matches=lambda: len(games.shard) if games else 0,
             game_sockets=lambda: games.game_port.open_sockets if games else 0,
         )
+        engagements, bus = Engagements(), Bus(registry)
+        await start_hub(supervisor, database, engagements)
         games = await start_games(
             config, actors_nursery, supervisor=supervisor, registry=registry,
-            database=database, tokens=tokens, metrics=metrics,
+            database=database, tokens=tokens, metrics=metrics, bus=bus, engagements=engagements,
         )
         log.info("serving game sockets on ws://%s:%s", config.host, games.game_port.port)
         avatars = AvatarStore(config.data_dir / "media")
@@ -107,6 +110,7 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
             avatars=avatars,
             ws_url=games.ws_url,
             live_matches=games.live_matches,
+            bus=bus,
         )
         app = create_app(svc)
         shutdown = trio.Event()
@@ -132,6 +136,19 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
     log.info("stopped")
 
 
+async def start_hub(supervisor: Supervisor, database: Database, engagements: Engagements) -> None:
+    """The notification hub: restarted on failure, its connections then reconnect."""
+    await supervisor.start(
+        lambda: NotificationHub(
+            engagements=engagements,
+            friends_of=Social(database).friend_ids,
+            went_offline=Users(database).went_offline,
+        ),
+        name=HUB,
+        restart=Restart.ON_FAILURE,
+    )
+
+
 def _failed_logins(config: Config, allowed: int) -> Throttle:
     return Throttle(
         burst=allowed,
@@ -144,6 +161,7 @@ def _hypercorn_config(config: Config) -> hypercorn.Config:
     hconfig = hypercorn.Config()
     hconfig.bind = [f"{config.host}:{config.port}"]
     hconfig.graceful_timeout = config.shutdown_grace_seconds
+    hconfig.websocket_max_message_size = user_socket.MAX_MESSAGE_BYTES
     hconfig.accesslog = None
     hconfig.errorlog = logging.getLogger("hypercorn.error")
     return hconfig

@@ -19,7 +19,7 @@ import trio
 import trio_websocket
 from trio.testing import MockClock
 
-from courtside.actors import UserEvent
+from courtside.actors import Event
 from courtside.server.config import Config
 from courtside.server.node import Node
 from tests.accounts import Account, make_user
@@ -96,14 +96,22 @@ async def queue_pair(
         players = (await make_user(client, "alice"), await make_user(client, "bob"))
     alice, bob = players
     bus = node.games.bus
-    with bus.subscribe(alice.id) as alice_events, bus.subscribe(bob.id) as bob_events:
+    async with bus.connect(alice.id) as alice_live, bus.connect(bob.id) as bob_live:
         for player in (alice, bob):
             response = await client.post(f"/api/play/{mode}/", headers=player.headers)
             assert response.status_code == 201, response.text
-        alice_start: UserEvent = await alice_events.receive()
-        bob_start: UserEvent = await bob_events.receive()
+        alice_start: Event = await _next_event(alice_live.events, "game-start")
+        bob_start: Event = await _next_event(bob_live.events, "game-start")
     assert alice_start.name == bob_start.name == "game-start"
     return alice, bob, alice_start.data, bob_start.data
+
+
+async def _next_event(events: trio.MemoryReceiveChannel[Event], name: str) -> Event:
+    """The next event called ``name``, past others (presence of friends, say)."""
+    async for event in events:
+        if event.name == name:
+            return event
+    raise AssertionError(f"the channel ended before any {name}")
 
 
 async def forfeited_match(

@@ -11,13 +11,13 @@ from typing import TypeVar
 
 from quart import current_app, g, request
 
-from courtside.persistence import User, Users
+from courtside.persistence import Database, User, Users
 from courtside.protocol import AuthenticationFailed, NotAuthenticated
 
 from ..bodies import UNSAFE_METHODS
 from ..services import services
 from .sessions import require_csrf_token
-from .tokens import TokenNotValid
+from .tokens import TokenNotValid, TokenSigner
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -55,6 +55,17 @@ def access_token() -> tuple[str, bool] | None:
     return (cookie, True) if cookie else None
 
 
+async def verified_user(tokens: TokenSigner, database: Database, token: str) -> User:
+    """The user an access token names; ApiError if it is forged, expired or revoked."""
+    claims = tokens.verify(token, "access")
+    user = await Users(database).get(claims.user_id)
+    if user is None:
+        raise UserNotFound()
+    if claims.version != user.token_version:
+        raise TokenNotValid("Token has been revoked.")
+    return user
+
+
 async def authenticate() -> None:
     """before_request: resolve the caller into ``g.user`` or refuse with 401/403."""
     if request.url_rule is None or is_public(request.endpoint):
@@ -64,12 +75,7 @@ async def authenticate() -> None:
         raise NotAuthenticated()
     token, from_cookie = found
     svc = services()
-    claims = svc.tokens.verify(token, "access")
-    user = await Users(svc.database).get(claims.user_id)
-    if user is None:
-        raise UserNotFound()
-    if claims.version != user.token_version:
-        raise TokenNotValid("Token has been revoked.")
+    user = await verified_user(svc.tokens, svc.database, token)
     if from_cookie and request.method in UNSAFE_METHODS:
         require_csrf_token()
     g.user = user

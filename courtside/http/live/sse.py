@@ -1,0 +1,79 @@
+"""`GET /sse/users/`: the user's events as Server-Sent Events (DESIGN.md §6, §12).
+
+Every event carries its id; a browser's EventSource reconnects on its own and
+sends the last one as Last-Event-ID, and the hub replays what came after it.
+A comment line every HEARTBEAT_SECONDS keeps proxies from timing the stream out
+and lets us notice a client that went away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import trio
+from quart import Blueprint, Response, request
+
+from courtside.actors import Connection, Event
+from courtside.protocol import ValidationFailed
+from courtside.protocol.user_messages import SSE_HEARTBEAT, SSE_RETRY, encode_sse
+
+from ..auth.identity import current_user
+from ..services import Services, services
+from .events import ACCOUNT_DELETED, parse_event_id
+
+blueprint = Blueprint("sse", __name__)
+
+HEARTBEAT_SECONDS = 15.0
+
+
+@blueprint.get("/sse/users/")
+async def user_events() -> Response:
+    try:
+        last_event_id = parse_event_id(request.headers.get("Last-Event-ID"))
+    except ValueError:
+        raise ValidationFailed(
+            "Last-Event-ID must be an event id.", errors={"Last-Event-ID": ["Not an event id."]}
+        ) from None
+    response = Response(
+        _stream(services(), current_user().id, last_event_id),
+        content_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+    response.timeout = None  # a stream lasts as long as the client stays
+    return response
+
+
+async def _stream(svc: Services, user_id: int, last_event_id: int | None) -> AsyncIterator[bytes]:
+    async with svc.bus.connect(user_id, last_event_id) as connection:
+        with svc.sockets.streaming(connection):
+            # First, once subscribed: how soon to reconnect after losing the stream.
+            yield SSE_RETRY
+            for event in connection.replay:
+                yield _frame(event)
+            while (event := await _next_or_heartbeat(connection)) is not None:
+                if event is _HEARTBEAT:
+                    yield SSE_HEARTBEAT
+                    continue
+                yield _frame(event)
+                if event.name == ACCOUNT_DELETED:
+                    return
+
+
+_HEARTBEAT = Event(0, "heartbeat", {})
+
+
+async def _next_or_heartbeat(connection: Connection) -> Event | None:
+    """The next event, _HEARTBEAT after a quiet while, None once the hub ends the stream.
+
+    (An async generator must not yield inside a cancel scope, hence this helper.)
+    """
+    with trio.move_on_after(HEARTBEAT_SECONDS):
+        try:
+            return await connection.events.receive()
+        except trio.EndOfChannel:
+            return None
+    return _HEARTBEAT
+
+
+def _frame(event: Event) -> bytes:
+    return encode_sse(event.id, event.name, event.data, event.kwargs)

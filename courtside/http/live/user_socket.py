@@ -1,0 +1,140 @@
+"""`/ws/`: the user WebSocket on the HTTP port (DESIGN.md §6).
+
+The same events as the SSE stream, plus requests from the client. It
+authenticates itself (WebSocket routes pass no before_request hook): the
+``access`` cookie, or a first ``authenticate`` message within
+AUTHENTICATE_TIMEOUT. ``?last_event_id=`` replays what a reconnecting client
+missed. Two tasks serve it: one forwards the hub's events, one answers the
+client; whichever decides the socket must close ends both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import msgspec
+import trio
+from quart import Blueprint, websocket
+
+from courtside.actors import Connection
+from courtside.persistence import User
+from courtside.protocol import ApiError, CloseCode
+from courtside.protocol.admission import Admission, Verdict
+from courtside.protocol.game_messages import Authenticate, Error, Ping, Pong
+from courtside.protocol.user_messages import (
+    decode_client_message,
+    encode_event,
+    encode_server_message,
+)
+
+from ..auth.identity import public, verified_user
+from ..services import services
+from .events import ACCOUNT_DELETED, close_for, parse_event_id
+
+blueprint = Blueprint("user_socket", __name__)
+
+AUTHENTICATE_TIMEOUT = 5.0
+# Chat messages are at most 2000 characters; with their envelope this is ample.
+MAX_MESSAGE_BYTES = 16 * 1024
+LINGER = 2.0
+
+End = Callable[[int, str], None]
+
+
+@blueprint.websocket("/ws/")
+@public  # it authenticates itself, by cookie or a first message
+async def user_socket() -> None:
+    await services().sockets.serve(_session)
+
+
+async def _session() -> None:
+    await websocket.accept()
+    user = await _authenticate()
+    if user is None:
+        await _close(CloseCode.NOT_AUTHENTICATED, "not authenticated")
+        return
+    try:
+        last_event_id = parse_event_id(websocket.args.get("last_event_id"))
+    except ValueError:
+        await _close(CloseCode.POLICY_VIOLATION, "last_event_id must be an event id")
+        return
+    ending: list[tuple[int, str]] = []
+    async with services().bus.connect(user.id, last_event_id) as connection:
+        async with trio.open_nursery() as nursery:
+            def end(code: int, reason: str) -> None:
+                ending.append((code, reason))
+                nursery.cancel_scope.cancel()
+
+            nursery.start_soon(_forward_events, connection, end)
+            nursery.start_soon(_answer_client, end)
+    await _close(*ending[0])
+
+
+async def _close(code: int, reason: str) -> None:
+    """Close, then keep reading until the client answers or LINGER passes.
+
+    Hypercorn stops reading the socket while our queue of received messages is
+    full, and a flooding client fills it: without the drain it would never see
+    the client's closing handshake and hold the connection open.
+    """
+    await websocket.close(code, reason)
+    with trio.move_on_after(LINGER):
+        while True:
+            await websocket.receive()
+
+
+async def _authenticate() -> User | None:
+    token = websocket.cookies.get("access")
+    if token is None:
+        with trio.move_on_after(AUTHENTICATE_TIMEOUT):
+            try:
+                first = decode_client_message(await websocket.receive())
+            except msgspec.DecodeError:
+                return None
+            if isinstance(first, Authenticate):
+                token = first.token
+    if token is None:
+        return None
+    svc = services()
+    try:
+        return await verified_user(svc.tokens, svc.database, token)
+    except ApiError:
+        return None
+
+
+async def _forward_events(connection: Connection, end: End) -> None:
+    for event in connection.replay:
+        await websocket.send(encode_event(event.id, event.name, event.data, event.kwargs))
+    async for event in connection.events:
+        await websocket.send(encode_event(event.id, event.name, event.data, event.kwargs))
+        if event.name == ACCOUNT_DELETED:
+            end(CloseCode.NORMAL, "account deleted")
+            return
+    end(*close_for(connection))
+
+
+async def _answer_client(end: End) -> None:
+    admission = Admission(trio.current_time)
+    while True:
+        payload = await websocket.receive()
+        verdict = admission.admit()
+        if verdict is Verdict.CLOSE:
+            end(*Admission.RATE_LIMITED)
+            return
+        if verdict is Verdict.DROP:
+            continue
+        try:
+            message = decode_client_message(payload)
+        except msgspec.DecodeError as error:
+            if admission.malformed():
+                end(*Admission.TOO_MANY_MALFORMED)
+                return
+            await websocket.send(encode_server_message(Error("malformed_message", str(error))))
+            continue
+        match message:
+            case Ping(t):
+                await websocket.send(encode_server_message(Pong(t)))
+            case Authenticate():
+                await websocket.send(encode_server_message(
+                    Error("already_authenticated", "This socket is authenticated already.")
+                ))

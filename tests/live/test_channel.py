@@ -1,0 +1,150 @@
+"""The user channel's transports: same events on SSE and /ws/, replay, auth, limits."""
+
+from __future__ import annotations
+
+import contextlib
+
+import httpx
+import pytest
+import trio
+import trio_websocket
+
+from courtside.actors import HUB, Publish
+from courtside.http.live.user_socket import MAX_MESSAGE_BYTES
+from courtside.protocol.admission import MALFORMED_LIMIT, MESSAGES_PER_SECOND, SUSTAINED_ABUSE
+from courtside.server.node import Node
+from tests.accounts import make_user
+
+from .conftest import close_code, sse, user_socket, ws_url
+
+
+async def test_every_open_connection_gets_every_event_in_order(
+    client: httpx.AsyncClient, node: Node
+) -> None:
+    alice = await make_user(client, "alice")
+    bob = await make_user(client, "bob")
+    bus = node.services.bus
+    async with sse(client, alice) as tab_one, user_socket(node, alice) as tab_two, \
+            user_socket(node, bob, cookie=False) as bobs:
+        for n in range(3):
+            bus.publish_to_user(alice.id, "test-event", {"n": n}, {"username": "carol"})
+        bus.publish_to_user(bob.id, "for-bob", {"n": 9})
+        over_sse = [await tab_one.next() for _ in range(3)]
+        over_ws = [await tab_two.next() for _ in range(3)]
+        assert over_sse == over_ws
+        assert [e.data for e in over_sse] == [{"n": n, "username": "carol"} for n in range(3)]
+        assert {e.name for e in over_sse} == {"test-event"}
+        assert over_sse[0].id < over_sse[1].id < over_sse[2].id
+        assert (await bobs.next()).data == {"n": 9}
+
+
+async def test_reconnecting_with_the_last_event_id_misses_nothing(
+    client: httpx.AsyncClient, node: Node
+) -> None:
+    alice = await make_user(client, "alice")
+    bus = node.services.bus
+    async with sse(client, alice) as stream:
+        bus.publish_to_user(alice.id, "seen", {"n": 0})
+        seen = await stream.next()
+    for n in (1, 2):
+        bus.publish_to_user(alice.id, "missed", {"n": n})
+    async with sse(client, alice, last_event_id=seen.id) as stream:
+        assert [(e.name, e.data) for e in (await stream.next(), await stream.next())] == [
+            ("missed", {"n": 1}), ("missed", {"n": 2}),
+        ]
+        last = stream.last_event_id
+    async with user_socket(node, alice, query=f"?last_event_id={seen.id}") as socket:
+        assert [(await socket.next()).data for _ in range(2)] == [{"n": 1}, {"n": 2}]
+        bus.publish_to_user(alice.id, "live", {"n": 3})
+        live = await socket.next()
+        assert (live.name, live.id > last) == ("live", True)
+
+
+async def test_a_bad_last_event_id_is_refused(client: httpx.AsyncClient, node: Node) -> None:
+    alice = await make_user(client, "alice")
+    response = await client.get("/sse/users/", headers={**alice.headers, "Last-Event-ID": "x"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    async with trio_websocket.open_websocket_url(
+        ws_url(node, "?last_event_id=-1"), extra_headers=[("Cookie", f"access={alice.access}")]
+    ) as ws:
+        with pytest.raises(trio_websocket.ConnectionClosed) as closed:
+            await ws.get_message()
+    assert closed.value.reason.code == 1008
+
+
+async def test_the_channel_needs_a_valid_token(client: httpx.AsyncClient, node: Node) -> None:
+    assert (await client.get("/sse/users/")).status_code == 401
+    for headers, first_message in (
+        ([("Cookie", "access=forged")], None),
+        ([], '{"type": "authenticate", "token": "forged"}'),
+        ([], '{"type": "ping"}'),
+    ):
+        async with trio_websocket.open_websocket_url(ws_url(node), extra_headers=headers) as ws:
+            if first_message:
+                await ws.send_message(first_message)
+            with pytest.raises(trio_websocket.ConnectionClosed) as closed:
+                await ws.get_message()
+        assert closed.value.reason.code == 4401
+
+
+async def test_a_silent_socket_is_closed_after_the_authentication_window(
+    client: httpx.AsyncClient, node: Node, autojump_clock: trio.abc.Clock
+) -> None:
+    async with trio_websocket.open_websocket_url(ws_url(node)) as ws:
+        with pytest.raises(trio_websocket.ConnectionClosed) as closed:
+            await ws.get_message()
+    assert closed.value.reason.code == 4401
+
+
+async def test_abusive_clients_are_closed(client: httpx.AsyncClient, node: Node) -> None:
+    alice = await make_user(client, "alice")
+    async with user_socket(node, alice) as socket:
+        await socket.send("no_such_type")
+        assert (await socket.receive())["type"] == "error"
+        for _ in range(MALFORMED_LIMIT - 1):
+            await socket.socket.send_message("{not json")
+        assert await close_code(socket) == 1008
+    async with user_socket(node, alice) as socket:
+        await socket.socket.send_message("x" * (MAX_MESSAGE_BYTES + 1))
+        assert await close_code(socket) == 1009
+    async with user_socket(node, alice) as socket:
+        with contextlib.suppress(trio_websocket.ConnectionClosed):
+            for _ in range(int(MESSAGES_PER_SECOND + SUSTAINED_ABUSE) * 2):
+                await socket.send("ping")
+        assert await close_code(socket) == 4429
+
+
+async def test_a_crashed_hub_is_restarted_and_its_clients_reconnect(
+    client: httpx.AsyncClient, node: Node
+) -> None:
+    alice = await make_user(client, "alice")
+    async with user_socket(node, alice) as socket:
+        hub = node.services.registry.lookup(HUB)
+        hub.send_nowait(Publish(user_ids=([alice.id],), name="bad", data={}))  # unhashable: a bug
+        assert await close_code(socket) == 1011
+    with trio.fail_after(5):
+        while node.services.registry.lookup(HUB) in (None, hub):
+            await trio.sleep(0.05)
+    async with user_socket(node, alice) as socket:
+        node.services.bus.publish_to_user(alice.id, "after-restart", {})
+        assert (await socket.next()).name == "after-restart"
+
+
+async def test_presence_follows_open_connections(client: httpx.AsyncClient, node: Node) -> None:
+    alice = await make_user(client, "alice")
+    bus = node.services.bus
+
+    async def online() -> bool:
+        return (await bus.presence([alice.id]))[alice.id].is_online
+
+    assert not await online()
+    async with sse(client, alice):
+        async with user_socket(node, alice):
+            assert await online()
+        assert await online()
+    with trio.fail_after(5):
+        while await online():
+            await trio.sleep(0.02)
+        while (await client.get("/api/users/me/", headers=alice.headers)).json()["last_online"] is None:
+            await trio.sleep(0.02)
