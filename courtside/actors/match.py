@@ -41,6 +41,7 @@ from courtside.protocol.game_messages import (
 from courtside.protocol.game_messages import Seat as SeatInfo
 
 from . import physics
+from .bus import Bus
 from .engagements import Engagements
 from .handle import Inbox, Overflow, Reply
 from .input_log import InputLog
@@ -95,6 +96,7 @@ class Match:
         shard: TickShard,
         engagements: Engagements,
         live_matches: LiveMatches,
+        bus: Bus,
         record: Callable[[MatchRecord], Awaitable[None]],
         timing: MatchTiming = MatchTiming(),
     ) -> None:
@@ -102,6 +104,7 @@ class Match:
         self._shard = shard
         self._engagements = engagements
         self._live_matches = live_matches
+        self._bus = bus
         self._record = record
         self._timing = timing
         mode = "1v1" if len(spec.team_a) == 1 else "3v3"
@@ -130,6 +133,7 @@ class Match:
             self._inbox = inbox
             task_status.started(inbox.handle)
             self._show()
+            self._bus.presence_changed(self.spec.players)  # friends see game_playing
             outcome = Outcome("aborted", None, 0, 0)
             try:
                 outcome = await self._play(inbox)
@@ -377,6 +381,7 @@ class Match:
             connection.close(CloseCode.NORMAL, "game over")
         for user_id in self.spec.players:
             self._engagements.release(user_id, f"match:{self.spec.code}")
+        self._bus.presence_changed(self.spec.players)
 
     def _connections(self) -> list[PeerConnection]:
         seated = [s.connection for s in self._seats if s.connection is not None]

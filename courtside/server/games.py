@@ -89,7 +89,7 @@ async def start_games(
         # A match is never restarted: if it fails it ends as aborted and says so.
         await supervisor.start(
             lambda: Match(
-                spec, shard=shard, engagements=engagements, live_matches=live_matches,
+                spec, shard=shard, engagements=engagements, live_matches=live_matches, bus=bus,
                 record=record, timing=timing,
             ),
             name=f"match:{spec.code}",
