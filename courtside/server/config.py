@@ -61,8 +61,9 @@ class Config:
     broadcast_rate: int = 60
     ready_timeout_seconds: float = 30.0
     grace_seconds: float = 10.0
-    # How long open connections get to finish once shutdown starts.
-    shutdown_grace_seconds: float = 3.0
+    # How long requests and matches under way get to finish once shutdown starts
+    # (DESIGN.md §7); what is still running then is aborted and recorded.
+    shutdown_grace_seconds: float = 30.0
 
     def __post_init__(self) -> None:
         for name in ("port", "game_port"):

@@ -1,8 +1,11 @@
 """The supervision tree of one Courtside process, started in dependency order.
 
-database -> migrations -> actor supervisor -> HTTP server. Shutdown runs the other
-way: stop accepting, close sockets with 1001, let requests drain, stop actors,
-close the pool, stop the embedded PostgreSQL.
+database -> migrations -> actor supervisor (notification hub, tick shard, game
+port, queues) -> HTTP server. Shutdown runs the other way: stop accepting HTTP,
+close user sockets with 1001 and end event streams, let requests drain and
+matches under way finish within the grace, close game sockets with 1001, stop
+actors (aborting and recording what still plays), close the pool, stop the
+embedded PostgreSQL.
 """
 
 from __future__ import annotations
@@ -127,7 +130,7 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
             log.info("serving HTTP on %s", http_url)
             task_status.started(Node(http_url, app, database, svc, games, shutdown))
             await shutdown.wait()
-            log.info("shutting down: closing sockets, draining requests")
+            log.info("shutting down: closing sockets, draining requests and matches")
             sockets.close_all()
             await games.let_matches_finish(config.shutdown_grace_seconds)
             games.game_port.close_all()
