@@ -1,6 +1,7 @@
 """PostgreSQL: the database handle, migrations, repositories, the embedded server."""
 
 from .avatars import DEFAULT_STEM, MAX_AVATAR_BYTES, AvatarStore
+from .chats import Chat, Chats, DialogueExists, Message
 from .database import Database, DatabaseError, Executor, Transaction, UniqueViolation
 from .embedded import EmbeddedPostgres, EmbeddedPostgresError
 from .migrations import MigrationError, migrate
@@ -23,14 +24,18 @@ __all__ = [
     "MAX_AVATAR_BYTES",
     "AvatarStore",
     "Block",
+    "Chat",
+    "Chats",
     "Database",
     "DatabaseError",
+    "DialogueExists",
     "EmbeddedPostgres",
     "EmbeddedPostgresError",
     "Executor",
     "FriendRequest",
     "Friendship",
     "FriendshipEnds",
+    "Message",
     "MigrationError",
     "Person",
     "RefreshTokens",
