@@ -1,6 +1,16 @@
 """The actor runtime: inboxes and handles, request/reply, supervisors, the registry."""
 
 from courtside.actors.bus import Bus
+from courtside.actors.chat_messages import (
+    MAX_CONTENT_LENGTH,
+    InvalidContent,
+    NotChatMember,
+    Posted,
+    Unread,
+    clean_content,
+)
+from courtside.actors.chat_room import MAX_GROUP_MEMBERS, ChatRoom, RenderMessage
+from courtside.actors.chat_rooms import ChatRooms
 from courtside.actors.engagements import Busy, Engagements
 from courtside.actors.handle import (
     ActorGone,
@@ -44,12 +54,16 @@ __all__ = [
     "CONNECTION_BACKLOG",
     "HUB",
     "HUB_STOPPED",
+    "MAX_CONTENT_LENGTH",
+    "MAX_GROUP_MEMBERS",
     "SLOW_CONSUMER",
     "Actor",
     "ActorGone",
     "Backoff",
     "Bus",
     "Busy",
+    "ChatRoom",
+    "ChatRooms",
     "Connection",
     "Dequeue",
     "Engagements",
@@ -60,6 +74,7 @@ __all__ = [
     "Handle",
     "Inbox",
     "Intensity",
+    "InvalidContent",
     "Join",
     "JoinRefused",
     "Leave",
@@ -73,18 +88,23 @@ __all__ = [
     "MatchTiming",
     "Matchmaker",
     "NameTaken",
+    "NotChatMember",
     "NotificationHub",
     "OnExit",
     "Overflow",
+    "Posted",
     "Publish",
     "QueueFull",
     "Ready",
     "Registry",
+    "RenderMessage",
     "Reply",
     "RequestTimeout",
     "Restart",
     "Supervisor",
     "TickShard",
+    "Unread",
     "UserPresence",
+    "clean_content",
     "kind_of",
 ]

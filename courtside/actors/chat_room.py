@@ -1,0 +1,312 @@
+"""A chat's room (``chat:<id>``): stores each message, then tells every member.
+
+DESIGN.md §7, §9. A room runs while its chat is active: ``ChatRooms`` starts it
+with the first message, typing or read that comes for the chat, and it stops
+after IDLE_TIMEOUT without any. It rebuilds its state from the database when it
+starts (members and how far each has read), so the supervisor may restart it
+after a crash at any point: a message is stored in one statement before anyone
+hears of it, and a client retrying with the same client_id gets the stored one.
+
+Events it sends through the bus, to members' live channels:
+
+- ``receive-message`` to every member, the sender's other tabs included: data is
+  the MessageInstance, kwargs ``{username, message, chat_id}`` (the reference's).
+- ``unread_messages {chat_id, amount_unseen, amount_total}`` to each member the
+  count changed for: the others on a new message, the reader on a read.
+- ``messages_read {chat_id, user_id, seen_messages}`` to the others on a read:
+  read receipts.
+- ``typing {chat_id, user_id}`` to the others, at most once per TYPING_EVERY
+  seconds per member.
+- ``delete-message {chat_id, message_id}`` to every member on a deletion.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import trio
+
+from courtside.persistence import Database
+from courtside.persistence.chats import DIALOGUE, Chats, Deletion, Message, Outcome
+from courtside.protocol import Forbidden, NotFound, Throttled
+
+from .bus import Bus
+from .chat_messages import (
+    AddMember,
+    Checked,
+    DeleteChat,
+    DeleteMessage,
+    NotChatMember,
+    Post,
+    Posted,
+    RemoveMember,
+    RoomMessage,
+    Typing,
+    Unread,
+)
+from .handle import Inbox, Overflow
+
+log = logging.getLogger(__name__)
+
+IDLE_TIMEOUT = 300.0
+INBOX_CAPACITY = 1024
+MAX_GROUP_MEMBERS = 100
+TYPING_EVERY = 2.0
+# Per member and chat: a burst, then a steady rate. A person types slower; a
+# client looping on send does not flood a hundred members' channels.
+SEND_BURST = 20
+SENDS_PER_SECOND = 5.0
+
+RenderMessage = Callable[[Message], dict[str, Any]]
+
+
+def room_name(chat_id: int) -> str:
+    return f"chat:{chat_id}"
+
+
+@dataclass(slots=True)
+class _Member:
+    seen_count: int
+    send_tokens: float = SEND_BURST
+    tokens_at: float = 0.0
+    typed_at: float = float("-inf")
+
+
+class ChatRoom:
+    """One chat's live state: members, how far each has read, their typing and send rates."""
+
+    def __init__(
+        self,
+        chat_id: int,
+        *,
+        database: Database,
+        bus: Bus,
+        render_message: RenderMessage,
+        restarted: bool = False,
+        idle_timeout: float = IDLE_TIMEOUT,
+    ) -> None:
+        self.chat_id = chat_id
+        self._chats = Chats(database)
+        self._bus = bus
+        self._render_message = render_message
+        self._restarted = restarted
+        self._idle_timeout = idle_timeout
+        self._is_dialogue = False
+        self._admin_id: int | None = None
+        self._message_count = 0
+        self._members: dict[int, _Member] = {}
+
+    async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        room = await self._chats.room(self.chat_id)
+        if room is None:
+            if self._restarted:
+                return  # deleted while we were down: nothing left to serve
+            raise NotChatMember()
+        self._is_dialogue = room.kind == DIALOGUE
+        self._admin_id = room.admin_id
+        self._message_count = room.message_count
+        now = trio.current_time()
+        self._members = {m.user_id: _Member(m.seen_count, tokens_at=now) for m in room.members}
+        # Typing is worth nothing late: dropped when the room falls behind. Requests
+        # that do not fit are refused to their caller whatever the policy.
+        with Inbox[RoomMessage](INBOX_CAPACITY, Overflow.DROP_NEWEST,
+                                name=room_name(self.chat_id)) as inbox:
+            task_status.started(inbox.handle)
+            while True:
+                message: RoomMessage | None = None
+                # Only the wait is timed: handling a message never runs into the idle deadline.
+                with trio.move_on_after(self._idle_timeout):
+                    message = await inbox.receive()
+                if message is None:
+                    log.debug("%s idle, stopping", room_name(self.chat_id))
+                    return
+                if not await self._handle(message):
+                    return
+
+    async def _handle(self, message: RoomMessage) -> bool:
+        """Act on one message; False once the room must stop (its chat is gone)."""
+        match message:
+            case Post():
+                await self._post(message)
+            case Typing(user_id):
+                self._typing(user_id)
+            case Checked():
+                await self._checked(message)
+            case DeleteMessage():
+                await self._delete_message(message)
+            case AddMember():
+                await self._add_member(message)
+            case RemoveMember():
+                await self._remove_member(message)
+            case DeleteChat(by_id, reply):
+                if self._refuse_unless_admin(by_id, reply):
+                    return True
+                await self._chats.delete_chat(self.chat_id)
+                reply.send(None)
+                return False
+        return True
+
+    # Messages
+
+    async def _post(self, post: Post) -> None:
+        sender = self._members.get(post.sender_id)
+        if sender is None:
+            post.reply.fail(NotChatMember())
+            return
+        if wait := self._spend_send_token(sender):
+            post.reply.fail(Throttled(wait))
+            return
+        stored = await self._chats.store_message(
+            self.chat_id, post.sender_id, partner_id=self._partner_of(post.sender_id),
+            client_id=post.client_id, content=post.content,
+        )
+        if stored.outcome is Outcome.REFUSED:
+            post.reply.fail(Forbidden("You cannot message this user.", code="user_blocked"))
+            return
+        assert stored.message is not None
+        if stored.outcome is Outcome.DUPLICATE:
+            post.reply.send(Posted(stored.message, retried=True))
+            return
+        message = stored.message
+        self._message_count = message.seq
+        sender.seen_count = message.seq
+        self._bus.publish(self._members, "receive-message", self._render_message(message), {
+            "username": message.author.username,
+            "message": message.content,
+            "chat_id": self.chat_id,
+        })
+        for user_id, member in self._members.items():
+            if user_id != post.sender_id:
+                self._publish_unread(user_id, member)
+        post.reply.send(Posted(message, retried=False))
+
+    def _spend_send_token(self, member: _Member) -> float:
+        """0.0 when the member may send now, else the seconds until they may."""
+        now = trio.current_time()
+        member.send_tokens = min(
+            SEND_BURST, member.send_tokens + (now - member.tokens_at) * SENDS_PER_SECOND
+        )
+        member.tokens_at = now
+        if member.send_tokens >= 1.0:
+            member.send_tokens -= 1.0
+            return 0.0
+        return (1.0 - member.send_tokens) / SENDS_PER_SECOND
+
+    def _partner_of(self, user_id: int) -> int | None:
+        """In a dialogue, the other person: blocks between the two are checked as it stores."""
+        if not self._is_dialogue:
+            return None
+        return next((other for other in self._members if other != user_id), None)
+
+    async def _delete_message(self, deletion: DeleteMessage) -> None:
+        if deletion.user_id not in self._members:
+            deletion.reply.fail(NotChatMember())
+            return
+        result = await self._chats.delete_message(self.chat_id, deletion.message_id,
+                                                  deletion.user_id)
+        if result is Deletion.NOT_FOUND:
+            deletion.reply.fail(NotFound("Message not found."))
+            return
+        if result is Deletion.NOT_AUTHOR:
+            deletion.reply.fail(Forbidden("You can only delete your own messages.",
+                                          code="not_message_author"))
+            return
+        if result is Deletion.DELETED:
+            self._bus.publish(self._members, "delete-message",
+                              {"chat_id": self.chat_id, "message_id": deletion.message_id})
+        deletion.reply.send(None)
+
+    # Typing and reading
+
+    def _typing(self, user_id: int) -> None:
+        member = self._members.get(user_id)
+        now = trio.current_time()
+        if member is None or now - member.typed_at < TYPING_EVERY:
+            return
+        member.typed_at = now
+        others = [other for other in self._members if other != user_id]
+        self._bus.publish(others, "typing", {"chat_id": self.chat_id, "user_id": user_id})
+
+    async def _checked(self, checked: Checked) -> None:
+        member = self._members.get(checked.user_id)
+        if member is None:
+            checked.reply.fail(NotChatMember())
+            return
+        seen = self._message_count if checked.seen_messages is None else checked.seen_messages
+        # A client may only claim what exists, and a read never goes back.
+        seen = min(seen, self._message_count)
+        if seen > member.seen_count:
+            await self._chats.mark_seen(self.chat_id, checked.user_id, seen)
+            member.seen_count = seen
+            self._publish_unread(checked.user_id, member)
+            others = [other for other in self._members if other != checked.user_id]
+            self._bus.publish(others, "messages_read", {
+                "chat_id": self.chat_id, "user_id": checked.user_id, "seen_messages": seen,
+            })
+        checked.reply.send(self._unread(member))
+
+    def _unread(self, member: _Member) -> Unread:
+        return Unread(self.chat_id, self._message_count - member.seen_count, self._message_count)
+
+    def _publish_unread(self, user_id: int, member: _Member) -> None:
+        unread = self._unread(member)
+        self._bus.publish_to_user(user_id, "unread_messages", {
+            "chat_id": unread.chat_id,
+            "amount_unseen": unread.amount_unseen,
+            "amount_total": unread.amount_total,
+        })
+
+    # Membership (groups)
+
+    def _refuse_unless_admin(self, by_id: int, reply: Any) -> bool:
+        """Fail ``reply`` unless ``by_id`` is this group's admin; True when it failed."""
+        if by_id not in self._members:
+            reply.fail(NotChatMember())
+        elif self._is_dialogue:
+            reply.fail(Forbidden("A dialogue has its two members, no more, no less.",
+                                 code="not_a_group"))
+        elif by_id != self._admin_id:
+            reply.fail(Forbidden("Only the group's admin may do this.", code="not_chat_admin"))
+        else:
+            return False
+        return True
+
+    async def _add_member(self, adding: AddMember) -> None:
+        if self._refuse_unless_admin(adding.by_id, adding.reply):
+            return
+        if adding.user_id in self._members:
+            adding.reply.send(False)
+            return
+        if len(self._members) >= MAX_GROUP_MEMBERS:
+            adding.reply.fail(Forbidden(f"A group has at most {MAX_GROUP_MEMBERS} members.",
+                                        code="chat_full"))
+            return
+        seen_count = await self._chats.add_member(self.chat_id, adding.user_id)
+        self._members[adding.user_id] = _Member(seen_count, tokens_at=trio.current_time())
+        adding.reply.send(True)
+
+    async def _remove_member(self, removal: RemoveMember) -> None:
+        leaving = removal.by_id == removal.user_id
+        if leaving:
+            if removal.by_id not in self._members:
+                removal.reply.fail(NotChatMember())
+                return
+            if self._is_dialogue:
+                removal.reply.fail(Forbidden("A dialogue cannot be left; hide it instead.",
+                                             code="not_a_group"))
+                return
+        elif self._refuse_unless_admin(removal.by_id, removal.reply):
+            return
+        if removal.user_id == self._admin_id:
+            removal.reply.fail(Forbidden("The admin deletes the group rather than leave it.",
+                                         code="admin_cannot_leave"))
+            return
+        if removal.user_id not in self._members:
+            removal.reply.fail(NotFound("This user is not a member of this chat."))
+            return
+        await self._chats.remove_member(self.chat_id, removal.user_id)
+        del self._members[removal.user_id]
+        removal.reply.send(None)

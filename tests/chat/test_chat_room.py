@@ -1,0 +1,159 @@
+"""The chat room actor on its own clock: idle stops, racing starts, typing and send rates.
+
+The database is real, so its calls take real time in worker threads; the mock
+clock jumps only after AUTOJUMP_AFTER real seconds with every task waiting, which
+lets those calls finish before virtual time moves on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+import trio
+from trio.testing import MockClock
+
+from courtside.actors import (
+    HUB,
+    Bus,
+    ChatRooms,
+    Connection,
+    Engagements,
+    NotificationHub,
+    Registry,
+    Restart,
+    Supervisor,
+)
+from courtside.actors.chat_room import (
+    IDLE_TIMEOUT,
+    SEND_BURST,
+    SENDS_PER_SECOND,
+    TYPING_EVERY,
+    room_name,
+)
+from courtside.persistence import Chats, Database, Users
+from courtside.protocol import Throttled
+
+AUTOJUMP_AFTER = 0.5
+
+
+@pytest.fixture
+def clock(mock_clock: MockClock) -> MockClock:
+    mock_clock.autojump_threshold = AUTOJUMP_AFTER
+    return mock_clock
+
+
+class Rooms:
+    def __init__(self, rooms: ChatRooms, registry: Registry, supervisor: Supervisor,
+                 bus: Bus) -> None:
+        self.rooms, self.registry, self.supervisor, self.bus = rooms, registry, supervisor, bus
+
+    def running(self, chat_id: int) -> bool:
+        return self.registry.lookup(room_name(chat_id)) is not None
+
+
+@asynccontextmanager
+async def chat_rooms(database: Database) -> AsyncIterator[Rooms]:
+    registry = Registry()
+    supervisor = Supervisor(registry=registry)
+
+    async def no_friends(user_id: int) -> list[int]:
+        return []
+
+    async def went_offline(user_id: int) -> None:
+        pass
+
+    async with trio.open_nursery() as nursery:
+        await nursery.start(supervisor.run)
+        await supervisor.start(
+            lambda: NotificationHub(engagements=Engagements(), friends_of=no_friends,
+                                    went_offline=went_offline),
+            name=HUB, restart=Restart.ON_FAILURE,
+        )
+        bus = Bus(registry)
+        rooms = ChatRooms(supervisor=supervisor, registry=registry, database=database, bus=bus,
+                          render_message=lambda message: {"id": message.id})
+        yield Rooms(rooms, registry, supervisor, bus)
+        nursery.cancel_scope.cancel()
+
+
+async def _dialogue(database: Database) -> tuple[int, int, int]:
+    users = Users(database)
+    alice = await users.create(username="alice", nickname="alice")
+    bob = await users.create(username="bob", nickname="bob")
+    async with database.transaction() as tx:
+        chat_id = await Chats(tx).create_dialogue(alice.id, bob.id)
+    return chat_id, alice.id, bob.id
+
+
+async def _names(connection: Connection, count: int) -> list[tuple[str, dict[str, Any]]]:
+    """The next ``count`` events the connection hears, as (name, data)."""
+    with trio.fail_after(5):
+        return [((event := await connection.events.receive()).name, event.data)
+                for _ in range(count)]
+
+
+async def test_an_idle_room_stops_and_the_next_message_starts_it_again(
+    database: Database, clock: MockClock
+) -> None:
+    chat_id, alice, bob = await _dialogue(database)
+    async with chat_rooms(database) as rooms:
+        first = await rooms.rooms.post(chat_id, alice, "hello")
+        assert rooms.running(chat_id)
+        await trio.sleep(IDLE_TIMEOUT - 1)
+        await rooms.rooms.checked(chat_id, bob, None)  # activity restarts the idle wait
+        await trio.sleep(IDLE_TIMEOUT - 1)
+        assert rooms.running(chat_id)
+        await trio.sleep(2)
+        assert not rooms.running(chat_id)
+        second = await rooms.rooms.post(chat_id, bob, "still here")
+        assert rooms.running(chat_id)
+        assert (first.message.seq, second.message.seq) == (1, 2)
+        assert rooms.supervisor.restarts == 0
+
+
+async def test_many_callers_at_once_start_one_room(database: Database, clock: MockClock) -> None:
+    chat_id, alice, bob = await _dialogue(database)
+    answers = []
+    async with chat_rooms(database) as rooms:
+        async with trio.open_nursery() as nursery:
+            for n in range(20):
+                async def check(user_id: int = (alice, bob)[n % 2]) -> None:
+                    answers.append(await rooms.rooms.checked(chat_id, user_id, None))
+                nursery.start_soon(check)
+        assert len(answers) == 20
+        assert rooms.supervisor.live_by_kind() == {"hub": 1, "chat": 1}
+
+
+async def test_typing_passes_again_once_the_interval_is_over(
+    database: Database, clock: MockClock
+) -> None:
+    chat_id, alice, bob = await _dialogue(database)
+    async with chat_rooms(database) as rooms, rooms.bus.connect(bob) as bobs:
+        for _ in range(3):
+            await rooms.rooms.typing(chat_id, alice)
+        await trio.sleep(TYPING_EVERY)
+        await rooms.rooms.typing(chat_id, alice)
+        await rooms.rooms.post(chat_id, alice, "done typing")
+        typed = {"chat_id": chat_id, "user_id": alice}
+        heard = await _names(bobs, 4)
+        assert heard[:2] == [("typing", typed), ("typing", typed)]
+        assert [name for name, _ in heard[2:]] == ["receive-message", "unread_messages"]
+
+
+async def test_a_member_sending_too_fast_waits_for_the_bucket_to_refill(
+    database: Database, clock: MockClock
+) -> None:
+    chat_id, alice, bob = await _dialogue(database)
+    async with chat_rooms(database) as rooms:
+        for n in range(SEND_BURST):
+            await rooms.rooms.post(chat_id, alice, f"n{n}")
+        with pytest.raises(Throttled):
+            await rooms.rooms.post(chat_id, alice, "one too many")
+        await rooms.rooms.post(chat_id, bob, "bob has his own budget")
+        await trio.sleep(1 / SENDS_PER_SECOND)
+        await rooms.rooms.post(chat_id, alice, "refilled")
+        with pytest.raises(Throttled):
+            await rooms.rooms.post(chat_id, alice, "spent again")
