@@ -10,7 +10,7 @@ from quart_trio import QuartTrio
 
 from courtside.protocol import Throttled
 
-from . import error_handlers, operations
+from . import error_handlers, operations, social
 from .auth import routes as auth_routes
 from .auth.identity import authenticate
 from .bodies import MAX_ANY_BODY, UNSAFE_METHODS, JsonRequest, check_request_body
@@ -52,7 +52,7 @@ def create_app(svc: Services) -> Quart:
     app.after_request(_count_request)
     for blueprint in (operations.blueprint, auth_routes.blueprint, users_routes.blueprint,
                       avatars.blueprint, queues.blueprint, history.blueprint,
-                      sse.blueprint, user_socket.blueprint):
+                      sse.blueprint, user_socket.blueprint, social.blueprint):
         app.register_blueprint(blueprint)
     return app
 

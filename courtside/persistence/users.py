@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -139,15 +140,15 @@ class Users:
         )
 
     async def search(
-        self, query: str, *, exclude_id: int | None, limit: int, offset: int
+        self, query: str, *, exclude_ids: Sequence[int], limit: int, offset: int
     ) -> tuple[int, list[User]]:
         """Users whose username or nickname contains ``query``, by username."""
         pattern = _like_pattern(query)
         where = (
             "deleted_at IS NULL AND (username ILIKE %s OR nickname ILIKE %s)"
-            " AND id IS DISTINCT FROM %s"
+            " AND id <> ALL(%s::bigint[])"
         )
-        params = (pattern, pattern, exclude_id)
+        params = (pattern, pattern, list(exclude_ids))
         count = await self._db.fetchval(f"SELECT count(*) FROM users WHERE {where}", *params)
         rows = await self._db.fetch(
             f"SELECT {_COLUMNS} FROM users WHERE {where}"

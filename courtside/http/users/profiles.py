@@ -1,18 +1,20 @@
 """How a user is shown: to themselves (``me``) and to others.
 
-Presence, notifications and relationships are filled in by the social graph
-and chat once they exist; until then a user has no sockets (offline), no
-friends and no unread chats, which is what these defaults say.
+Unread chats are filled in by chat once it exists; until then there are none.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from courtside.persistence import AvatarStore, User
+from courtside.actors import UserPresence
+from courtside.persistence import AvatarStore, Relationship, User
 
 
-def me_profile(user: User, avatars: AvatarStore) -> dict[str, Any]:
+def me_profile(
+    user: User, avatars: AvatarStore, presence: UserPresence, *, friend_requests: int
+) -> dict[str, Any]:
+    """``friend_requests``: how many pending requests the user received."""
     return {
         "id": user.id,
         "username": user.username,
@@ -24,24 +26,39 @@ def me_profile(user: User, avatars: AvatarStore) -> dict[str, Any]:
         "accept_friend_request": user.accept_friend_request,
         "accept_chat_from": user.accept_chat_from,
         "trophies": user.trophies,
-        "notifications": {"friend_requests": 0, "chats": 0},
-        "is_online": False,
+        "notifications": {"friend_requests": friend_requests, "chats": 0},
+        "is_online": presence.is_online,
         "last_online": user.last_online,
     }
 
 
-def public_profile(user: User, avatars: AvatarStore) -> dict[str, Any]:
+def public_profile(
+    user: User, avatars: AvatarStore, presence: UserPresence, relationship: Relationship
+) -> dict[str, Any]:
+    """``user`` as the viewer sees them; ``relationship`` is the viewer's to ``user``."""
     return {
         "id": user.id,
         "username": user.username,
         "nickname": user.nickname,
         "is_guest": user.is_guest,
         "profile_picture": avatars.urls(user.avatar),
-        "status": {"is_online": False, "game_playing": None, "last_online": user.last_online},
+        "status": {
+            "is_online": presence.is_online,
+            "game_playing": presence.game_playing,
+            "last_online": user.last_online,
+        },
         "trophies": user.trophies,
-        "is_friend": False,
-        "friend_request": None,
-        "is_blocked": False,
-        "is_blocked_by": False,
+        "is_friend": relationship.friendship_id is not None,
+        "friend_request": _friend_request(relationship),
+        "is_blocked": relationship.block_id is not None,
+        "is_blocked_by": relationship.blocked_by,
         "chat_id": None,
     }
+
+
+def _friend_request(relationship: Relationship) -> str | None:
+    if relationship.sent_request_id is not None:
+        return "sent"
+    if relationship.received_request_id is not None:
+        return "received"
+    return None

@@ -8,7 +8,7 @@ import msgspec
 from quart import Blueprint, Response, jsonify, make_response, request
 from quart_schema import validate_request
 
-from courtside.persistence import RefreshTokens, Users, UsernameTaken
+from courtside.persistence import RefreshTokens, Social, User, Users, UsernameTaken
 from courtside.protocol import AuthenticationFailed, Forbidden, NotFound, ValidationFailed
 
 from ..auth import rules
@@ -23,6 +23,7 @@ from ..auth.sessions import (
 )
 from ..pagination import page_from, paginated
 from ..services import services
+from ..social import Instances, events
 from .profiles import me_profile, public_profile
 
 blueprint = Blueprint("users", __name__, url_prefix="/api/users")
@@ -53,9 +54,16 @@ class PasswordConfirmationRequired(AuthenticationFailed):
 _REGISTERED_ONLY = ("username", "password", "email")
 
 
+async def _me(user: User) -> dict[str, Any]:
+    svc = services()
+    presence = (await svc.bus.presence([user.id]))[user.id]
+    pending = await Social(svc.database).pending_received(user.id)
+    return me_profile(user, svc.avatars, presence, friend_requests=pending)
+
+
 @blueprint.get("/me/")
 async def me() -> dict[str, Any]:
-    return me_profile(current_user(), services().avatars)
+    return await _me(current_user())
 
 
 @blueprint.patch("/me/")
@@ -98,7 +106,7 @@ async def update_me(data: MeUpdate) -> Response:
         raise ValidationFailed(
             errors={"username": [f"The username '{given['username']}' is already taken."]}
         ) from None
-    body = me_profile(user, svc.avatars)
+    body = await _me(user)
     if pair is None:
         return jsonify(body)
     response = jsonify({**body, "access": pair.access, "refresh": pair.refresh.token})
@@ -121,7 +129,10 @@ def _update_errors(given: dict[str, Any], current_username: str) -> dict[str, li
 
 @blueprint.delete("/me/")
 async def delete_me() -> Response:
-    """Delete the account: personal data goes, others' history keeps an anonymous row."""
+    """Delete the account: personal data and social ties go, others' history stays.
+
+    Others' history keeps an anonymous row; former friends and requesters are told.
+    """
     caller = current_user()
     if not caller.is_guest:
         confirmation = await optional_body(PasswordConfirmation)
@@ -133,6 +144,8 @@ async def delete_me() -> Response:
     async with svc.database.transaction() as tx:
         await end_every_session(tx, caller.id)
         await Users(tx).anonymise(caller.id)
+        severed = await Social(tx).sever_all(caller.id)
+    events.ties_severed(severed, caller.id)
     await svc.avatars.remove(caller.avatar)
     response = await make_response("", 204)
     clear_session_cookies(response)
@@ -141,28 +154,42 @@ async def delete_me() -> Response:
 
 @blueprint.get("/<int:user_id>/")
 async def user_profile(user_id: int) -> dict[str, Any]:
+    """A user's profile; someone who blocked the caller is hidden, as if not there."""
     svc = services()
     user = await Users(svc.database).get(user_id)
-    if user is None:
+    relationship = await Social(svc.database).relationship(current_user().id, user_id)
+    if user is None or relationship.blocked_by:
         raise NotFound("User not found.")
-    return public_profile(user, svc.avatars)
+    presence = (await svc.bus.presence([user.id]))[user.id]
+    return public_profile(user, svc.avatars, presence, relationship)
 
 
 @blueprint.get("/")
 async def search_users() -> dict[str, Any]:
-    """``?q=`` on username and nickname; ``exclude_me``; ``online`` (presence)."""
+    """``?q=`` on username and nickname; ``exclude_me``; ``online`` (presence).
+
+    Users who blocked the caller are never found.
+    """
     page = page_from(request.args)
     svc = services()
-    exclude_id = current_user().id if _flag("exclude_me") else None
+    caller = current_user()
+    social = Social(svc.database)
+    hidden = await social.blocker_ids(caller.id)
+    if _flag("exclude_me"):
+        hidden.append(caller.id)
     if _flag("online"):
         # Nobody is online until the presence hub tracks sockets (social graph).
         count, users = 0, []
     else:
         count, users = await Users(svc.database).search(
-            request.args.get("q", ""), exclude_id=exclude_id,
+            request.args.get("q", ""), exclude_ids=hidden,
             limit=page.limit, offset=page.offset,
         )
-    results = [public_profile(user, svc.avatars) for user in users]
+    found_ids = [user.id for user in users]
+    presence = await svc.bus.presence(found_ids)
+    relationships = await social.relationships(caller.id, found_ids)
+    results = [public_profile(user, svc.avatars, presence[user.id], relationships[user.id])
+               for user in users]
     return paginated(request.url, page, count, results)
 
 
@@ -177,11 +204,10 @@ async def download_data() -> Response:
     svc = services()
     sessions = await RefreshTokens(svc.database).live_sessions(caller.id)
     export = {
-        "user_data": me_profile(caller, svc.avatars),
+        "user_data": await _me(caller),
         "profile_pictures_data": [svc.avatars.urls(caller.avatar)] if caller.avatar else [],
         "sessions": [msgspec.to_builtins(session) for session in sessions],
-        "friends_data": {"friends": [], "friend_requests_sent": [],
-                         "friend_requests_received": [], "blocked_users": []},
+        "friends_data": await _social_export(caller.id),
         "stats_data": [],
         "chat_data": [],
         "game_data": {"matches": [], "tournament": []},
@@ -191,3 +217,21 @@ async def download_data() -> Response:
         f'attachment; filename="courtside-{caller.username}-data.json"'
     )
     return response
+
+
+async def _social_export(user_id: int) -> dict[str, list[dict[str, Any]]]:
+    social = Social(services().database)
+    _, friendships = await social.friends(user_id, online_ids=[], limit=None, offset=0)
+    _, sent = await social.sent_requests(user_id, limit=None, offset=0)
+    _, received = await social.received_requests(user_id, limit=None, offset=0)
+    _, blocks = await social.blocks(user_id, limit=None, offset=0)
+    instances = await Instances.of(
+        [f.friend for f in friendships] + [b.blocked for b in blocks]
+        + [person for r in sent + received for person in (r.sender, r.receiver)]
+    )
+    return {
+        "friends": [instances.friend(f) for f in friendships],
+        "friend_requests_sent": [instances.friend_request(r) for r in sent],
+        "friend_requests_received": [instances.friend_request(r) for r in received],
+        "blocked_users": [instances.blocked(b) for b in blocks],
+    }
