@@ -2,9 +2,11 @@
 
 A Trio task wake-up per match per tick would cost more than the match's own
 step (DESIGN.md §13), so one task calls ``tick()`` on each playing match at
-``start + k * dt``. The grid never drifts: lateness is measured against it, and
-a shard that falls a whole tick behind skips the missed deadlines (counted)
-instead of bursting to catch up. An exception in one match's tick removes that
+``start + k * dt``. The grid never drifts: lateness is measured against it.
+A shard a tick or two behind (one burst overran the period, or a pause) runs
+the missed ticks back to back, so game time keeps up with the clock and no
+state is lost; one that falls CATCH_UP_TICKS behind is overloaded, and skips
+the missed deadlines (counted) rather than spiral further behind. An exception in one match's tick removes that
 match alone and hands the error back to it; the others never notice.
 """
 
@@ -17,6 +19,8 @@ from typing import Protocol
 import trio
 
 log = logging.getLogger(__name__)
+
+CATCH_UP_TICKS = 3
 
 
 class Ticking(Protocol):
@@ -58,7 +62,7 @@ class TickShard:
             await trio.sleep_until(deadline)
             lateness = trio.current_time() - deadline
             self._observe_lateness(lateness)
-            if lateness >= self.period:
+            if lateness >= CATCH_UP_TICKS * self.period:
                 skipped = math.floor(lateness / self.period)
                 self.skipped_ticks += skipped
                 k += skipped

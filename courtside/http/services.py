@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from quart import current_app
 
-from courtside.actors import Bus, LiveMatches, Registry, Supervisor
+from courtside.actors import Bus, ChatRooms, LiveMatches, Registry, Supervisor
 from courtside.persistence import AvatarStore, Database
 
 from .auth.tokens import TokenSigner
@@ -34,6 +34,7 @@ class Services:
     # The full game WebSocket URL of a match, as clients must be handed it.
     ws_url: Callable[[str], str]
     live_matches: LiveMatches  # matches in progress, for GET /api/game/live/
+    chat_rooms: ChatRooms  # the way to a chat's room actor, started on demand
 
 
 def services() -> Services:

@@ -7,11 +7,15 @@ its own fields and, as data, the payload with its kwargs merged in.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
 from .game_messages import Authenticate, Error, Ping, Pong
+
+MAX_CLIENT_ID_LENGTH = 64
+
+ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_CLIENT_ID_LENGTH)]
 
 # Chat (DESIGN.md §9) adds messages_checked, typing and send_message here.
 ClientMessage = Authenticate | Ping

@@ -21,8 +21,18 @@ import hypercorn.trio
 import trio
 from quart import Quart
 
-from courtside.actors import HUB, Bus, Engagements, NotificationHub, Registry, Restart, Supervisor
+from courtside.actors import (
+    HUB,
+    Bus,
+    ChatRooms,
+    Engagements,
+    NotificationHub,
+    Registry,
+    Restart,
+    Supervisor,
+)
 from courtside.http import Metrics, OpenSockets, Services, Throttle, TokenSigner, create_app
+from courtside.http.chat import message_instance
 from courtside.http.live import user_socket
 from courtside.persistence import AvatarStore, Database, EmbeddedPostgres, Social, Users, migrate
 
@@ -114,6 +124,10 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
             ws_url=games.ws_url,
             live_matches=games.live_matches,
             bus=bus,
+            chat_rooms=ChatRooms(
+                supervisor=supervisor, registry=registry, database=database, bus=bus,
+                render_message=functools.partial(message_instance, avatars=avatars),
+            ),
         )
         app = create_app(svc)
         shutdown = trio.Event()

@@ -47,7 +47,33 @@ async def test_ticks_follow_the_grid_and_a_crash_removes_only_its_match(
     assert max(lateness) == pytest.approx(0, abs=1e-9)
 
 
-async def test_a_late_shard_skips_missed_deadlines_instead_of_bursting(
+async def test_a_shard_a_tick_behind_catches_up_without_losing_a_tick(
+    autojump_clock: MockClock,
+) -> None:
+    shard = TickShard(60)
+
+    class Overrunning(Counter):
+        def tick(self) -> None:
+            super().tick()
+            if len(self.ticks) == 5:
+                autojump_clock.jump(0.04)  # one burst that took nearly two and a half periods
+
+    overrunning = Overrunning()
+    async with trio.open_nursery() as nursery:
+        await nursery.start(shard.run)
+        start = trio.current_time()
+        shard.add(overrunning)
+        await trio.sleep(1.0 + 1e-9)
+        nursery.cancel_scope.cancel()
+    assert shard.skipped_ticks == 0
+    assert len(overrunning.ticks) == 60  # game time kept up with the clock
+    # Ticks 6 and 7 ran late, back to back, and from tick 8 on the grid again.
+    assert overrunning.ticks[5] == pytest.approx(start + 5 / 60 + 0.04, abs=1e-9)
+    assert overrunning.ticks[6] == overrunning.ticks[5]
+    assert overrunning.ticks[7] == pytest.approx(start + 8 / 60, abs=1e-9)
+
+
+async def test_a_shard_far_behind_skips_missed_deadlines_instead_of_bursting(
     autojump_clock: MockClock,
 ) -> None:
     shard = TickShard(60)

@@ -1,0 +1,85 @@
+"""The reference's chat instances, as responses and events show them.
+
+ChatInstance: ``chat_with`` is the other person of a dialogue (null in a group),
+``name`` the group's name (null in a dialogue), ``unread_messages`` the caller's
+unread count, in the list as in the detail. MessageInstance: a deleted message
+keeps its place as a tombstone, ``content`` empty and ``is_deleted`` true. Its
+``author`` is the user without their status: a message is a record, and the
+author's presence at the time of reading means nothing there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from courtside.actors import UserPresence
+from courtside.persistence import AvatarStore, Chat, Message, Person
+
+from ..services import services
+
+
+def author_instance(person: Person, avatars: AvatarStore) -> dict[str, Any]:
+    return {
+        "id": person.id,
+        "username": person.username,
+        "nickname": person.nickname,
+        "is_guest": person.is_guest,
+        "profile_picture": avatars.urls(person.avatar),
+    }
+
+
+def message_instance(message: Message, avatars: AvatarStore) -> dict[str, Any]:
+    """The MessageInstance: what the messages list, a post's answer and ``receive-message`` carry."""
+    return {
+        "id": message.id,
+        "chat_id": message.chat_id,
+        "author": author_instance(message.author, avatars),
+        "content": message.content or "",
+        "is_deleted": message.deleted_at is not None,
+        "sent_at": message.sent_at,
+        "is_read": message.is_read,
+    }
+
+
+class ChatInstances:
+    """Renders the chats of one response; everyone shown had their presence asked once."""
+
+    def __init__(self, presence: Mapping[int, UserPresence], avatars: AvatarStore) -> None:
+        self._presence = presence
+        self._avatars = avatars
+
+    @classmethod
+    async def of(cls, people: Iterable[Person]) -> ChatInstances:
+        svc = services()
+        return cls(await svc.bus.presence({person.id for person in people}), svc.avatars)
+
+    def user(self, person: Person) -> dict[str, Any]:
+        """SmallUserInstance, as the social graph's lists show a user."""
+        presence = self._presence[person.id]
+        return {
+            **author_instance(person, self._avatars),
+            "status": {
+                "is_online": presence.is_online,
+                "game_playing": presence.game_playing,
+                "last_online": person.last_online,
+            },
+        }
+
+    def chat(self, chat: Chat) -> dict[str, Any]:
+        return {
+            "id": chat.id,
+            "type": chat.kind,
+            "name": chat.name,
+            "chat_with": None if chat.partner is None else self.user(chat.partner),
+            "admin_id": chat.admin_id,
+            "members_count": chat.members_count,
+            "last_message": (None if chat.last_message is None
+                             else message_instance(chat.last_message, self._avatars)),
+            "created_at": chat.created_at,
+            "view_chat": chat.view_chat,
+            "unread_messages": chat.unread,
+        }
+
+    def chat_with_members(self, chat: Chat, members: Iterable[Person]) -> dict[str, Any]:
+        return {**self.chat(chat), "members": [self.user(member) for member in members]}
