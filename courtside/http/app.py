@@ -14,6 +14,7 @@ from . import error_handlers, operations, social
 from .auth import routes as auth_routes
 from .auth.identity import authenticate
 from .bodies import MAX_ANY_BODY, UNSAFE_METHODS, JsonRequest, check_request_body
+from .chat import blueprint as chat_blueprint
 from .json_provider import MsgspecJSONProvider
 from .live import sse, user_socket
 from .play import history, queues
@@ -52,7 +53,8 @@ def create_app(svc: Services) -> Quart:
     app.after_request(_count_request)
     for blueprint in (operations.blueprint, auth_routes.blueprint, users_routes.blueprint,
                       avatars.blueprint, queues.blueprint, history.blueprint,
-                      sse.blueprint, user_socket.blueprint, social.blueprint):
+                      sse.blueprint, user_socket.blueprint, social.blueprint,
+                      chat_blueprint):
         app.register_blueprint(blueprint)
     return app
 
