@@ -3,6 +3,11 @@
 Both transports carry the same events. The WebSocket sends each as
 ``{"type", "id", "data", "kwargs"}``; an SSE frame carries the id and name in
 its own fields and, as data, the payload with its kwargs merged in.
+
+Besides events, the WebSocket takes chat requests (DESIGN.md §9) and answers
+``send_message`` itself: ``message_sent`` with the stored MessageInstance, or
+``message_refused``; both name the client's ``client_id``. Other refusals come
+as ``error {code, detail}``.
 """
 
 from __future__ import annotations
@@ -17,9 +22,43 @@ MAX_CLIENT_ID_LENGTH = 64
 
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_CLIENT_ID_LENGTH)]
 
-# Chat (DESIGN.md §9) adds messages_checked, typing and send_message here.
-ClientMessage = Authenticate | Ping
-ServerMessage = Error | Pong
+
+class _ChatRequest(msgspec.Struct, frozen=True, tag_field="type"):
+    chat_id: int
+
+
+class MessagesChecked(_ChatRequest, tag="messages_checked"):
+    """The client has seen the chat's first ``seen_messages`` messages (the reference's)."""
+
+    seen_messages: Annotated[int, msgspec.Meta(ge=0)]
+
+
+class Typing(_ChatRequest, tag="typing"):
+    pass
+
+
+class SendMessage(_ChatRequest, tag="send_message"):
+    """Sending the same ``client_id`` again never stores a second message."""
+
+    content: str
+    client_id: ClientId
+
+
+class _ChatAnswer(msgspec.Struct, frozen=True, tag_field="type"):
+    client_id: str
+
+
+class MessageSent(_ChatAnswer, tag="message_sent"):
+    message: dict[str, Any]  # the MessageInstance, with the id it is stored under
+
+
+class MessageRefused(_ChatAnswer, tag="message_refused"):
+    code: str
+    detail: str
+
+
+ClientMessage = Authenticate | Ping | MessagesChecked | Typing | SendMessage
+ServerMessage = Error | Pong | MessageSent | MessageRefused
 
 
 class EventFrame(msgspec.Struct, frozen=True):

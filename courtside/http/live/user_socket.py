@@ -6,11 +6,25 @@ authenticates itself (WebSocket routes pass no before_request hook): the
 AUTHENTICATE_TIMEOUT. ``?last_event_id=`` replays what a reconnecting client
 missed. Two tasks serve it: one forwards the hub's events, one answers the
 client; whichever decides the socket must close ends both.
+
+Chat over the socket (DESIGN.md §6, §9), client -> server:
+
+- ``{"type": "send_message", "chat_id", "content", "client_id"}``: answered with
+  ``{"type": "message_sent", "client_id", "message": MessageInstance}`` once the
+  message is stored (its ``id`` is the stored id), or ``{"type":
+  "message_refused", "client_id", "code", "detail"}``. Sending the same
+  client_id again answers ``message_sent`` with the message stored the first time.
+- ``{"type": "messages_checked", "chat_id", "seen_messages"}``: the chat's first
+  seen_messages messages are read; the user's channels get ``unread_messages``.
+- ``{"type": "typing", "chat_id"}``: the other members get ``typing``.
+
+Requests are answered in the order they came, so a client's messages are stored
+in the order it sent them. A refused read or typing comes back as ``error``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import msgspec
 import trio
@@ -22,12 +36,21 @@ from courtside.protocol import ApiError, CloseCode
 from courtside.protocol.admission import Admission, Verdict
 from courtside.protocol.game_messages import Authenticate, Error, Ping, Pong
 from courtside.protocol.user_messages import (
+    MessageRefused,
+    MessagesChecked,
+    MessageSent,
+    SendMessage,
+    ServerMessage,
+    Typing,
     decode_client_message,
     encode_event,
     encode_server_message,
 )
 
+from courtside.actors import InvalidContent, clean_content
+
 from ..auth.identity import public, verified_user
+from ..chat import message_instance
 from ..services import services
 from .events import ACCOUNT_DELETED, close_for, parse_event_id
 
@@ -66,7 +89,7 @@ async def _session() -> None:
                 nursery.cancel_scope.cancel()
 
             nursery.start_soon(_forward_events, connection, end)
-            nursery.start_soon(_answer_client, end)
+            nursery.start_soon(_answer_client, user, end)
     await _close(*ending[0])
 
 
@@ -113,7 +136,7 @@ async def _forward_events(connection: Connection, end: End) -> None:
     end(*close_for(connection))
 
 
-async def _answer_client(end: End) -> None:
+async def _answer_client(user: User, end: End) -> None:
     admission = Admission(trio.current_time)
     while True:
         payload = await websocket.receive()
@@ -138,3 +161,29 @@ async def _answer_client(end: End) -> None:
                 await websocket.send(encode_server_message(
                     Error("already_authenticated", "This socket is authenticated already.")
                 ))
+            case SendMessage():
+                await websocket.send(encode_server_message(await _send_message(user, message)))
+            case MessagesChecked(chat_id, seen_messages):
+                await _chat_request(services().chat_rooms.checked(chat_id, user.id, seen_messages))
+            case Typing(chat_id):
+                await _chat_request(services().chat_rooms.typing(chat_id, user.id))
+
+
+async def _send_message(user: User, request: SendMessage) -> ServerMessage:
+    svc = services()
+    try:
+        content = clean_content(request.content)
+        posted = await svc.chat_rooms.post(request.chat_id, user.id, content, request.client_id)
+    except InvalidContent as invalid:
+        return MessageRefused(request.client_id, "invalid", str(invalid))
+    except ApiError as refusal:
+        return MessageRefused(request.client_id, refusal.code, refusal.detail)
+    return MessageSent(request.client_id, message_instance(posted.message, svc.avatars))
+
+
+async def _chat_request(request: Awaitable[object]) -> None:
+    """Run a chat request whose success the client hears as events; a refusal as ``error``."""
+    try:
+        await request
+    except ApiError as refusal:
+        await websocket.send(encode_server_message(Error(refusal.code, refusal.detail)))
