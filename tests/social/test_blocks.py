@@ -88,3 +88,19 @@ async def test_blocks_are_limited(client: httpx.AsyncClient, database: Database)
     assert page["results"][0]["blocked"]["username"] == f"pest_{MAX_BLOCKS - 1}"
     await client.delete(f"{BLOCKED}{page['results'][0]['id']}/", headers=alice.headers)
     assert (await block(client, alice, await stored_user(database, "another"))).status_code == 201
+
+
+async def test_ids_beyond_any_row_are_404_never_500(client: httpx.AsyncClient) -> None:
+    alice = await make_user(client, "alice")
+    huge = 2**70
+    for method, path in (
+        ("GET", f"/api/users/{huge}/"),
+        ("GET", f"{REQUESTS}{huge}/"),
+        ("POST", f"{REQUESTS}{huge}/"),
+        ("DELETE", f"{REQUESTS}{huge}/"),
+        ("DELETE", f"{FRIENDS}{huge}/"),
+        ("DELETE", f"{BLOCKED}{huge}/"),
+    ):
+        response = await client.request(method, path, headers=alice.headers)
+        assert response.status_code == 404, (method, path, response.text)
+    assert (await block(client, alice, huge)).status_code == 404

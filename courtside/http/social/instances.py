@@ -15,6 +15,10 @@ from courtside.persistence import AvatarStore, Block, FriendRequest, Friendship,
 
 from ..services import services
 
+# For someone who joined a list after its presence was read (a friend made
+# meanwhile): shown offline until the next read.
+_NOT_SEEN = UserPresence(is_online=False, game_playing=None)
+
 
 class Instances:
     """Renders the records of one response; everyone in it had their presence asked once."""
@@ -29,7 +33,7 @@ class Instances:
         return cls(await svc.bus.presence({person.id for person in people}), svc.avatars)
 
     def user(self, person: Person) -> dict[str, Any]:
-        presence = self._presence[person.id]
+        presence = self._presence.get(person.id, _NOT_SEEN)
         return {
             "id": person.id,
             "username": person.username,

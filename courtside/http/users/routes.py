@@ -157,8 +157,10 @@ async def user_profile(user_id: int) -> dict[str, Any]:
     """A user's profile; someone who blocked the caller is hidden, as if not there."""
     svc = services()
     user = await Users(svc.database).get(user_id)
+    if user is None:
+        raise NotFound("User not found.")
     relationship = await Social(svc.database).relationship(current_user().id, user_id)
-    if user is None or relationship.blocked_by:
+    if relationship.blocked_by:
         raise NotFound("User not found.")
     presence = (await svc.bus.presence([user.id]))[user.id]
     return public_profile(user, svc.avatars, presence, relationship)
