@@ -14,7 +14,17 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from .handle import ActorGone, Handle, MailboxFull
-from .hub import HUB, Connect, Connection, Disconnect, PresenceChanged, PresenceOf, Publish, UserPresence
+from .hub import (
+    HUB,
+    Connect,
+    Connection,
+    Disconnect,
+    PresenceChanged,
+    PresenceOf,
+    Publish,
+    UserPresence,
+    WhoIsOnline,
+)
 from .registry import Registry
 
 log = logging.getLogger(__name__)
@@ -69,6 +79,14 @@ class Bus:
         except (ActorGone, MailboxFull) as why:
             log.warning("presence unknown: %r", why)
             return dict.fromkeys(user_ids, OFFLINE)
+
+    async def online_user_ids(self) -> list[int]:
+        """Everyone online on this node; nobody while the hub restarts."""
+        try:
+            return await self._hub().request(WhoIsOnline, timeout=REQUEST_TIMEOUT)
+        except (ActorGone, MailboxFull) as why:
+            log.warning("who is online unknown: %r", why)
+            return []
 
     @asynccontextmanager
     async def connect(self, user_id: int, last_event_id: int | None = None) -> AsyncIterator[Connection]:

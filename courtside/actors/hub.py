@@ -102,6 +102,10 @@ class PresenceOf(msgspec.Struct, frozen=True):
     reply: Reply[dict[int, UserPresence]]
 
 
+class WhoIsOnline(msgspec.Struct, frozen=True):
+    reply: Reply[list[int]]
+
+
 class PresenceChanged(msgspec.Struct, frozen=True):
     """These users started or stopped playing: tell their friends."""
 
@@ -162,6 +166,8 @@ class NotificationHub:
                     self._announcements.start_soon(self._mark_offline, connection.user_id)
             case PresenceOf(user_ids, reply):
                 reply.send({user_id: self._presence(user_id) for user_id in user_ids})
+            case WhoIsOnline(reply):
+                reply.send([user_id for user_id, open_ in self._connections.items() if open_])
             case PresenceChanged(user_ids):
                 for user_id in user_ids:
                     self._announcements.start_soon(self._announce, user_id)

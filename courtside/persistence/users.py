@@ -140,15 +140,19 @@ class Users:
         )
 
     async def search(
-        self, query: str, *, exclude_ids: Sequence[int], limit: int, offset: int
+        self, query: str, *, exclude_ids: Sequence[int], among: Sequence[int] | None = None,
+        limit: int, offset: int,
     ) -> tuple[int, list[User]]:
-        """Users whose username or nickname contains ``query``, by username."""
+        """Users whose username or nickname contains ``query``, by username;
+        only those in ``among`` when it is given."""
         pattern = _like_pattern(query)
         where = (
             "deleted_at IS NULL AND (username ILIKE %s OR nickname ILIKE %s)"
             " AND id <> ALL(%s::bigint[])"
+            " AND (%s::bigint[] IS NULL OR id = ANY(%s::bigint[]))"
         )
-        params = (pattern, pattern, list(exclude_ids))
+        among = None if among is None else list(among)
+        params = (pattern, pattern, list(exclude_ids), among, among)
         count = await self._db.fetchval(f"SELECT count(*) FROM users WHERE {where}", *params)
         rows = await self._db.fetch(
             f"SELECT {_COLUMNS} FROM users WHERE {where}"

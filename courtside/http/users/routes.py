@@ -21,6 +21,7 @@ from ..auth.sessions import (
     open_session,
     set_session_cookies,
 )
+from ..live.events import ACCOUNT_DELETED
 from ..pagination import page_from, paginated
 from ..services import services
 from ..social import Instances, events
@@ -146,6 +147,8 @@ async def delete_me() -> Response:
         await Users(tx).anonymise(caller.id)
         severed = await Social(tx).sever_all(caller.id)
     events.ties_severed(severed, caller.id)
+    # The account's other tabs and devices hear it is gone, then their sockets close.
+    svc.bus.publish_to_user(caller.id, ACCOUNT_DELETED, {"id": caller.id})
     await svc.avatars.remove(caller.avatar)
     response = await make_response("", 204)
     clear_session_cookies(response)
@@ -179,14 +182,11 @@ async def search_users() -> dict[str, Any]:
     hidden = await social.blocker_ids(caller.id)
     if _flag("exclude_me"):
         hidden.append(caller.id)
-    if _flag("online"):
-        # Nobody is online until the presence hub tracks sockets (social graph).
-        count, users = 0, []
-    else:
-        count, users = await Users(svc.database).search(
-            request.args.get("q", ""), exclude_ids=hidden,
-            limit=page.limit, offset=page.offset,
-        )
+    count, users = await Users(svc.database).search(
+        request.args.get("q", ""), exclude_ids=hidden,
+        among=await svc.bus.online_user_ids() if _flag("online") else None,
+        limit=page.limit, offset=page.offset,
+    )
     found_ids = [user.id for user in users]
     presence = await svc.bus.presence(found_ids)
     relationships = await social.relationships(caller.id, found_ids)
