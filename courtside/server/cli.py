@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", parents=[common], help="run the server")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", help="HTTP port (default 8000)")
+    serve.add_argument("--game-port", help="game WebSocket port (default: the HTTP port + 1)")
     serve.add_argument("--secret-key", help="key that signs tokens (default: generated once)")
     commands.add_parser("migrate", parents=[common], help="apply database migrations")
     return parser

@@ -70,7 +70,8 @@ def _wait_healthy(url: str, process: subprocess.Popen[str], timeout: float) -> N
 def test_serve_on_embedded_database_then_stop_cleanly(data_dir: Path) -> None:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    server = _courtside("serve", "--port", str(port), "--data-dir", str(data_dir))
+    server = _courtside("serve", "--port", str(port), "--game-port", str(_free_port()),
+                        "--data-dir", str(data_dir))
     try:
         _wait_healthy(url, server, timeout=60)
         assert httpx.get(f"{url}/readyz").json() == {"status": "ready"}
