@@ -12,7 +12,10 @@ Events it sends through the bus, to members' live channels:
 - ``receive-message`` to every member, the sender's other tabs included: data is
   the MessageInstance, kwargs ``{username, message, chat_id}`` (the reference's).
 - ``unread_messages {chat_id, amount_unseen, amount_total}`` to each member the
-  count changed for: the others on a new message, the reader on a read.
+  count changed for: the others on a new message, the reader on a read. A count
+  is state, not news: during a burst of messages each member hears it at once
+  for the first message, then at most once per UNREAD_EVERY seconds, with the
+  latest count (half the frames of a busy group are these).
 - ``messages_read {chat_id, user_id, seen_messages}`` to the others on a read:
   read receipts.
 - ``typing {chat_id, user_id}`` to the others, at most once per TYPING_EVERY
@@ -47,7 +50,7 @@ from .chat_messages import (
     Typing,
     Unread,
 )
-from .handle import Inbox, Overflow
+from .handle import Inbox, Overflow, Reply
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,7 @@ IDLE_TIMEOUT = 300.0
 INBOX_CAPACITY = 1024
 MAX_GROUP_MEMBERS = 100
 TYPING_EVERY = 2.0
+UNREAD_EVERY = 0.5
 # Per member and chat: a burst, then a steady rate. A person types slower; a
 # client looping on send does not flood a hundred members' channels.
 SEND_BURST = 20
@@ -98,6 +102,10 @@ class ChatRoom:
         self._admin_id: int | None = None
         self._message_count = 0
         self._members: dict[int, _Member] = {}
+        # While a window is open, new messages only mark members' counts stale;
+        # the window's end tells them the latest.
+        self._unread_window_ends: float | None = None
+        self._unread_stale: set[int] = set()
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         room = await self._chats.room(self.chat_id)
@@ -115,15 +123,23 @@ class ChatRoom:
         with Inbox[RoomMessage](INBOX_CAPACITY, Overflow.DROP_NEWEST,
                                 name=room_name(self.chat_id)) as inbox:
             task_status.started(inbox.handle)
+            idle_at = trio.current_time() + self._idle_timeout
             while True:
+                wake_at = idle_at
+                if self._unread_window_ends is not None:
+                    wake_at = min(wake_at, self._unread_window_ends)
                 message: RoomMessage | None = None
-                # Only the wait is timed: handling a message never runs into the idle deadline.
-                with trio.move_on_after(self._idle_timeout):
+                # Only the wait is timed: handling a message never runs into a deadline.
+                with trio.move_on_at(wake_at):
                     message = await inbox.receive()
-                if message is None:
+                if message is not None:
+                    if not await self._handle(message):
+                        return
+                    idle_at = trio.current_time() + self._idle_timeout
+                elif self._unread_window_ends is not None:
+                    self._close_unread_window()
+                else:
                     log.debug("%s idle, stopping", room_name(self.chat_id))
-                    return
-                if not await self._handle(message):
                     return
 
     async def _handle(self, message: RoomMessage) -> bool:
@@ -178,9 +194,7 @@ class ChatRoom:
             "message": message.content,
             "chat_id": self.chat_id,
         })
-        for user_id, member in self._members.items():
-            if user_id != post.sender_id:
-                self._publish_unread(user_id, member)
+        self._tell_unread([user_id for user_id in self._members if user_id != post.sender_id])
         post.reply.send(Posted(message, retried=False))
 
     def _spend_send_token(self, member: _Member) -> float:
@@ -241,12 +255,30 @@ class ChatRoom:
         if seen > member.seen_count:
             await self._chats.mark_seen(self.chat_id, checked.user_id, seen)
             member.seen_count = seen
+            self._unread_stale.discard(checked.user_id)
             self._publish_unread(checked.user_id, member)
             others = [other for other in self._members if other != checked.user_id]
             self._bus.publish(others, "messages_read", {
                 "chat_id": self.chat_id, "user_id": checked.user_id, "seen_messages": seen,
             })
         checked.reply.send(self._unread(member))
+
+    def _tell_unread(self, user_ids: list[int]) -> None:
+        """Their counts went up: tell them now, or at the end of the open window."""
+        if self._unread_window_ends is not None:
+            self._unread_stale.update(user_ids)
+            return
+        for user_id in user_ids:
+            self._publish_unread(user_id, self._members[user_id])
+        self._unread_window_ends = trio.current_time() + UNREAD_EVERY
+
+    def _close_unread_window(self) -> None:
+        stale, self._unread_stale = self._unread_stale, set()
+        for user_id in stale:
+            if (member := self._members.get(user_id)) is not None:
+                self._publish_unread(user_id, member)
+        # Traffic goes on: the next window starts now. A quiet room tells the next at once.
+        self._unread_window_ends = trio.current_time() + UNREAD_EVERY if stale else None
 
     def _unread(self, member: _Member) -> Unread:
         return Unread(self.chat_id, self._message_count - member.seen_count, self._message_count)
@@ -261,7 +293,7 @@ class ChatRoom:
 
     # Membership (groups)
 
-    def _refuse_unless_admin(self, by_id: int, reply: Any) -> bool:
+    def _refuse_unless_admin(self, by_id: int, reply: Reply[Any]) -> bool:
         """Fail ``reply`` unless ``by_id`` is this group's admin; True when it failed."""
         if by_id not in self._members:
             reply.fail(NotChatMember())

@@ -31,6 +31,7 @@ from courtside.actors.chat_room import (
     SEND_BURST,
     SENDS_PER_SECOND,
     TYPING_EVERY,
+    UNREAD_EVERY,
     room_name,
 )
 from courtside.persistence import Chats, Database, Users
@@ -157,3 +158,35 @@ async def test_a_member_sending_too_fast_waits_for_the_bucket_to_refill(
         await rooms.rooms.post(chat_id, alice, "refilled")
         with pytest.raises(Throttled):
             await rooms.rooms.post(chat_id, alice, "spent again")
+
+
+async def test_unread_counts_come_at_once_then_at_most_once_per_window(
+    database: Database, clock: MockClock
+) -> None:
+    chat_id, alice, bob = await _dialogue(database)
+    async with chat_rooms(database) as rooms, rooms.bus.connect(bob) as bobs:
+        for n in range(5):
+            await rooms.rooms.post(chat_id, alice, f"burst {n}")
+        unread = [data for name, data in await _names(bobs, 6) if name == "unread_messages"]
+        assert [u["amount_unseen"] for u in unread] == [1]
+        await trio.sleep(UNREAD_EVERY)
+        assert await _names(bobs, 1) == [("unread_messages", {
+            "chat_id": chat_id, "amount_unseen": 5, "amount_total": 5,
+        })]
+        # The window that told nothing closes quietly; the next message is told at once.
+        await trio.sleep(UNREAD_EVERY)
+        await rooms.rooms.post(chat_id, alice, "after a pause")
+        heard = await _names(bobs, 2)
+        assert heard[1] == ("unread_messages", {"chat_id": chat_id, "amount_unseen": 6,
+                                                "amount_total": 6})
+        # A read tells the reader at once, whatever window is open.
+        await rooms.rooms.post(chat_id, alice, "one more")
+        await rooms.rooms.checked(chat_id, bob, None)
+        heard = await _names(bobs, 2)
+        assert heard[1] == ("unread_messages", {"chat_id": chat_id, "amount_unseen": 0,
+                                                "amount_total": 7})
+        await trio.sleep(UNREAD_EVERY)
+        bobs_later = []
+        with trio.move_on_after(UNREAD_EVERY):
+            bobs_later.append(await bobs.events.receive())
+        assert bobs_later == []
