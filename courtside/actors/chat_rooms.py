@@ -135,7 +135,8 @@ class ChatRooms:
             except NameTaken:
                 await trio.sleep(START_POLL)
             except RuntimeError:
-                # The supervisor is shutting down: no room starts any more.
+                # What start() raises once the supervisor is shutting down: no
+                # room starts any more, and the client may try another node.
                 raise unavailable() from None
 
     def _factory(self, chat_id: int) -> Callable[[], ChatRoom]:

@@ -10,13 +10,13 @@ author's presence at the time of reading means nothing there.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
-from courtside.actors import UserPresence
 from courtside.persistence import AvatarStore, Chat, Message, Person
 
 from ..services import services
+from ..social import Instances
 
 
 def author_instance(person: Person, avatars: AvatarStore) -> dict[str, Any]:
@@ -45,26 +45,17 @@ def message_instance(message: Message, avatars: AvatarStore) -> dict[str, Any]:
 class ChatInstances:
     """Renders the chats of one response; everyone shown had their presence asked once."""
 
-    def __init__(self, presence: Mapping[int, UserPresence], avatars: AvatarStore) -> None:
-        self._presence = presence
+    def __init__(self, users: Instances, avatars: AvatarStore) -> None:
+        self._users = users
         self._avatars = avatars
 
     @classmethod
     async def of(cls, people: Iterable[Person]) -> ChatInstances:
-        svc = services()
-        return cls(await svc.bus.presence({person.id for person in people}), svc.avatars)
+        return cls(await Instances.of(people), services().avatars)
 
     def user(self, person: Person) -> dict[str, Any]:
-        """SmallUserInstance, as the social graph's lists show a user."""
-        presence = self._presence[person.id]
-        return {
-            **author_instance(person, self._avatars),
-            "status": {
-                "is_online": presence.is_online,
-                "game_playing": presence.game_playing,
-                "last_online": person.last_online,
-            },
-        }
+        """SmallUserInstance, as the social graph shows a user."""
+        return self._users.user(person)
 
     def chat(self, chat: Chat) -> dict[str, Any]:
         return {

@@ -13,8 +13,7 @@ from typing import Any
 from quart import Blueprint, Response, make_response
 
 from courtside.actors import NotChatMember
-from courtside.persistence import Chats, Social, Users
-from courtside.persistence.social import Person
+from courtside.persistence import Chats, Person, Social, Users
 from courtside.protocol import Forbidden
 
 from ..auth.identity import current_user
