@@ -19,7 +19,8 @@ MAX_CONTENT_LENGTH = 2000
 
 
 class InvalidContent(ValueError):
-    """A message's content is blank or longer than MAX_CONTENT_LENGTH once trimmed."""
+    """A message's content is blank, longer than MAX_CONTENT_LENGTH once trimmed, or
+    holds a NUL character."""
 
 
 def clean_content(content: str) -> str:
@@ -27,6 +28,9 @@ def clean_content(content: str) -> str:
     trimmed = content.strip()
     if not trimmed:
         raise InvalidContent("A message cannot be blank.")
+    if "\x00" in trimmed:
+        # PostgreSQL text cannot hold it; refused here, it never reaches a room.
+        raise InvalidContent("A message cannot contain NUL characters.")
     if len(trimmed) > MAX_CONTENT_LENGTH:
         raise InvalidContent(f"A message has at most {MAX_CONTENT_LENGTH} characters.")
     return trimmed

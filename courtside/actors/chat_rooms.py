@@ -20,7 +20,8 @@ from typing import Any, TypeVar
 import trio
 
 from courtside.persistence import Database
-from courtside.protocol import ServiceUnavailable
+from courtside.protocol import NotFound, ServiceUnavailable
+from courtside.protocol.user_messages import MAX_ID
 
 from .bus import Bus
 from .chat_messages import (
@@ -28,6 +29,7 @@ from .chat_messages import (
     Checked,
     DeleteChat,
     DeleteMessage,
+    NotChatMember,
     Post,
     Posted,
     RemoveMember,
@@ -96,6 +98,8 @@ class ChatRooms:
             pass  # the room just stopped: typing is not worth starting another one
 
     async def delete_message(self, chat_id: int, user_id: int, message_id: int) -> None:
+        if not 1 <= message_id <= MAX_ID:
+            raise NotFound("Message not found.")
         await self._request(chat_id, lambda reply: DeleteMessage(user_id, message_id, reply))
 
     async def add_member(self, chat_id: int, by_id: int, user_id: int) -> bool:
@@ -123,6 +127,8 @@ class ChatRooms:
 
     async def _room(self, chat_id: int) -> Handle[Any]:
         """The chat's running room, started if need be (under the caller's deadline)."""
+        if not 1 <= chat_id <= MAX_ID:
+            raise NotChatMember()  # no such row can exist; its room must not try to load it
         name = room_name(chat_id)
         while True:
             handle = self._registry.lookup(name)

@@ -11,6 +11,8 @@ from courtside.protocol import ValidationFailed
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+# PostgreSQL's OFFSET is a bigint: past it the query fails instead of coming back empty.
+MAX_OFFSET = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +25,7 @@ def page_from(query: Mapping[str, str]) -> Page:
     """Read ``limit`` and ``offset`` from a query string; bad values are a 400."""
     errors: dict[str, list[str]] = {}
     limit = _integer(query, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, errors)
-    offset = _integer(query, "offset", 0, 0, None, errors)
+    offset = _integer(query, "offset", 0, 0, MAX_OFFSET, errors)
     if errors:
         raise ValidationFailed(errors=errors)
     return Page(limit, offset)

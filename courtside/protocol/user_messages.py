@@ -19,18 +19,23 @@ import msgspec
 from .game_messages import Authenticate, Error, Ping, Pong
 
 MAX_CLIENT_ID_LENGTH = 64
+# Rows have bigint ids: a larger number names nothing, and must not reach PostgreSQL.
+MAX_ID = 2**63 - 1
 
-ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_CLIENT_ID_LENGTH)]
+RowId = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
+# Printable ASCII: a UUID, a counter, a timestamp, whatever the client keeps.
+ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_CLIENT_ID_LENGTH,
+                                       pattern="^[!-~]+$")]
 
 
 class _ChatRequest(msgspec.Struct, frozen=True, tag_field="type"):
-    chat_id: int
+    chat_id: RowId
 
 
 class MessagesChecked(_ChatRequest, tag="messages_checked"):
     """The client has seen the chat's first ``seen_messages`` messages (the reference's)."""
 
-    seen_messages: Annotated[int, msgspec.Meta(ge=0)]
+    seen_messages: Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)]
 
 
 class Typing(_ChatRequest, tag="typing"):

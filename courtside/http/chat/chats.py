@@ -17,6 +17,7 @@ from quart_schema import validate_request
 from courtside.actors import MAX_GROUP_MEMBERS, NotChatMember
 from courtside.persistence import Chat, Chats, DialogueExists, Social, User, Users
 from courtside.protocol import ApiError, Conflict, ValidationFailed
+from courtside.protocol.user_messages import RowId
 
 from ..auth.identity import current_user
 from ..pagination import page_from, paginated
@@ -32,13 +33,15 @@ class NewChat(msgspec.Struct, frozen=True):
 
     username: str | None = None
     name: str | None = None
-    members: list[int] = []
+    members: list[RowId] = []
 
 
 @blueprint.get("/")
 async def list_chats() -> dict[str, Any]:
     page = page_from(request.args)
     query = request.args.get("q", "").strip() or None
+    if query is not None and "\x00" in query:
+        raise ValidationFailed(errors={"q": ["Null characters are not allowed."]})
     count, chats = await Chats(services().database).chats(
         current_user().id, query=query, limit=page.limit, offset=page.offset
     )
@@ -68,7 +71,8 @@ async def open_chat(data: NewChat) -> tuple[dict[str, Any], int]:
 
 async def _open_dialogue(caller: User, username: str) -> int:
     async with services().database.transaction() as tx:
-        other = await Users(tx).by_username(username)
+        # No username holds a NUL, and PostgreSQL text cannot carry one.
+        other = None if "\x00" in username else await Users(tx).by_username(username)
         relationship = None
         if other is not None:
             # Serialised with blocks between the two: a block made meanwhile is seen.

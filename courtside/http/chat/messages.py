@@ -17,7 +17,7 @@ from quart_schema import document_request, validate_request
 from courtside.actors import InvalidContent, NotChatMember, clean_content
 from courtside.persistence import Chats
 from courtside.protocol import ValidationFailed
-from courtside.protocol.user_messages import ClientId
+from courtside.protocol.user_messages import MAX_ID, ClientId
 
 from ..auth.identity import current_user
 from ..auth.routes import optional_body
@@ -61,7 +61,7 @@ def _before(raw: str | None) -> int | None:
         before = int(raw)
     except ValueError:
         before = 0
-    if before < 1:
+    if not 1 <= before <= MAX_ID:
         raise ValidationFailed(errors={"before": ["A message id is required."]})
     return before
 

@@ -54,10 +54,10 @@ def check_chat_partner(caller: User, other: User | None, relationship: Relations
 
 
 def group_name(name: str) -> str:
-    """The name as stored: trimmed, 1 to MAX_GROUP_NAME_LENGTH characters."""
+    """The name as stored: trimmed, 1 to MAX_GROUP_NAME_LENGTH characters, no NUL."""
     trimmed = name.strip()
-    if not trimmed or len(trimmed) > MAX_GROUP_NAME_LENGTH:
+    if not trimmed or len(trimmed) > MAX_GROUP_NAME_LENGTH or "\x00" in trimmed:
         raise ValidationFailed(errors={"name": [
-            f"A group name has 1 to {MAX_GROUP_NAME_LENGTH} characters."
+            f"A group name has 1 to {MAX_GROUP_NAME_LENGTH} characters, none of them NUL."
         ]})
     return trimmed
