@@ -9,7 +9,7 @@ from courtside.actors.chat_room import SEND_BURST
 from courtside.server.node import Node
 from tests.accounts import make_user
 
-from .conversation import block, chat_url, messages, open_dialogue, post, say
+from .conversation import block, chat_url, messages, open_dialogue, post, say, unread_chats
 
 
 async def test_content_is_trimmed_and_must_hold_1_to_2000_characters(
@@ -146,3 +146,23 @@ async def test_a_member_sending_too_fast_is_slowed_down(client: httpx.AsyncClien
     assert int(response.headers["Retry-After"]) >= 1
     # The burst, and what refilled while it was spent.
     assert accepted >= SEND_BURST
+
+
+async def test_me_counts_the_chats_with_unread_messages(client: httpx.AsyncClient) -> None:
+    alice = await make_user(client, "alice")
+    bob = await make_user(client, "bob")
+    carol = await make_user(client, "carol")
+    with_bob = await open_dialogue(client, alice, bob)
+    with_carol = await open_dialogue(client, carol, alice)
+    assert await unread_chats(client, alice) == 0
+    await say(client, bob, with_bob, "one")
+    await say(client, bob, with_bob, "two")
+    await say(client, carol, with_carol, "three")
+    assert await unread_chats(client, alice) == 2
+    assert await unread_chats(client, bob) == 0  # one's own messages are seen
+    await client.post(chat_url(with_bob, "read/"), headers=alice.headers)
+    assert await unread_chats(client, alice) == 1
+    # Answering reads the chat too.
+    await say(client, alice, with_carol, "hi carol")
+    assert await unread_chats(client, alice) == 0
+    assert await unread_chats(client, carol) == 1

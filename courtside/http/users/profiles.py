@@ -1,7 +1,4 @@
-"""How a user is shown: to themselves (``me``) and to others.
-
-Unread chats are filled in by chat once it exists; until then there are none.
-"""
+"""How a user is shown: to themselves (``me``) and to others."""
 
 from __future__ import annotations
 
@@ -12,9 +9,11 @@ from courtside.persistence import AvatarStore, Relationship, User
 
 
 def me_profile(
-    user: User, avatars: AvatarStore, presence: UserPresence, *, friend_requests: int
+    user: User, avatars: AvatarStore, presence: UserPresence, *, friend_requests: int,
+    chats: int,
 ) -> dict[str, Any]:
-    """``friend_requests``: how many pending requests the user received."""
+    """``friend_requests``: how many pending requests the user received; ``chats``: how
+    many of their chats hold messages they have not seen."""
     return {
         "id": user.id,
         "username": user.username,
@@ -26,7 +25,7 @@ def me_profile(
         "accept_friend_request": user.accept_friend_request,
         "accept_chat_from": user.accept_chat_from,
         "trophies": user.trophies,
-        "notifications": {"friend_requests": friend_requests, "chats": 0},
+        "notifications": {"friend_requests": friend_requests, "chats": chats},
         "is_online": presence.is_online,
         "last_online": user.last_online,
     }

@@ -8,7 +8,7 @@ import msgspec
 from quart import Blueprint, Response, jsonify, make_response, request
 from quart_schema import validate_request
 
-from courtside.persistence import RefreshTokens, Social, User, Users, UsernameTaken
+from courtside.persistence import Chats, RefreshTokens, Social, User, Users, UsernameTaken
 from courtside.protocol import AuthenticationFailed, Forbidden, NotFound, ValidationFailed
 
 from ..auth import rules
@@ -59,7 +59,8 @@ async def _me(user: User) -> dict[str, Any]:
     svc = services()
     presence = (await svc.bus.presence([user.id]))[user.id]
     pending = await Social(svc.database).pending_received(user.id)
-    return me_profile(user, svc.avatars, presence, friend_requests=pending)
+    unread_chats = await Chats(svc.database).chats_with_unread(user.id)
+    return me_profile(user, svc.avatars, presence, friend_requests=pending, chats=unread_chats)
 
 
 @blueprint.get("/me/")
