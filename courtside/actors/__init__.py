@@ -34,6 +34,7 @@ from courtside.actors.hub import (
     UserPresence,
 )
 from courtside.actors.live_matches import LiveMatch, LiveMatches
+from courtside.actors.lobbies import Lobbies
 from courtside.actors.match import Match
 from courtside.actors.match_messages import (
     Gone,
@@ -80,6 +81,7 @@ __all__ = [
     "Leave",
     "LiveMatch",
     "LiveMatches",
+    "Lobbies",
     "MailboxFull",
     "MailboxOverflow",
     "Match",

@@ -46,6 +46,10 @@ class Engagements:
         if self._by_user.get(user_id) == engagement:
             del self._by_user[user_id]
 
+    def holding(self, engagement: str) -> list[int]:
+        """Everyone engaged in ``engagement`` (what a restarted owner finds of its people)."""
+        return [u for u, e in self._by_user.items() if e == engagement]
+
     def release_all(self, engagement: str) -> None:
         """Free everyone held by ``engagement`` (its owner restarted empty)."""
         for user_id in [u for u, e in self._by_user.items() if e == engagement]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from quart import current_app
 
-from courtside.actors import Bus, ChatRooms, LiveMatches, Registry, Supervisor
+from courtside.actors import Bus, ChatRooms, LiveMatches, Lobbies, Registry, Supervisor
 from courtside.persistence import AvatarStore, Database
 
 from .auth.tokens import TokenSigner
@@ -35,6 +35,7 @@ class Services:
     ws_url: Callable[[str], str]
     live_matches: LiveMatches  # matches in progress, for GET /api/game/live/
     chat_rooms: ChatRooms  # the way to a chat's room actor, started on demand
+    lobbies: Lobbies  # creates, finds and asks lobby actors
 
 
 def services() -> Services:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import trio
@@ -43,6 +43,8 @@ class Games:
     live_matches: LiveMatches
     game_port: GamePort
     ws_url: Callable[[str], str]
+    # How lobbies (and later invitations) start a match, as the matchmakers do.
+    start_match: Callable[[MatchSpec], Awaitable[None]]
 
     async def let_matches_finish(self, grace_seconds: float) -> None:
         """Shutdown (DESIGN.md §7): matches under way get ``grace_seconds`` to end on
@@ -107,4 +109,4 @@ async def start_games(
             name=f"queue:{mode}",
             restart=Restart.ON_FAILURE,
         )
-    return Games(bus, engagements, shard, live_matches, game_port, ws_url)
+    return Games(bus, engagements, shard, live_matches, game_port, ws_url, start_match)

@@ -26,6 +26,7 @@ from courtside.actors import (
     Bus,
     ChatRooms,
     Engagements,
+    Lobbies,
     NotificationHub,
     Registry,
     Restart,
@@ -127,6 +128,10 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
             chat_rooms=ChatRooms(
                 supervisor=supervisor, registry=registry, database=database, bus=bus,
                 render_message=functools.partial(message_instance, avatars=avatars),
+            ),
+            lobbies=Lobbies(
+                supervisor=supervisor, registry=registry, engagements=engagements, bus=bus,
+                start_match=games.start_match, ws_url=games.ws_url,
             ),
         )
         app = create_app(svc)
