@@ -48,6 +48,7 @@ from courtside.actors.match_messages import (
 from courtside.actors.match_results import MatchRecorder
 from courtside.actors.matchmaker import Dequeue, Enqueue, Matchmaker, QueueFull
 from courtside.actors.registry import Entry, NameTaken, Registry, kind_of
+from courtside.actors.rematches import REMATCH, AskRematch, Rematches
 from courtside.actors.supervisor import Actor, Backoff, Intensity, OnExit, Restart, Supervisor
 from courtside.actors.tick_shard import TickShard
 
@@ -97,6 +98,9 @@ __all__ = [
     "Posted",
     "Publish",
     "QueueFull",
+    "REMATCH",
+    "AskRematch",
+    "Rematches",
     "Ready",
     "Registry",
     "RenderMessage",

@@ -18,7 +18,9 @@ from courtside.actors import (
     Matchmaker,
     MatchSpec,
     MatchTiming,
+    REMATCH,
     Registry,
+    Rematches,
     Restart,
     Supervisor,
     TickShard,
@@ -109,4 +111,11 @@ async def start_games(
             name=f"queue:{mode}",
             restart=Restart.ON_FAILURE,
         )
+    await supervisor.start(
+        functools.partial(
+            Rematches, engagements=engagements, bus=bus, start_match=start_match, ws_url=ws_url,
+        ),
+        name=REMATCH,
+        restart=Restart.ON_FAILURE,
+    )
     return Games(bus, engagements, shard, live_matches, game_port, ws_url, start_match)

@@ -1,0 +1,121 @@
+"""Rematch offers (``rematch``): the players of a finished match ask for another.
+
+The first to ask invites the others (``invite-1v1``/``invite-3v3``/``invite-clash``
+with ``rematch: true``); once every player of the match has asked, the new match
+starts at once, with the same teams and score, and everyone gets ``game-start``.
+An offer lapses REMATCH_EXPIRY seconds after the first ask. Offers live in memory
+only: a restarted actor starts with none, and players simply ask again.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+import trio
+
+from courtside.protocol import Conflict
+
+from .bus import Bus
+from .engagements import Busy, Engagements
+from .handle import Inbox, Overflow, Reply
+from .match_messages import MatchSpec
+from .matchmaker import new_match_code
+
+REMATCH = "rematch"
+REMATCH_EXPIRY = 300.0  # as invitations (DESIGN.md §8)
+MAX_OFFERS = 10_000
+# A rematch is a friendly: ranked and tournament results come only from their queues.
+REMATCH_MODE = {"ranked": "duel", "tournament": "duel"}
+
+
+class AskRematch(msgspec.Struct, frozen=True):
+    code: str  # the finished match
+    mode: str
+    score_to_win: int
+    team_a: tuple[int, ...]
+    team_b: tuple[int, ...]
+    user_id: int
+    username: str
+    reply: Reply[dict[str, Any]]
+
+
+@dataclass
+class _Offer:
+    expires_at: float
+    asked: set[int] = field(default_factory=set)
+
+
+class Rematches:
+    def __init__(
+        self,
+        *,
+        engagements: Engagements,
+        bus: Bus,
+        start_match: Callable[[MatchSpec], Awaitable[None]],
+        ws_url: Callable[[str], str],
+    ) -> None:
+        self._engagements = engagements
+        self._bus = bus
+        self._start_match = start_match
+        self._ws_url = ws_url
+        self._offers: dict[str, _Offer] = {}
+
+    async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        with Inbox(256, Overflow.REJECT, name=REMATCH) as inbox:
+            task_status.started(inbox.handle)
+            async for message in inbox:
+                if isinstance(message, AskRematch):
+                    try:
+                        message.reply.send(await self._ask(message))
+                    except Conflict as refused:
+                        message.reply.fail(refused)
+
+    async def _ask(self, ask: AskRematch) -> dict[str, Any]:
+        now = trio.current_time()
+        self._offers = {code: o for code, o in self._offers.items() if o.expires_at > now}
+        engaged = self._engagements.of(ask.user_id)
+        if engaged is not None:
+            raise Conflict(f"You are already in {engaged}.", code="already_engaged")
+        offer = self._offers.get(ask.code)
+        if offer is None:
+            if len(self._offers) >= MAX_OFFERS:
+                raise Conflict("Too many rematches are waiting; try again soon.", code="rematch_busy")
+            offer = self._offers[ask.code] = _Offer(now + REMATCH_EXPIRY)
+        offer.asked.add(ask.user_id)
+        players = ask.team_a + ask.team_b
+        if not offer.asked.issuperset(players):
+            kind = "clash" if ask.mode == "clash" else f"{len(ask.team_a)}v{len(ask.team_a)}"
+            waiting = [user_id for user_id in players if user_id not in offer.asked]
+            self._bus.publish(waiting, f"invite-{kind}", {"code": ask.code, "rematch": True},
+                              {"username": ask.username, "code": ask.code})
+            return {"status": "invited", "code": ask.code}
+        spec = MatchSpec(
+            code=new_match_code(), mode=REMATCH_MODE.get(ask.mode, ask.mode),
+            team_a=ask.team_a, team_b=ask.team_b, seed=secrets.randbits(63),
+            score_to_win=ask.score_to_win,
+        )
+        try:
+            self._engagements.claim(players, f"match:{spec.code}")
+        except Busy as busy:
+            # The offer stands: the busy player may ask again once free.
+            raise Conflict(f"Player {busy.user_id} is busy in {busy.engagement}.",
+                           code="opponent_engaged") from None
+        del self._offers[ask.code]
+        try:
+            await self._start_match(spec)
+        except Exception:
+            for user_id in players:
+                self._engagements.release(user_id, f"match:{spec.code}")
+            raise
+        ws_url = self._ws_url(spec.code)
+        for team, opponents in ((spec.team_a, spec.team_b), (spec.team_b, spec.team_a)):
+            for user_id in team:
+                self._bus.publish_to_user(user_id, "game-start", {
+                    "code": spec.code, "game_mode": spec.mode, "opponent_id": opponents[0],
+                    "team_a": list(spec.team_a), "team_b": list(spec.team_b), "ws_url": ws_url,
+                })
+        return {"status": "started", "code": spec.code, "ws_url": ws_url}

@@ -1,0 +1,51 @@
+"""``POST /api/game/matches/<code>/rematch/``: ask the players of a finished match for another."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from quart import Blueprint
+
+from courtside.actors import REMATCH, ActorGone, AskRematch, MailboxFull, RequestTimeout
+from courtside.persistence import Social
+from courtside.persistence.match_history import MatchHistory
+from courtside.protocol import Forbidden, NotFound, ServiceUnavailable
+
+from ..auth.identity import current_user
+from ..services import services
+
+blueprint = Blueprint("rematch", __name__)
+
+REQUEST_TIMEOUT = 5.0
+
+
+@blueprint.post("/api/game/matches/<code>/rematch/")
+async def rematch(code: str) -> tuple[dict[str, Any], int]:
+    caller = current_user()
+    history = MatchHistory(services().database)
+    line = await history.match(code)
+    if line is None:
+        raise NotFound("No finished match has this code.")
+    players = (await history.players([line.id]))[line.id]
+    if caller.id not in {p.user_id for p in players}:
+        raise Forbidden("Only the players of a match may ask for a rematch.", code="not_a_player")
+    others = [p.user_id for p in players if p.user_id != caller.id]
+    relationships = await Social(services().database).relationships(caller.id, others)
+    if any(r.blocked_by or r.block_id is not None for r in relationships.values()):
+        raise Forbidden("There is a block between you and a player of this match.", code="user_blocked")
+    handle = services().registry.lookup(REMATCH)
+    if handle is None:
+        raise ServiceUnavailable("Rematches are restarting; try again.")
+    by_slot = sorted(players, key=lambda p: p.slot)
+    ask = functools.partial(
+        AskRematch, code, line.game_mode, line.score_to_win,
+        tuple(p.user_id for p in by_slot if p.team == "a"),
+        tuple(p.user_id for p in by_slot if p.team == "b"),
+        caller.id, caller.username,
+    )
+    try:
+        answer = await handle.request(ask, timeout=REQUEST_TIMEOUT)
+    except (ActorGone, MailboxFull, RequestTimeout):
+        raise ServiceUnavailable("Rematches are busy; try again.") from None
+    return answer, 201 if answer["status"] == "started" else 200
