@@ -44,13 +44,13 @@ class Leaderboard:
             "SELECT rank() OVER (ORDER BY {score} DESC)::int AS rank, u.id AS user_id,"
             " u.username, u.nickname, u.avatar, {score} AS score, s.games, s.wins"
             " FROM user_stats s JOIN users u ON u.id = s.user_id"
-            " WHERE s.mode = %s AND s.games > 0 AND u.deleted_at IS NULL"
+            " WHERE s.mode = %s AND (s.games > 0 OR s.tournament_wins > 0) AND u.deleted_at IS NULL"
         ).format(score=score)
 
     async def page(self, mode: str, *, limit: int, offset: int) -> tuple[int, list[Standing]]:
         count = await self._db.fetchval(
             "SELECT count(*) FROM user_stats s JOIN users u ON u.id = s.user_id"
-            " WHERE s.mode = %s AND s.games > 0 AND u.deleted_at IS NULL",
+            " WHERE s.mode = %s AND (s.games > 0 OR s.tournament_wins > 0) AND u.deleted_at IS NULL",
             mode,
         )
         rows = await self._db.fetch(
