@@ -8,9 +8,11 @@ turns into error frames: both doors give the same answer for the same refusal.
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
-from courtside.persistence.chats import Message
+from courtside.persistence.chats import TEXT, Message
 from courtside.protocol import Forbidden
 
 from .handle import Reply
@@ -68,6 +70,8 @@ class Post(msgspec.Struct, frozen=True):
     client_id: str
     content: str  # already clean_content()'d
     reply: Reply[Posted]
+    kind: str = TEXT
+    payload: dict[str, Any] | None = None  # an invite's (persistence.chats.INVITE)
 
 
 class Typing(msgspec.Struct, frozen=True):

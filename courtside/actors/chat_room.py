@@ -177,7 +177,7 @@ class ChatRoom:
             return
         stored = await self._chats.store_message(
             self.chat_id, post.sender_id, partner_id=self._partner_of(post.sender_id),
-            client_id=post.client_id, content=post.content,
+            client_id=post.client_id, content=post.content, kind=post.kind, payload=post.payload,
         )
         if stored.outcome is Outcome.REFUSED:
             post.reply.fail(Forbidden("You cannot message this user.", code="user_blocked"))

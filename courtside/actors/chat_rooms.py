@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import trio
 
 from courtside.persistence import Database
+from courtside.persistence.chats import TEXT
 from courtside.protocol import NotFound, ServiceUnavailable
 from courtside.protocol.user_messages import MAX_ID
 
@@ -76,12 +77,13 @@ class ChatRooms:
         self._idle_timeout = idle_timeout
 
     async def post(
-        self, chat_id: int, sender_id: int, content: str, client_id: str | None = None
+        self, chat_id: int, sender_id: int, content: str, client_id: str | None = None,
+        *, kind: str = TEXT, payload: dict[str, Any] | None = None,
     ) -> Posted:
         """Store and send a message; ``content`` must have passed ``clean_content``."""
         client_id = client_id or secrets.token_urlsafe(16)
         return await self._request(
-            chat_id, lambda reply: Post(sender_id, client_id, content, reply)
+            chat_id, lambda reply: Post(sender_id, client_id, content, reply, kind, payload)
         )
 
     async def checked(self, chat_id: int, user_id: int, seen_messages: int | None) -> Unread:

@@ -22,6 +22,9 @@ from .social import Person
 
 DIALOGUE = "dialogue"
 GROUP = "group"
+# Message kinds: plain text, or an invitation to play (its payload says which and how it stands).
+TEXT = "message"
+INVITE = "invite"
 
 
 class DialogueExists(Exception):
@@ -32,7 +35,8 @@ class Message(msgspec.Struct, frozen=True):
     """A message; ``content`` is None once deleted.
 
     ``is_read``: someone other than its author has seen it (a read receipt:
-    in a dialogue, the recipient read it).
+    in a dialogue, the recipient read it). ``kind`` is TEXT or INVITE; an
+    invite's ``payload`` holds its match type and status.
     """
 
     id: int
@@ -43,6 +47,8 @@ class Message(msgspec.Struct, frozen=True):
     sent_at: datetime
     deleted_at: datetime | None
     is_read: bool
+    kind: str = TEXT
+    payload: dict[str, Any] | None = None
 
 
 class Chat(msgspec.Struct, frozen=True):
@@ -114,23 +120,24 @@ def _person(row: Sequence[Any], start: int) -> Person | None:
     return None if values[0] is None else Person(*values)
 
 
-# Eight message columns then the author; ``m`` is chat_messages, ``a`` the author.
+# Nine message columns then the author; ``m`` is chat_messages, ``a`` the author.
 _MESSAGE_COLUMNS = (
     "m.id, m.chat_id, m.seq, m.content, m.sent_at, m.deleted_at,"
     " EXISTS (SELECT FROM chat_members r WHERE r.chat_id = m.chat_id"
     "   AND r.user_id <> m.sender_id AND r.seen_count >= m.seq) AS is_read,"
+    " m.kind, m.payload,"
     f" {_person_columns('a')}"
 )
-_MESSAGE_WIDTH = 7 + _PERSON_WIDTH
+_MESSAGE_WIDTH = 9 + _PERSON_WIDTH
 
 
 def _message(row: Sequence[Any], start: int = 0) -> Message | None:
     if row[start] is None:
         return None
-    id_, chat_id, seq, content, sent_at, deleted_at, is_read = row[start:start + 7]
-    author = _person(row, start + 7)
+    id_, chat_id, seq, content, sent_at, deleted_at, is_read, kind, payload = row[start:start + 9]
+    author = _person(row, start + 9)
     assert author is not None
-    return Message(id_, chat_id, seq, author, content, sent_at, deleted_at, is_read)
+    return Message(id_, chat_id, seq, author, content, sent_at, deleted_at, is_read, kind, payload)
 
 
 # One parameter, the viewer. Rows: the chat columns, the partner, the last message.
@@ -317,7 +324,8 @@ class Chats:
         return Room(chat_id, *chat, members=members)
 
     async def store_message(
-        self, chat_id: int, sender_id: int, *, partner_id: int | None, client_id: str, content: str
+        self, chat_id: int, sender_id: int, *, partner_id: int | None, client_id: str, content: str,
+        kind: str = TEXT, payload: dict[str, Any] | None = None,
     ) -> Stored:
         """Store one message, in one statement (so one transaction and one round trip).
 
@@ -328,8 +336,10 @@ class Chats:
         up to their own message.
         """
         try:
-            row = await self._db.fetchrow(_STORE_MESSAGE, chat_id, sender_id, partner_id,
-                                          client_id, content, write=True)
+            row = await self._db.fetchrow(
+                _STORE_MESSAGE, chat_id, sender_id, partner_id, client_id, content, kind,
+                None if payload is None else msgspec.json.encode(payload).decode(), write=True,
+            )
         except UniqueViolation:
             # Two incarnations of a room never write at once; should it ever happen,
             # the constraint keeps the first and this send is its retry.
@@ -344,7 +354,7 @@ class Chats:
         author = _person(row, 4)
         assert author is not None
         return Stored(outcome, Message(message_id, chat_id, seq, author, content, sent_at,
-                                       deleted_at=None, is_read=False))
+                                       deleted_at=None, is_read=False, kind=kind, payload=payload))
 
     async def _message_by_client_id(self, chat_id: int, sender_id: int, client_id: str) -> int:
         return await self._db.fetchval(
@@ -371,6 +381,23 @@ class Chats:
             message_id,
         )
         return Deletion.DELETED
+
+    async def settle_invite(self, message_id: int, status: str) -> Message | None:
+        """Move a pending invite to ``status``, once: None if it was not pending."""
+        settled = await self._db.fetchval(
+            "UPDATE chat_messages SET payload = jsonb_set(payload, '{status}', to_jsonb(%s::text))"
+            " WHERE id = %s AND kind = 'invite' AND payload ->> 'status' = 'pending'"
+            " RETURNING id",
+            status, message_id, write=True,
+        )
+        return None if settled is None else await self.message(settled)
+
+    async def pending_invites(self) -> list[Message]:
+        rows = await self._db.fetch(
+            f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages m JOIN users a ON a.id = m.sender_id"
+            " WHERE m.kind = 'invite' AND m.payload ->> 'status' = 'pending' ORDER BY m.id",
+        )
+        return [message for row in rows if (message := _message(row)) is not None]
 
     async def mark_seen(self, chat_id: int, user_id: int, seen_count: int) -> None:
         """The member has seen the first ``seen_count`` messages; a read never goes back."""
@@ -399,13 +426,14 @@ class Chats:
         await self._db.execute("DELETE FROM chats WHERE id = %s", chat_id)
 
 
-# Parameters: chat, sender, dialogue partner (NULL in a group), client_id, content.
+# Parameters: chat, sender, dialogue partner (NULL in a group), client_id, content,
+# kind, payload (JSON text, or NULL for a plain message).
 # Data-modifying CTEs all see the snapshot the statement started with, and each
 # runs only if the one before produced a row.
 _STORE_MESSAGE = """
 WITH input AS (
     SELECT %s::bigint AS chat_id, %s::bigint AS sender_id, %s::bigint AS partner_id,
-           %s::text AS client_id, %s::text AS content
+           %s::text AS client_id, %s::text AS content, %s::text AS kind, %s::jsonb AS payload
 ),
 earlier AS (
     SELECT m.id FROM chat_messages m, input i
@@ -428,8 +456,9 @@ numbered AS (
     RETURNING c.message_count AS seq
 ),
 stored AS (
-    INSERT INTO chat_messages (chat_id, seq, sender_id, client_id, content)
-    SELECT i.chat_id, n.seq, i.sender_id, i.client_id, i.content FROM input i, numbered n
+    INSERT INTO chat_messages (chat_id, seq, sender_id, client_id, content, kind, payload)
+    SELECT i.chat_id, n.seq, i.sender_id, i.client_id, i.content, i.kind, i.payload
+    FROM input i, numbered n
     RETURNING id, seq, sent_at
 ),
 shown AS (

@@ -14,9 +14,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from courtside.persistence import AvatarStore, Chat, Message, Person
+from courtside.persistence.chats import INVITE
 
 from ..services import services
 from ..social import Instances
+
+INVITES_PATH = "/api/play/invites/"  # courtside.http.play.invites; a message links to it
 
 
 def author_instance(person: Person, avatars: AvatarStore) -> dict[str, Any]:
@@ -30,7 +33,11 @@ def author_instance(person: Person, avatars: AvatarStore) -> dict[str, Any]:
 
 
 def message_instance(message: Message, avatars: AvatarStore) -> dict[str, Any]:
-    """The MessageInstance: what the messages list, a post's answer and ``receive-message`` carry."""
+    """The MessageInstance: what the messages list, a post's answer and ``receive-message`` carry.
+
+    ``type`` is ``message`` or ``invite``; an invite's ``payload`` says how it stands
+    and, while it is pending, ``actions`` holds the links its buttons call.
+    """
     return {
         "id": message.id,
         "chat_id": message.chat_id,
@@ -39,7 +46,18 @@ def message_instance(message: Message, avatars: AvatarStore) -> dict[str, Any]:
         "is_deleted": message.deleted_at is not None,
         "sent_at": message.sent_at,
         "is_read": message.is_read,
+        "type": message.kind,
+        "payload": None if message.payload is None else {"invite_id": message.id, **message.payload},
+        "actions": _actions(message),
     }
+
+
+def _actions(message: Message) -> dict[str, str]:
+    if message.kind != INVITE or (message.payload or {}).get("status") != "pending":
+        return {}
+    invite = f"{INVITES_PATH}{message.id}/"
+    return {"accept_link": f"{invite}accept/", "decline_link": f"{invite}decline/",
+            "cancel_link": invite}
 
 
 class ChatInstances:
