@@ -59,6 +59,7 @@ from .match_messages import (
     Ready,
     Team,
 )
+from .bracket import time_up_winner
 from .match_view import reference_state
 from .tick_shard import TickShard
 
@@ -125,6 +126,8 @@ class Match:
         self._phase = "waiting"
         self._last_scores = (0, 0)
         self._none_inputs: tuple[None, ...] = (None,) * len(self._seats)
+        self._time_up_at = math.inf  # set when play starts, if the spec has a time cap
+        self._first_goal: Team | None = None
 
     # -- the actor's task ------------------------------------------------------
 
@@ -150,7 +153,7 @@ class Match:
                 if (ended := self._handle(await inbox.receive())) is not None:
                     return ended
                 continue
-            return self._outcome("timeout", winner=None)
+            return self._outcome("timeout", winner=self._only_ready_team())
 
         self._enter("countdown")
         countdown_ticks = round(self._timing.countdown * self._timing.tick_rate)
@@ -159,9 +162,14 @@ class Match:
             return ended
 
         self._started_at = datetime.now(UTC)
+        if self.spec.time_cap is not None:
+            self._time_up_at = trio.current_time() + self.spec.time_cap
         self._play_on()
         while True:
-            message = await inbox.receive()
+            with trio.move_on_at(self._time_up_at):
+                message = await inbox.receive()
+            if trio.current_time() >= self._time_up_at:
+                return self._time_up()
             if (ended := self._handle(message)) is not None:
                 return ended
             if self._phase == "paused" and (ended := await self._wait_for_return(inbox)):
@@ -179,10 +187,12 @@ class Match:
         """Paused: the missing players have ``grace`` seconds to come back."""
         deadline = trio.current_time() + self._timing.grace
         while self._missing_players():
-            with trio.move_on_at(deadline):
+            with trio.move_on_at(min(deadline, self._time_up_at)):
                 if (ended := self._handle(await inbox.receive())) is not None:
                     return ended
                 continue
+            if trio.current_time() >= self._time_up_at:
+                return self._time_up()
             missing_team = self._missing_players()[0].team
             return self._outcome("disconnect", winner=_other(missing_team))
         self._broadcast_message(OpponentReconnected())
@@ -262,6 +272,18 @@ class Match:
             self._state.score_a, self._state.score_b, self._phase, self.spec.private,
         ))
 
+    def _only_ready_team(self) -> Team | None:
+        """A tournament match nobody can replay: the side that showed up wins it."""
+        if not self.spec.tournament:
+            return None
+        teams = {seat.team for seat in self._seats if seat.ready}
+        return teams.pop() if len(teams) == 1 else None
+
+    def _time_up(self) -> Outcome:
+        self._shard.remove(self)
+        winner = time_up_winner(self._state.score_a, self._state.score_b, self._first_goal)
+        return self._outcome("timeout", winner=winner)  # type: ignore[arg-type]
+
     def _missing_players(self) -> list[_Seat]:
         return [s for s in self._seats if s.connection is None or s.connection.closed]
 
@@ -307,6 +329,8 @@ class Match:
         self._state = physics.step(self._state, frozen_inputs)
         scores = (self._state.score_a, self._state.score_b)
         if scores != self._last_scores:
+            if self._first_goal is None:
+                self._first_goal = "a" if scores[0] > self._last_scores[0] else "b"
             self._last_scores = scores
             self._show()
             self._broadcast_state()
@@ -331,8 +355,14 @@ class Match:
             seats=self._seat_teams,
             invited_slot=len(self.spec.team_a),
             tournament=self.spec.tournament,
+            seconds_left=self._seconds_left(),
         )
         self._broadcast(Frames(GameStateUpdate(state=state)))
+
+    def _seconds_left(self) -> int | None:
+        if math.isinf(self._time_up_at):
+            return None
+        return max(0, math.ceil(self._time_up_at - trio.current_time()))
 
     def _broadcast_message(self, message: ServerMessage) -> None:
         self._broadcast(Frames(message))

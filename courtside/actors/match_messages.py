@@ -62,6 +62,9 @@ class MatchSpec:
     score_to_win: int = 5
     tournament: bool = False
     private: bool = False
+    # Seconds of play before the clock ends the match (a tournament round's cap):
+    # the score decides, a tie goes to the first goal, a goalless one to team a.
+    time_cap: float | None = None
 
     @property
     def players(self) -> tuple[int, ...]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from quart import current_app
 
 from courtside.actors import Bus, ChatRooms, LiveMatches, Lobbies, Registry, Supervisor
+from courtside.actors.tournaments import TournamentDirectory
 from courtside.persistence import AvatarStore, Database
 
 from .auth.tokens import TokenSigner
@@ -36,6 +37,7 @@ class Services:
     live_matches: LiveMatches  # matches in progress, for GET /api/game/live/
     chat_rooms: ChatRooms  # the way to a chat's room actor, started on demand
     lobbies: Lobbies  # creates, finds and asks lobby actors
+    tournaments: TournamentDirectory  # creates, resumes and asks tournament actors
 
 
 def services() -> Services:

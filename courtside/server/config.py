@@ -61,6 +61,7 @@ class Config:
     broadcast_rate: int = 60
     ready_timeout_seconds: float = 30.0
     grace_seconds: float = 10.0
+    tournament_round_seconds: float = 600.0  # DESIGN.md §8: a 10-minute cap per round
     # How long requests and matches under way get to finish once shutdown starts
     # (DESIGN.md §7); what is still running then is aborted and recorded.
     shutdown_grace_seconds: float = 30.0

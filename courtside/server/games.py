@@ -25,6 +25,7 @@ from courtside.actors import (
     Supervisor,
     TickShard,
 )
+from courtside.actors.match_messages import MatchRecord
 from courtside.http import Metrics, TokenSigner
 from courtside.http.game_port import GamePort
 from courtside.persistence import Database
@@ -45,8 +46,9 @@ class Games:
     live_matches: LiveMatches
     game_port: GamePort
     ws_url: Callable[[str], str]
-    # How lobbies (and later invitations) start a match, as the matchmakers do.
-    start_match: Callable[[MatchSpec], Awaitable[None]]
+    # How lobbies, tournaments (and later invitations) start a match, as the
+    # matchmakers do; a tournament also passes on_recorded to hear the result.
+    start_match: Callable[..., Awaitable[None]]
 
     async def let_matches_finish(self, grace_seconds: float) -> None:
         """Shutdown (DESIGN.md §7): matches under way get ``grace_seconds`` to end on
@@ -89,12 +91,24 @@ async def start_games(
     record = MatchRecorder(database)
     live_matches = LiveMatches()
 
-    async def start_match(spec: MatchSpec) -> None:
+    async def start_match(
+        spec: MatchSpec, on_recorded: Callable[[MatchRecord], None] | None = None
+    ) -> None:
+        """``on_recorded`` hears the record once it is written (or failed to be): never
+        await in it, and look the listener up then, as it may have restarted meanwhile."""
+
+        async def record_then_report(match_record: MatchRecord) -> None:
+            try:
+                await record(match_record)
+            finally:
+                if on_recorded is not None:
+                    on_recorded(match_record)
+
         # A match is never restarted: if it fails it ends as aborted and says so.
         await supervisor.start(
             lambda: Match(
                 spec, shard=shard, engagements=engagements, live_matches=live_matches, bus=bus,
-                record=record, timing=timing,
+                record=record_then_report, timing=timing,
             ),
             name=f"match:{spec.code}",
             restart=Restart.NEVER,

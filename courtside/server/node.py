@@ -32,6 +32,8 @@ from courtside.actors import (
     Restart,
     Supervisor,
 )
+from courtside.actors.tournament_messages import TournamentTiming
+from courtside.actors.tournaments import TournamentDirectory
 from courtside.http import Metrics, OpenSockets, Services, Throttle, TokenSigner, create_app
 from courtside.http.chat import message_instance
 from courtside.http.live import user_socket
@@ -133,7 +135,14 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
                 supervisor=supervisor, registry=registry, engagements=engagements, bus=bus,
                 start_match=games.start_match, ws_url=games.ws_url,
             ),
+            tournaments=TournamentDirectory(
+                supervisor=supervisor, registry=registry, database=database,
+                engagements=engagements, bus=bus, start_match=games.start_match,
+                ws_url=games.ws_url, avatar_urls=avatars.urls,
+                timing=TournamentTiming(round_cap=config.tournament_round_seconds),
+            ),
         )
+        await svc.tournaments.resume_all()
         app = create_app(svc)
         shutdown = trio.Event()
         async with trio.open_nursery() as http_nursery:

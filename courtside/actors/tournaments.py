@@ -1,0 +1,95 @@
+"""The way in to tournaments: creates them, brings unfinished ones back, asks them."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from courtside.persistence import Database
+from courtside.persistence.tournaments import AlreadyHosting, Tournaments as TournamentRows
+from courtside.protocol import ApiError, Conflict, ServiceUnavailable
+
+from .bus import Bus
+from .engagements import Busy, Engagements
+from .handle import ActorGone, Handle, MailboxFull, Reply, RequestTimeout
+from .lobby_messages import Person
+from .matchmaker import new_match_code
+from .registry import Registry
+from .supervisor import Restart, Supervisor
+from .tournament import TOURNAMENT, Tournament
+from .tournament_messages import Instance, ShowTournament, TournamentTiming
+
+T = TypeVar("T")
+REQUEST_TIMEOUT = 5.0
+
+
+def busy() -> ServiceUnavailable:
+    return ServiceUnavailable("The tournament is busy; try again.", code="tournament_unavailable")
+
+
+class TournamentDirectory:
+    def __init__(
+        self,
+        *,
+        supervisor: Supervisor,
+        registry: Registry,
+        database: Database,
+        engagements: Engagements,
+        bus: Bus,
+        start_match: Callable[..., Awaitable[None]],
+        ws_url: Callable[[str], str],
+        avatar_urls: Callable[[str | None], dict[str, str]],
+        timing: TournamentTiming = TournamentTiming(),
+    ) -> None:
+        self._supervisor = supervisor
+        self._registry = registry
+        self._database = database
+        self._engagements = engagements
+        self._bus = bus
+        self._start_match = start_match
+        self._ws_url = ws_url
+        self._avatar_urls = avatar_urls
+        self._timing = timing
+
+    async def launch(self, code: str) -> None:
+        """Run the actor of the stored tournament ``code``, restarted on failure."""
+        factory = functools.partial(
+            Tournament, code, database=self._database, registry=self._registry,
+            engagements=self._engagements, bus=self._bus, start_match=self._start_match,
+            ws_url=self._ws_url, avatar_urls=self._avatar_urls, timing=self._timing,
+        )
+        try:
+            await self._supervisor.start(factory, name=TOURNAMENT + code, restart=Restart.ON_FAILURE)
+        except RuntimeError:
+            raise ServiceUnavailable("The server is shutting down.") from None
+
+    async def resume_all(self) -> None:
+        """At start-up: every tournament left open or running resumes from its rows."""
+        for code in await TournamentRows(self._database).unfinished_codes():
+            await self.launch(code)
+
+    async def create(self, creator: Person, *, name: str, size: int, private: bool, alias: str) -> Instance:
+        engaged = self._engagements.of(creator.id)
+        if engaged is not None:
+            raise Busy(creator.id, engaged)
+        code = new_match_code()
+        try:
+            async with self._database.transaction() as tx:
+                await TournamentRows(tx).create(code=code, name=name, size=size, private=private,
+                                                creator_id=creator.id, alias=alias)
+        except AlreadyHosting:
+            raise Conflict("You already run an open tournament.", code="already_hosting") from None
+        await self.launch(code)
+        return await self.ask(code, functools.partial(ShowTournament, creator.id), missing=busy())
+
+    async def ask(self, code: str, make_message: Callable[[Reply[T]], Any], *, missing: ApiError) -> T:
+        handle: Handle[Any] | None = self._registry.lookup(TOURNAMENT + code)
+        if handle is None:
+            raise missing
+        try:
+            return await handle.request(make_message, timeout=REQUEST_TIMEOUT)
+        except ActorGone:
+            raise missing from None
+        except (MailboxFull, RequestTimeout):
+            raise busy() from None

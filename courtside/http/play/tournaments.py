@@ -1,0 +1,197 @@
+"""``/api/play/tournament/`` and ``/api/game/tournaments/``: the reference's Tournament API.
+
+Handlers validate and read what only the database knows (blocks, finished
+tournaments); the tournament actor decides the rest and sends the events.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated, Any, Literal
+
+import msgspec
+from quart import Blueprint, Response, make_response, request
+from quart_schema import validate_request
+
+from courtside.actors import Busy, InvalidContent, clean_content
+from courtside.actors.lobby_messages import Person
+from courtside.actors.tournament import tournament_instance
+from courtside.actors.tournament_messages import (
+    BanFromTournament,
+    InviteToTournament,
+    JoinTournament,
+    LeaveTournament,
+    SayInTournament,
+    ShowTournament,
+)
+from courtside.persistence import Social, Users
+from courtside.persistence.tournaments import Tournaments
+from courtside.protocol import Conflict, Forbidden, NotFound, ValidationFailed
+from courtside.protocol.user_messages import MAX_ID
+
+from ..auth.identity import current_user
+from ..pagination import page_from, paginated
+from ..services import services
+
+blueprint = Blueprint("tournaments", __name__)
+
+MAX_TOURNAMENT_NAME = 50
+MAX_ALIAS = 20
+MAX_SEARCH_QUERY = 100
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TOURNAMENT_NAME)]
+Alias = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ALIAS)]
+
+
+class CreateTournament(msgspec.Struct, frozen=True):
+    name: Name
+    size: Literal[4, 8, 16]
+    private: bool = False
+    alias: Alias | None = None
+
+
+class JoinBody(msgspec.Struct, frozen=True):
+    alias: Alias | None = None
+
+
+class TournamentMessage(msgspec.Struct, frozen=True):
+    content: str
+
+
+def _not_found() -> NotFound:
+    return NotFound("No tournament has this code.")
+
+
+def _not_in() -> Forbidden:
+    return Forbidden("You are not in this tournament.", code="not_in_tournament")
+
+
+def _me() -> Person:
+    caller = current_user()
+    return Person(caller.id, caller.username, caller.nickname, caller.is_guest,
+                  services().avatars.urls(caller.avatar))
+
+
+def _alias(raw: str | None) -> str:
+    alias = (raw or "").strip()
+    if raw is not None and not alias:
+        raise ValidationFailed(errors={"alias": ["An alias cannot be blank."]})
+    return alias or current_user().nickname
+
+
+def _no_guests() -> None:
+    if current_user().is_guest:
+        raise Forbidden("Guests cannot play tournaments; register the account first.",
+                        code="guest_account")
+
+
+@blueprint.post("/api/play/tournament/")
+@validate_request(CreateTournament)
+async def create_tournament(data: CreateTournament) -> tuple[dict[str, Any], int]:
+    _no_guests()
+    name = data.name.strip()
+    if not name:
+        raise ValidationFailed(errors={"name": ["A name cannot be blank."]})
+    try:
+        tournament = await services().tournaments.create(
+            _me(), name=name, size=data.size, private=data.private, alias=_alias(data.alias))
+    except Busy as busy:
+        raise Conflict(f"You are already in {busy.engagement}.", code="already_engaged") from None
+    return tournament, 201
+
+
+@blueprint.get("/api/play/tournament/")
+async def my_tournament() -> dict[str, Any]:
+    code = await Tournaments(services().database).current_of(current_user().id)
+    missing = NotFound("You are not in a tournament.")
+    if code is None:
+        raise missing
+    return await services().tournaments.ask(
+        code, functools.partial(ShowTournament, current_user().id), missing=missing)
+
+
+@blueprint.get("/api/play/tournament/search/")
+async def search() -> dict[str, Any]:
+    text = request.args.get("q", "")
+    if len(text) > MAX_SEARCH_QUERY:
+        raise ValidationFailed(errors={"q": [f"At most {MAX_SEARCH_QUERY} characters."]})
+    page = page_from(request.args)
+    count, lines = await Tournaments(services().database).search(text, limit=page.limit, offset=page.offset)
+    return paginated(request.url, page, count, msgspec.to_builtins(lines))
+
+
+@blueprint.post("/api/play/tournament/<code>/")
+async def join_tournament(code: str) -> tuple[dict[str, Any], int]:
+    _no_guests()
+    body = await request.get_data(as_text=True)
+    try:
+        data = msgspec.json.decode(body or "{}", type=JoinBody)
+    except msgspec.ValidationError as invalid:
+        raise ValidationFailed(errors={"alias": [str(invalid)]}) from None
+    except msgspec.DecodeError:
+        raise ValidationFailed("Malformed JSON body.") from None
+    blocked_by = frozenset(await Social(services().database).blocker_ids(current_user().id))
+    participant = await services().tournaments.ask(
+        code, functools.partial(JoinTournament, _me(), _alias(data.alias), blocked_by),
+        missing=_not_found())
+    return participant, 201
+
+
+@blueprint.delete("/api/play/tournament/<code>/")
+async def leave_tournament(code: str) -> Response:
+    await services().tournaments.ask(
+        code, functools.partial(LeaveTournament, current_user().id), missing=_not_in())
+    return await make_response("", 204)
+
+
+@blueprint.delete("/api/play/tournament/<code>/ban/<int:user_id>/")
+async def ban(code: str, user_id: int) -> Response:
+    await services().tournaments.ask(
+        code, functools.partial(BanFromTournament, current_user().id, user_id), missing=_not_in())
+    return await make_response("", 204)
+
+
+@blueprint.post("/api/play/tournament/<code>/invite/<int:user_id>/")
+async def invite(code: str, user_id: int) -> Response:
+    caller = current_user()
+    if user_id == caller.id:
+        raise Forbidden("You cannot invite yourself.", code="invite_self")
+    if user_id > MAX_ID or await Users(services().database).get(user_id) is None:
+        raise NotFound("User not found.")
+    relationship = await Social(services().database).relationship(caller.id, user_id)
+    if relationship.blocked_by or relationship.block_id is not None:
+        raise NotFound("User not found.")  # DESIGN.md §5: no invitations across a block
+    await services().tournaments.ask(
+        code, functools.partial(InviteToTournament, caller.id, user_id), missing=_not_in())
+    return await make_response("", 204)
+
+
+@blueprint.post("/api/play/tournament/<code>/message/")
+@validate_request(TournamentMessage)
+async def send_message(code: str, data: TournamentMessage) -> tuple[dict[str, Any], int]:
+    try:
+        content = clean_content(data.content)
+    except InvalidContent as invalid:
+        raise ValidationFailed(errors={"content": [str(invalid)]}) from None
+    said = await services().tournaments.ask(
+        code, functools.partial(SayInTournament, current_user().id, content), missing=_not_in())
+    return said, 201
+
+
+@blueprint.get("/api/game/tournaments/<int:tournament_id>/")
+async def tournament_record(tournament_id: int) -> dict[str, Any]:
+    repo = Tournaments(services().database)
+    row = None if tournament_id > MAX_ID else await repo.get_by_id(tournament_id)
+    if row is None or row.status == "cancelled":
+        raise NotFound("No tournament has this id.")
+    return tournament_instance(row, await repo.participants(row.id), await repo.bracket(row.id),
+                               services().avatars.urls)
+
+
+@blueprint.get("/api/users/<int:user_id>/tournaments/")
+async def user_tournaments(user_id: int) -> dict[str, Any]:
+    if user_id > MAX_ID or await Users(services().database).get(user_id) is None:
+        raise NotFound("User not found.")
+    page = page_from(request.args)
+    count, lines = await Tournaments(services().database).history(
+        user_id, limit=page.limit, offset=page.offset)
+    return paginated(request.url, page, count, msgspec.to_builtins(lines))
