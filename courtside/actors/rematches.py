@@ -9,7 +9,6 @@ only: a restarted actor starts with none, and players simply ask again.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,8 +21,8 @@ from courtside.protocol import Conflict
 from .bus import Bus
 from .engagements import Busy, Engagements
 from .handle import Inbox, Overflow, Reply
+from .kickoff import Kickoff
 from .match_messages import MatchSpec
-from .matchmaker import new_match_code
 
 REMATCH = "rematch"
 REMATCH_EXPIRY = 300.0  # as invitations (DESIGN.md §8)
@@ -60,8 +59,8 @@ class Rematches:
     ) -> None:
         self._engagements = engagements
         self._bus = bus
-        self._start_match = start_match
-        self._ws_url = ws_url
+        self._kickoff = Kickoff(engagements=engagements, bus=bus, start_match=start_match,
+                                ws_url=ws_url)
         self._offers: dict[str, _Offer] = {}
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
@@ -93,29 +92,13 @@ class Rematches:
             self._bus.publish(waiting, f"invite-{kind}", {"code": ask.code, "rematch": True},
                               {"username": ask.username, "code": ask.code})
             return {"status": "invited", "code": ask.code}
-        spec = MatchSpec(
-            code=new_match_code(), mode=REMATCH_MODE.get(ask.mode, ask.mode),
-            team_a=ask.team_a, team_b=ask.team_b, seed=secrets.randbits(63),
-            score_to_win=ask.score_to_win,
-        )
         try:
-            self._engagements.claim(players, f"match:{spec.code}")
+            spec, ws_url = await self._kickoff(
+                REMATCH_MODE.get(ask.mode, ask.mode), ask.team_a, ask.team_b, ask.score_to_win
+            )
         except Busy as busy:
             # The offer stands: the busy player may ask again once free.
             raise Conflict(f"Player {busy.user_id} is busy in {busy.engagement}.",
                            code="opponent_engaged") from None
         del self._offers[ask.code]
-        try:
-            await self._start_match(spec)
-        except Exception:
-            for user_id in players:
-                self._engagements.release(user_id, f"match:{spec.code}")
-            raise
-        ws_url = self._ws_url(spec.code)
-        for team, opponents in ((spec.team_a, spec.team_b), (spec.team_b, spec.team_a)):
-            for user_id in team:
-                self._bus.publish_to_user(user_id, "game-start", {
-                    "code": spec.code, "game_mode": spec.mode, "opponent_id": opponents[0],
-                    "team_a": list(spec.team_a), "team_b": list(spec.team_b), "ws_url": ws_url,
-                })
         return {"status": "started", "code": spec.code, "ws_url": ws_url}
