@@ -33,6 +33,8 @@ from courtside.actors.hub import (
     Publish,
     UserPresence,
 )
+from courtside.actors.invitations import INVITATIONS, Invitations
+from courtside.actors.kickoff import Kickoff
 from courtside.actors.live_matches import LiveMatch, LiveMatches
 from courtside.actors.lobbies import Lobbies
 from courtside.actors.match import Match
@@ -56,6 +58,7 @@ __all__ = [
     "CONNECTION_BACKLOG",
     "HUB",
     "HUB_STOPPED",
+    "INVITATIONS",
     "MAX_CONTENT_LENGTH",
     "MAX_GROUP_MEMBERS",
     "SLOW_CONSUMER",
@@ -77,7 +80,9 @@ __all__ = [
     "Inbox",
     "Intensity",
     "InvalidContent",
+    "Invitations",
     "Join",
+    "Kickoff",
     "JoinRefused",
     "Leave",
     "LiveMatch",

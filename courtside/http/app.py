@@ -17,7 +17,7 @@ from .bodies import MAX_ANY_BODY, UNSAFE_METHODS, JsonRequest, check_request_bod
 from .chat import blueprint as chat_blueprint
 from .json_provider import MsgspecJSONProvider
 from .live import sse, user_socket
-from .play import history, leaderboard, lobbies, queues, rematch, tournaments
+from .play import history, invites, leaderboard, lobbies, queues, rematch, tournaments
 from .services import Services, services
 from .users import avatars
 from .users import routes as users_routes
@@ -54,6 +54,7 @@ def create_app(svc: Services) -> Quart:
     for blueprint in (operations.blueprint, auth_routes.blueprint, users_routes.blueprint,
                       avatars.blueprint, queues.blueprint, lobbies.blueprint, history.blueprint,
                       rematch.blueprint, leaderboard.blueprint, tournaments.blueprint,
+                      invites.blueprint,
                       sse.blueprint, user_socket.blueprint, social.blueprint,
                       chat_blueprint):
         app.register_blueprint(blueprint)

@@ -23,9 +23,12 @@ from quart import Quart
 
 from courtside.actors import (
     HUB,
+    INVITATIONS,
     Bus,
     ChatRooms,
     Engagements,
+    Invitations,
+    Kickoff,
     Lobbies,
     NotificationHub,
     Registry,
@@ -143,6 +146,17 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
             ),
         )
         await svc.tournaments.resume_all()
+        await supervisor.start(
+            functools.partial(
+                Invitations, database=database, chat_rooms=svc.chat_rooms, lobbies=svc.lobbies,
+                engagements=engagements, bus=bus,
+                render_message=functools.partial(message_instance, avatars=avatars),
+                kickoff=Kickoff(engagements=engagements, bus=bus, start_match=games.start_match,
+                                ws_url=games.ws_url),
+            ),
+            name=INVITATIONS,
+            restart=Restart.ON_FAILURE,
+        )
         app = create_app(svc)
         shutdown = trio.Event()
         async with trio.open_nursery() as http_nursery:
