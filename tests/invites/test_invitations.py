@@ -6,7 +6,7 @@ import httpx
 import trio
 from trio.testing import MockClock
 
-from courtside.actors.invitations import INVITE_EXPIRY
+from courtside.actors.invitations import INVITATIONS, INVITE_EXPIRY
 from courtside.server.node import Node
 from tests.accounts import make_user
 from tests.lobbies.conftest import create_lobby
@@ -116,3 +116,16 @@ async def test_a_clash_invite_joins_the_invitee_to_the_inviters_lobby(
     assert accepted.json()["lobby"]["id"] == bob.id
     mine = await client.get("/api/play/lobby/", headers=bob.headers)
     assert (mine.status_code, mine.json()["code"]) == (200, lobby["code"])
+
+
+async def test_a_restarted_invitations_actor_keeps_pending_invitations(
+    client: httpx.AsyncClient, node: Node
+) -> None:
+    alice, bob = await make_user(client, "alice"), await make_user(client, "bob")
+    sent = await invited(client, alice, bob)
+    first = node.services.registry.lookup(INVITATIONS)
+    first.send_nowait("not a message")  # the actor crashes on it; its supervisor restarts it
+    with trio.fail_after(5):
+        while node.services.registry.lookup(INVITATIONS) in (None, first):
+            await trio.sleep(0.05)
+    assert (await answer(client, bob, sent["id"], "decline")).json()["status"] == "declined"
