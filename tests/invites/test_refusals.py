@@ -64,10 +64,11 @@ async def test_players_already_busy_are_refused(client: httpx.AsyncClient, node:
     assert refusal(await invite(client, alice, bob.id)) == (409, "invitee_engaged")
     assert refusal(await invite(client, bob, alice.id)) == (409, "already_engaged")
     # The inviter went busy after inviting: the accept is refused, the invitation stands.
+    # (Carol waits in the other queue: in bob's, the matchmaker could pair them meanwhile.)
     sent = await invited(client, carol, alice)
-    assert (await client.post("/api/play/duel/", headers=carol.headers)).status_code == 201
+    assert (await client.post("/api/play/ranked/", headers=carol.headers)).status_code == 201
     assert refusal(await answer(client, alice, sent["id"], "accept")) == (409, "inviter_engaged")
-    assert (await client.delete("/api/play/duel/", headers=carol.headers)).status_code == 204
+    assert (await client.delete("/api/play/ranked/", headers=carol.headers)).status_code == 204
     assert (await answer(client, alice, sent["id"], "accept")).status_code == 200
 
 
