@@ -206,7 +206,7 @@ class Tournaments:
         rounds: int,
     ) -> None:
         """Draw the bracket: seeds, every round's rows, the first round's players; byes
-        are won at once. Run it in a transaction."""
+        are won at once, their winners seated in round two. Run it in a transaction."""
         await self._db.execute(
             "UPDATE tournaments SET status = 'running', started_at = now() WHERE id = %s",
             tournament_id,
@@ -232,6 +232,15 @@ class Tournaments:
                     "INSERT INTO tournament_matches (tournament_id, round, position)"
                     " VALUES (%s, %s, %s)",
                     tournament_id, round_number, position,
+                )
+        # A bye's winner waits in round two as any winner would (see the schema's rule).
+        for position, (player_a, player_b) in enumerate(first_round):
+            if rounds >= 2 and (player_a is None) != (player_b is None):
+                column = "player_a" if position % 2 == 0 else "player_b"
+                await self._db.execute(
+                    f"UPDATE tournament_matches SET {column} = %s"
+                    " WHERE tournament_id = %s AND round = 2 AND position = %s",
+                    player_a if player_b is None else player_b, tournament_id, position // 2,
                 )
 
     async def bracket(self, tournament_id: int) -> list[BracketMatch]:

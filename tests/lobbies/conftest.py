@@ -41,9 +41,9 @@ async def ready(client: httpx.AsyncClient, code: str, *accounts: Account) -> Non
         assert response.status_code == 200, response.text
 
 
-async def next_event(connection: Connection, name: str) -> dict[str, Any]:
+async def next_event(connection: Connection, name: str, *, wait: float = EVENT_WAIT) -> dict[str, Any]:
     """The next event called ``name``, past others; its data with its kwargs."""
-    with trio.fail_after(EVENT_WAIT):
+    with trio.fail_after(wait):
         while (event := await connection.events.receive()).name != name:
             pass
     return {**event.data, **event.kwargs}

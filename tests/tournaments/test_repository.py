@@ -40,6 +40,8 @@ async def test_a_five_player_tournament_is_stored_from_creation_to_its_winner(da
                                                         (2, 0), (2, 1), (3, 0)]
     assert [m.winner_id for m in bracket[:4]] == [ids[0], None, ids[1], ids[2]]
     assert bracket[0].reason == "bye"
+    # The byes' winners already wait in round two: seeds 2 and 3 meet there.
+    assert [(m.player_a, m.player_b) for m in bracket[4:6]] == [(ids[0], None), (ids[1], ids[2])]
     assert await tournaments.current_of(ids[4]) == "cup0000001"
     assert (await tournaments.search("spring", limit=10, offset=0))[0] == 0  # no longer open
 
