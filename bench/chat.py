@@ -161,8 +161,10 @@ class LoadClient:
     def send(self, conn: Conn, chat_id: int) -> None:
         number = self._next_message
         self._next_message += 1
-        frame = masked_frame(b'{"type":"send_message","chat_id":%d,"content":"m%d","client_id":"%d"}'
-                             % (chat_id, number, number))
+        frame = masked_frame(
+            b'{"type":"send_message","chat_id":%d,"content":"m%d","client_id":"%d"}'
+            % (chat_id, number, number)
+        )
         self.sender_of[number] = conn.user_id
         self.sent_at[number] = time.perf_counter()
         # A frame of ~90 bytes: the kernel takes it at once, unless the server has
@@ -434,7 +436,8 @@ def main() -> int:
     for name, steps in (("group", group_steps), ("dialogues", dialogue_steps)):
         best = capacity(steps)
         print(f"{name}: " + ("no step held" if best is None else
-                             f"{best['achieved_per_second']} messages/s, latency {best['latency_ms']}"))
+                             f"{best['achieved_per_second']} messages/s,"
+                             f" latency {best['latency_ms']}"))
     return 0
 
 

@@ -235,7 +235,8 @@ class Chats:
         """
         older = (
             "" if before is None else
-            " AND m.seq < coalesce((SELECT seq FROM chat_messages WHERE id = %s AND chat_id = m.chat_id), 0)"
+            " AND m.seq < coalesce("
+            "(SELECT seq FROM chat_messages WHERE id = %s AND chat_id = m.chat_id), 0)"
         )
         params: tuple[Any, ...] = () if before is None else (before,)
         count = await self._db.fetchval(
@@ -279,7 +280,8 @@ class Chats:
         try:
             chat_id = await self._db.fetchval(
                 "INSERT INTO chats (kind, user_low, user_high)"
-                " VALUES ('dialogue', least(%s::bigint, %s::bigint), greatest(%s::bigint, %s::bigint))"
+                " VALUES ('dialogue',"
+                "  least(%s::bigint, %s::bigint), greatest(%s::bigint, %s::bigint))"
                 " RETURNING id",
                 user_id, other_id, user_id, other_id, write=True,
             )

@@ -46,7 +46,9 @@ async def post(
     )
 
 
-async def say(client: httpx.AsyncClient, sender: Account, chat_id: int, content: str) -> dict[str, Any]:
+async def say(
+    client: httpx.AsyncClient, sender: Account, chat_id: int, content: str
+) -> dict[str, Any]:
     """Post a message that must be stored; returns the MessageInstance."""
     response = await post(client, sender, chat_id, content)
     assert response.status_code == 201, response.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from courtside.protocol.user_messages import MAX_ID
+from courtside.protocol.user_messages import MAX_CLIENT_ID_LENGTH, MAX_ID
 from courtside.server.node import Node
 from tests.accounts import make_user
 from tests.live.conftest import user_socket
@@ -13,6 +13,7 @@ from .conversation import CHATS, chat_url, messages, open_dialogue, post
 from .live import ChatClient
 
 HUGE = MAX_ID + 1
+TOO_LONG_ID = "x" * (MAX_CLIENT_ID_LENGTH + 1)
 
 
 async def test_ids_past_a_bigint_are_refused_before_the_database(
@@ -73,7 +74,7 @@ async def test_bad_chat_requests_on_the_socket_are_answered_not_fatal(
         for bad in (
             {"chat_id": HUGE, "content": "hi", "client_id": "x"},
             {"chat_id": chat_id, "content": "hi", "client_id": "a b"},
-            {"chat_id": chat_id, "content": "hi", "client_id": "x" * 65},
+            {"chat_id": chat_id, "content": "hi", "client_id": TOO_LONG_ID},
             {"chat_id": chat_id, "content": 5, "client_id": "x"},
             {"chat_id": chat_id, "client_id": "x"},
         ):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from courtside.actors import MAX_GROUP_MEMBERS
+from courtside.http.chat.rules import MAX_GROUP_NAME_LENGTH
 from courtside.persistence import Users
 from courtside.server.node import Node
 from tests.accounts import make_guest, make_user
@@ -59,7 +60,8 @@ async def test_a_group_needs_a_name_and_members_who_accept_the_admin(
     bob = await make_user(client, "bob")
     carol = await make_user(client, "carol")
     guest = await make_guest(client)
-    for body in ({"name": " ", "members": []}, {"name": "x" * 51, "members": []}):
+    too_long = "x" * (MAX_GROUP_NAME_LENGTH + 1)
+    for body in ({"name": " ", "members": []}, {"name": too_long, "members": []}):
         response = await client.post(CHATS, json=body, headers=alice.headers)
         assert (response.status_code, list(response.json()["errors"])) == (400, ["name"])
     neither = await client.post(CHATS, json={"members": [bob.id]}, headers=alice.headers)

@@ -6,6 +6,7 @@ import httpx
 
 from courtside.actors import MAX_CONTENT_LENGTH
 from courtside.actors.chat_room import SEND_BURST
+from courtside.protocol.user_messages import MAX_CLIENT_ID_LENGTH
 from courtside.server.node import Node
 from tests.accounts import make_user
 
@@ -26,7 +27,7 @@ async def test_content_is_trimmed_and_must_hold_1_to_2000_characters(
         assert refused.status_code == 400, content
         assert list(refused.json()["errors"]) == ["content"]
     for body in ({}, {"content": 5}, {"content": None}, {"content": "hi", "client_id": ""},
-                 {"content": "hi", "client_id": "x" * 65}):
+                 {"content": "hi", "client_id": "x" * (MAX_CLIENT_ID_LENGTH + 1)}):
         response = await client.post(chat_url(chat_id, "messages/"), json=body,
                                      headers=alice.headers)
         assert response.status_code == 400, body
@@ -50,8 +51,8 @@ async def test_history_is_newest_first_and_pages_back_from_a_message(
     assert [m["content"] for m in older] == ["m3", "m2", "m1"]
     # New messages do not move a page anchored on a message.
     await say(client, bob, chat_id, "m7")
-    again = await client.get(chat_url(chat_id, f"messages/?before={sent[4]['id']}&limit=3&offset=3"),
-                             headers=alice.headers)
+    anchored = f"messages/?before={sent[4]['id']}&limit=3&offset=3"
+    again = await client.get(chat_url(chat_id, anchored), headers=alice.headers)
     assert (again.json()["count"], [m["content"] for m in again.json()["results"]]) == (4, ["m0"])
     for before in ("x", "0", "-3"):
         bad = await client.get(chat_url(chat_id, f"messages/?before={before}"),
@@ -96,7 +97,9 @@ async def test_deleting_a_message_leaves_a_tombstone(client: httpx.AsyncClient) 
                                   headers=alice.headers)
     assert unknown.status_code == 404
     tombstone, first = await messages(client, bob, chat_id)
-    assert (tombstone["id"], tombstone["content"], tombstone["is_deleted"]) == (gone["id"], "", True)
+    assert (tombstone["id"], tombstone["content"], tombstone["is_deleted"]) == (
+        gone["id"], "", True,
+    )
     assert (first["id"], first["content"], first["is_deleted"]) == (kept["id"], "keep me", False)
     # The tombstone keeps its number: counts do not shift under the reader.
     read = await client.post(chat_url(chat_id, "read/"), headers=bob.headers)

@@ -37,7 +37,9 @@ async def test_two_people_chat_with_acks_unread_counts_and_read_receipts(
         received = [e.data for e in heard if e.name == "receive-message"]
         assert [m["id"] for m in received] == [m["id"] for m in stored]
         first = received[0]
-        assert (first["username"], first["message"], first["chat_id"]) == ("alice", "hello 0", chat_id)
+        assert (first["username"], first["message"], first["chat_id"]) == (
+            "alice", "hello 0", chat_id,
+        )
         assert first["author"]["id"] == alice.id
         counts = [e.data for e in heard if e.name == "unread_messages"]
         assert counts[0] == {"chat_id": chat_id, "amount_unseen": 1, "amount_total": 1}
@@ -78,7 +80,8 @@ async def test_three_members_hear_every_message_once_in_the_stored_order(
             for index in range(3):
                 nursery.start_soon(talk, index)
 
-        stored = [m["id"] for m in reversed(await messages(client, people[0], chat_id, "?limit=100"))]
+        history = await messages(client, people[0], chat_id, "?limit=100")
+        stored = [m["id"] for m in reversed(history)]
         assert len(stored) == 3 * per_sender
         for person, chat in zip(people, chats, strict=True):
             heard = await chat.everything_until_now(node, person)
