@@ -273,6 +273,17 @@ class Chats:
             user_id, other_id, user_id, other_id,
         )
 
+    async def dialogues_with(self, user_id: int, other_ids: Sequence[int]) -> dict[int, int]:
+        """The user's dialogue with each of ``other_ids`` who has one: other id -> chat id."""
+        rows = await self._db.fetch(
+            "SELECT CASE WHEN user_low = %s THEN user_high ELSE user_low END, id FROM chats"
+            " WHERE kind = 'dialogue' AND ("
+            "  (user_low = %s AND user_high = ANY(%s::bigint[]))"
+            "  OR (user_high = %s AND user_low = ANY(%s::bigint[])))",
+            user_id, user_id, list(other_ids), user_id, list(other_ids),
+        )
+        return dict(rows)
+
     # Creating and hiding chats, from the HTTP layer (no room runs yet for a new chat)
 
     async def create_dialogue(self, user_id: int, other_id: int) -> int:

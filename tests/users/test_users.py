@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from tests.accounts import make_guest, make_user
+from tests.chat.conversation import chat_url, open_dialogue, open_group
 
 
 async def test_profile_of_another_user(client: httpx.AsyncClient) -> None:
@@ -23,6 +24,37 @@ async def test_profile_of_another_user(client: httpx.AsyncClient) -> None:
     missing = await client.get("/api/users/999999/", headers=bob.headers)
     assert missing.status_code == 404
     assert missing.json()["code"] == "not_found"
+
+
+async def test_profiles_name_the_dialogue_the_viewer_has_with_each_user(
+    client: httpx.AsyncClient,
+) -> None:
+    alice = await make_user(client, "alice")
+    bob = await make_user(client, "bob")
+    carol = await make_user(client, "carol")
+    dave = await make_user(client, "dave")
+    with_bob = await open_dialogue(client, alice, bob)
+    with_dave = await open_dialogue(client, dave, alice)
+    # Neither a group nor someone else's dialogue is alice's dialogue with carol.
+    await open_group(client, alice, "team", [carol])
+    await open_dialogue(client, bob, carol)
+    hidden = await client.delete(chat_url(with_dave), headers=alice.headers)
+    assert hidden.status_code == 204
+
+    async def chat_id_of(viewer, user) -> int | None:
+        response = await client.get(f"/api/users/{user.id}/", headers=viewer.headers)
+        assert response.status_code == 200, response.text
+        return response.json()["chat_id"]
+
+    assert await chat_id_of(alice, bob) == await chat_id_of(bob, alice) == with_bob
+    assert await chat_id_of(alice, dave) == with_dave  # hidden, yet still theirs
+    assert await chat_id_of(alice, carol) is None
+    assert await chat_id_of(bob, carol) is not None
+
+    found = (await client.get("/api/users/?exclude_me=true", headers=alice.headers)).json()
+    assert {user["username"]: user["chat_id"] for user in found["results"]} == {
+        "bob": with_bob, "carol": None, "dave": with_dave,
+    }
 
 
 async def test_settings_update_and_their_rules(client: httpx.AsyncClient) -> None:

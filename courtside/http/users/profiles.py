@@ -32,9 +32,11 @@ def me_profile(
 
 
 def public_profile(
-    user: User, avatars: AvatarStore, presence: UserPresence, relationship: Relationship
+    user: User, avatars: AvatarStore, presence: UserPresence, relationship: Relationship,
+    chat_id: int | None,
 ) -> dict[str, Any]:
-    """``user`` as the viewer sees them; ``relationship`` is the viewer's to ``user``."""
+    """``user`` as the viewer sees them; ``relationship`` is the viewer's to ``user``,
+    ``chat_id`` the viewer's dialogue with them (hidden or not), if they have one."""
     return {
         "id": user.id,
         "username": user.username,
@@ -51,7 +53,7 @@ def public_profile(
         "friend_request": _friend_request(relationship),
         "is_blocked": relationship.block_id is not None,
         "is_blocked_by": relationship.blocked_by,
-        "chat_id": None,
+        "chat_id": chat_id,
     }
 
 

@@ -167,7 +167,8 @@ async def user_profile(user_id: int) -> dict[str, Any]:
     if relationship.blocked_by:
         raise NotFound("User not found.")
     presence = (await svc.bus.presence([user.id]))[user.id]
-    return public_profile(user, svc.avatars, presence, relationship)
+    chat_id = await Chats(svc.database).dialogue_between(current_user().id, user_id)
+    return public_profile(user, svc.avatars, presence, relationship, chat_id)
 
 
 @blueprint.get("/")
@@ -191,7 +192,9 @@ async def search_users() -> dict[str, Any]:
     found_ids = [user.id for user in users]
     presence = await svc.bus.presence(found_ids)
     relationships = await social.relationships(caller.id, found_ids)
-    results = [public_profile(user, svc.avatars, presence[user.id], relationships[user.id])
+    dialogues = await Chats(svc.database).dialogues_with(caller.id, found_ids)
+    results = [public_profile(user, svc.avatars, presence[user.id], relationships[user.id],
+                              dialogues.get(user.id))
                for user in users]
     return paginated(request.url, page, count, results)
 
