@@ -212,6 +212,11 @@ class Chats:
         )
         return count, [_chat(row) for row in rows]
 
+    async def every_chat(self, viewer_id: int) -> list[Chat]:
+        """Every chat the viewer is in, hidden ones too, oldest first."""
+        rows = await self._db.fetch(f"{_CHAT_SELECT} ORDER BY c.id", viewer_id)
+        return [_chat(row) for row in rows]
+
     async def members(self, chat_id: int) -> list[Person]:
         rows = await self._db.fetch(
             f"SELECT {_person_columns('u')} FROM chat_members m JOIN users u ON u.id = m.user_id"
@@ -248,6 +253,15 @@ class Chats:
             chat_id, *params, limit, offset,
         )
         return count, [message for row in rows if (message := _message(row)) is not None]
+
+    async def messages_by(self, sender_id: int) -> list[Message]:
+        """Every message the user wrote, tombstones included, by chat then in order."""
+        rows = await self._db.fetch(
+            f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages m JOIN users a ON a.id = m.sender_id"
+            " WHERE m.sender_id = %s ORDER BY m.chat_id, m.seq",
+            sender_id,
+        )
+        return [message for row in rows if (message := _message(row)) is not None]
 
     async def message(self, message_id: int) -> Message | None:
         row = await self._db.fetchrow(

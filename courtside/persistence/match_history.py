@@ -91,8 +91,10 @@ class MatchHistory:
             lines[match_id].append(PlayerLine(*fields))
         return lines
 
-    async def of_user(self, user_id: int, *, limit: int, offset: int) -> tuple[int, list[MatchLine]]:
-        """The user's matches, newest first."""
+    async def of_user(
+        self, user_id: int, *, limit: int | None, offset: int
+    ) -> tuple[int, list[MatchLine]]:
+        """The user's matches, newest first; every one with ``limit=None``."""
         count = await self._db.fetchval(
             "SELECT count(*) FROM match_players WHERE user_id = %s", user_id
         )
@@ -127,7 +129,7 @@ class MatchHistory:
         )
 
     async def trophy_history(
-        self, user_id: int, *, limit: int, offset: int
+        self, user_id: int, *, limit: int | None, offset: int
     ) -> tuple[int, list[TrophyChange]]:
         count = await self._db.fetchval(
             "SELECT count(*) FROM trophy_history WHERE user_id = %s", user_id

@@ -332,8 +332,10 @@ class Tournaments:
         )
         return count, rows
 
-    async def history(self, user_id: int, *, limit: int, offset: int) -> tuple[int, list[HistoryLine]]:
-        """The tournaments the user played (drawn brackets), newest first."""
+    async def history(
+        self, user_id: int, *, limit: int | None, offset: int
+    ) -> tuple[int, list[HistoryLine]]:
+        """The tournaments the user played (drawn brackets), newest first; all with ``limit=None``."""
         where = (" FROM tournaments t JOIN tournament_participants p"
                  " ON p.tournament_id = t.id AND p.user_id = %s"
                  " WHERE t.status IN ('running', 'finished')")

@@ -25,7 +25,8 @@ def _record(line: MatchLine, players: list[PlayerLine]) -> dict[str, Any]:
     return record
 
 
-async def _records(lines: list[MatchLine]) -> list[dict[str, Any]]:
+async def match_records(lines: list[MatchLine]) -> list[dict[str, Any]]:
+    """The records as the match endpoints show them, every player fetched in one query."""
     players = await MatchHistory(services().database).players([line.id for line in lines])
     return [_record(line, players[line.id]) for line in lines]
 
@@ -41,7 +42,7 @@ async def match_record(code: str) -> dict[str, Any]:
     line = await MatchHistory(services().database).match(code)
     if line is None:
         raise NotFound("No finished match has this code.")
-    return (await _records([line]))[0]
+    return (await match_records([line]))[0]
 
 
 @blueprint.get("/api/game/matches/<code>/replay/")
@@ -66,10 +67,11 @@ async def user_matches(user_id: int) -> dict[str, Any]:
     count, lines = await MatchHistory(services().database).of_user(
         await _existing_user(user_id), limit=page.limit, offset=page.offset
     )
-    return paginated(request.url, page, count, await _records(lines))
+    return paginated(request.url, page, count, await match_records(lines))
 
 
-async def _stats(user_id: int) -> dict[str, Any]:
+async def stats_of(user_id: int) -> dict[str, Any]:
+    """The body of ``GET /api/users/<id>/stats/``: each mode, best and worst enemy."""
     history = MatchHistory(services().database)
     rivals = await history.rivals(user_id)
     beaten = [r for r in rivals if r.wins_against]
@@ -86,12 +88,12 @@ async def _stats(user_id: int) -> dict[str, Any]:
 
 @blueprint.get("/api/users/<int:user_id>/stats/")
 async def user_stats(user_id: int) -> dict[str, Any]:
-    return await _stats(await _existing_user(user_id))
+    return await stats_of(await _existing_user(user_id))
 
 
 @blueprint.get("/api/users/me/stats/")
 async def my_stats() -> dict[str, Any]:
-    return await _stats(current_user().id)
+    return await stats_of(current_user().id)
 
 
 @blueprint.get("/api/users/me/stats/ranked/")

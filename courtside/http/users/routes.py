@@ -24,7 +24,8 @@ from ..auth.sessions import (
 from ..live.events import ACCOUNT_DELETED
 from ..pagination import page_from, paginated
 from ..services import services
-from ..social import Instances, events
+from ..social import events
+from .data_export import chat_export, game_export, social_export, stats_export
 from .profiles import me_profile, public_profile
 
 blueprint = Blueprint("users", __name__, url_prefix="/api/users")
@@ -213,10 +214,10 @@ async def download_data() -> Response:
         "user_data": await _me(caller),
         "profile_pictures_data": [svc.avatars.urls(caller.avatar)] if caller.avatar else [],
         "sessions": [msgspec.to_builtins(session) for session in sessions],
-        "friends_data": await _social_export(caller.id),
-        "stats_data": [],
-        "chat_data": [],
-        "game_data": {"matches": [], "tournament": []},
+        "friends_data": await social_export(caller.id),
+        "stats_data": await stats_export(caller.id),
+        "chat_data": await chat_export(caller.id),
+        "game_data": await game_export(caller.id),
     }
     response = jsonify(export)
     response.headers["Content-Disposition"] = (
@@ -224,20 +225,3 @@ async def download_data() -> Response:
     )
     return response
 
-
-async def _social_export(user_id: int) -> dict[str, list[dict[str, Any]]]:
-    social = Social(services().database)
-    _, friendships = await social.friends(user_id, online_ids=[], limit=None, offset=0)
-    _, sent = await social.sent_requests(user_id, limit=None, offset=0)
-    _, received = await social.received_requests(user_id, limit=None, offset=0)
-    _, blocks = await social.blocks(user_id, limit=None, offset=0)
-    instances = await Instances.of(
-        [f.friend for f in friendships] + [b.blocked for b in blocks]
-        + [person for r in sent + received for person in (r.sender, r.receiver)]
-    )
-    return {
-        "friends": [instances.friend(f) for f in friendships],
-        "friend_requests_sent": [instances.friend_request(r) for r in sent],
-        "friend_requests_received": [instances.friend_request(r) for r in received],
-        "blocked_users": [instances.blocked(b) for b in blocks],
-    }

@@ -1,0 +1,77 @@
+"""The sections of ``GET /api/users/me/download-data/``: everything we hold on a user.
+
+Each section shows the records as the endpoint that serves them does, whole
+rather than paged. A chat is the ChatInstance with ``messages`` (every message
+the user wrote there, tombstones included) in place of ``last_message``, as the
+reference asks.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import msgspec
+
+from courtside.persistence import Chats, Message, Social
+from courtside.persistence.match_history import MatchHistory
+from courtside.persistence.tournaments import Tournaments
+
+from ..chat.instances import ChatInstances, message_instance
+from ..play.history import match_records, stats_of
+from ..services import services
+from ..social import Instances
+
+
+async def social_export(user_id: int) -> dict[str, list[dict[str, Any]]]:
+    social = Social(services().database)
+    _, friendships = await social.friends(user_id, online_ids=[], limit=None, offset=0)
+    _, sent = await social.sent_requests(user_id, limit=None, offset=0)
+    _, received = await social.received_requests(user_id, limit=None, offset=0)
+    _, blocks = await social.blocks(user_id, limit=None, offset=0)
+    instances = await Instances.of(
+        [f.friend for f in friendships] + [b.blocked for b in blocks]
+        + [person for r in sent + received for person in (r.sender, r.receiver)]
+    )
+    return {
+        "friends": [instances.friend(f) for f in friendships],
+        "friend_requests_sent": [instances.friend_request(r) for r in sent],
+        "friend_requests_received": [instances.friend_request(r) for r in received],
+        "blocked_users": [instances.blocked(b) for b in blocks],
+    }
+
+
+async def stats_export(user_id: int) -> dict[str, Any]:
+    """``GET /api/users/me/stats/``, with the whole trophy history of ``…/stats/ranked/``."""
+    _, trophies = await MatchHistory(services().database).trophy_history(
+        user_id, limit=None, offset=0
+    )
+    return {**await stats_of(user_id), "trophy_history": msgspec.to_builtins(trophies)}
+
+
+async def chat_export(user_id: int) -> list[dict[str, Any]]:
+    chats = Chats(services().database)
+    written: defaultdict[int, list[Message]] = defaultdict(list)
+    for message in await chats.messages_by(user_id):
+        written[message.chat_id].append(message)
+    every_chat = await chats.every_chat(user_id)
+    instances = await ChatInstances.of(chat.partner for chat in every_chat if chat.partner)
+    avatars = services().avatars
+    exported = []
+    for chat in every_chat:
+        instance = instances.chat(chat)
+        del instance["last_message"]
+        instance["messages"] = [message_instance(m, avatars) for m in written[chat.id]]
+        exported.append(instance)
+    return exported
+
+
+async def game_export(user_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Every match, as the match history shows it, and every tournament played."""
+    database = services().database
+    _, lines = await MatchHistory(database).of_user(user_id, limit=None, offset=0)
+    _, tournaments = await Tournaments(database).history(user_id, limit=None, offset=0)
+    return {
+        "matches": await match_records(lines),
+        "tournament": msgspec.to_builtins(tournaments),
+    }
