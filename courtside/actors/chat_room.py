@@ -21,6 +21,14 @@ Events it sends through the bus, to members' live channels:
 - ``typing {chat_id, user_id}`` to the others, at most once per TYPING_EVERY
   seconds per member.
 - ``delete-message {chat_id, message_id}`` to every member on a deletion.
+- ``chat-member-add {chat_id, user_id, by_id}`` to every member, the newcomer
+  included, when a group's admin adds someone.
+- ``chat-member-remove {chat_id, user_id, by_id}`` to every member and to the one
+  who goes, when the admin removes them or they leave (``by_id == user_id``).
+- ``chat-delete {chat_id, by_id}`` to every member when the admin deletes the group.
+
+Membership events go out once the row is written; the room's member list is the
+one fan-out list, so someone removed hears nothing of the group from then on.
 """
 
 from __future__ import annotations
@@ -161,6 +169,8 @@ class ChatRoom:
                 if self._refuse_unless_admin(by_id, reply):
                     return True
                 await self._chats.delete_chat(self.chat_id)
+                self._bus.publish(self._members, "chat-delete",
+                                  {"chat_id": self.chat_id, "by_id": by_id})
                 reply.send(None)
                 return False
         return True
@@ -318,6 +328,9 @@ class ChatRoom:
             return
         seen_count = await self._chats.add_member(self.chat_id, adding.user_id)
         self._members[adding.user_id] = _Member(seen_count, tokens_at=trio.current_time())
+        self._bus.publish(self._members, "chat-member-add", {
+            "chat_id": self.chat_id, "user_id": adding.user_id, "by_id": adding.by_id,
+        })
         adding.reply.send(True)
 
     async def _remove_member(self, removal: RemoveMember) -> None:
@@ -340,5 +353,9 @@ class ChatRoom:
             removal.reply.fail(NotFound("This user is not a member of this chat."))
             return
         await self._chats.remove_member(self.chat_id, removal.user_id)
+        # The one who goes hears it too, then nothing more from this group.
+        self._bus.publish(self._members, "chat-member-remove", {
+            "chat_id": self.chat_id, "user_id": removal.user_id, "by_id": removal.by_id,
+        })
         del self._members[removal.user_id]
         removal.reply.send(None)

@@ -11,6 +11,7 @@ from tests.live.conftest import Received, UserSocket
 
 CHAT_EVENTS = frozenset({
     "receive-message", "unread_messages", "messages_read", "typing", "delete-message",
+    "chat-member-add", "chat-member-remove", "chat-delete",
 })
 MARKER = "test-marker"
 
