@@ -113,4 +113,29 @@ class DeleteChat(msgspec.Struct, frozen=True):
     reply: Reply[None]
 
 
-RoomMessage = Post | Typing | Checked | DeleteMessage | AddMember | RemoveMember | DeleteChat
+class Announce(msgspec.Struct, frozen=True):
+    """A system message from the feature that owns a group (a tournament); ``client_id``
+    names the announcement, so announcing it again stores nothing and sends nothing."""
+
+    client_id: str
+    content: str
+    payload: dict[str, Any]
+    reply: Reply[Posted]
+
+
+class Enrol(msgspec.Struct, frozen=True):
+    """The feature that owns a group adds ``user_id``, no admin asked; False if a member."""
+
+    user_id: int
+    reply: Reply[bool]
+
+
+class Unenrol(msgspec.Struct, frozen=True):
+    """The feature that owns a group removes ``user_id``, if a member."""
+
+    user_id: int
+    reply: Reply[None]
+
+
+RoomMessage = (Post | Typing | Checked | DeleteMessage | AddMember | RemoveMember | DeleteChat
+               | Announce | Enrol | Unenrol)

@@ -27,6 +27,11 @@ Events it sends through the bus, to members' live channels:
   who goes, when the admin removes them or they leave (``by_id == user_id``).
 - ``chat-delete {chat_id, by_id}`` to every member when the admin deletes the group.
 
+A group that a feature owns (a tournament's: no admin) takes two more requests:
+``Announce``, a system message with no author, sent as ``receive-message`` with
+``username`` null and counted unread for every member; and ``Enrol``/``Unenrol``,
+membership changed by the feature, whose events carry ``by_id`` null.
+
 Membership events go out once the row is written; the room's member list is the
 one fan-out list, so someone removed hears nothing of the group from then on.
 """
@@ -47,15 +52,18 @@ from courtside.protocol import Forbidden, NotFound, Throttled
 from .bus import Bus
 from .chat_messages import (
     AddMember,
+    Announce,
     Checked,
     DeleteChat,
     DeleteMessage,
+    Enrol,
     NotChatMember,
     Post,
     Posted,
     RemoveMember,
     RoomMessage,
     Typing,
+    Unenrol,
     Unread,
 )
 from .handle import Inbox, Overflow, Reply
@@ -165,6 +173,12 @@ class ChatRoom:
                 await self._add_member(message)
             case RemoveMember():
                 await self._remove_member(message)
+            case Announce():
+                await self._announce(message)
+            case Enrol():
+                await self._enrol(message)
+            case Unenrol():
+                await self._unenrol(message)
             case DeleteChat(by_id, reply):
                 if self._refuse_unless_admin(by_id, reply):
                     return True
@@ -200,12 +214,35 @@ class ChatRoom:
         self._message_count = message.seq
         sender.seen_count = message.seq
         self._bus.publish(self._members, "receive-message", self._render_message(message), {
-            "username": message.author.username,
+            "username": None if message.author is None else message.author.username,
             "message": message.content,
             "chat_id": self.chat_id,
         })
         self._tell_unread([user_id for user_id in self._members if user_id != post.sender_id])
         post.reply.send(Posted(message, retried=False))
+
+    async def _announce(self, announce: Announce) -> None:
+        """A system message: stored, then sent as any message, unread by every member."""
+        if self._is_dialogue:
+            announce.reply.fail(Forbidden("A dialogue takes no announcements.", code="not_a_group"))
+            return
+        stored = await self._chats.store_system_message(
+            self.chat_id, client_id=announce.client_id, content=announce.content,
+            payload=announce.payload,
+        )
+        if stored.message is None:
+            announce.reply.fail(NotChatMember())  # the chat was deleted
+            return
+        if stored.outcome is Outcome.DUPLICATE:
+            announce.reply.send(Posted(stored.message, retried=True))
+            return
+        message = stored.message
+        self._message_count = message.seq
+        self._bus.publish(self._members, "receive-message", self._render_message(message), {
+            "username": None, "message": message.content, "chat_id": self.chat_id,
+        })
+        self._tell_unread(list(self._members))
+        announce.reply.send(Posted(message, retried=False))
 
     def _spend_send_token(self, member: _Member) -> float:
         """0.0 when the member may send now, else the seconds until they may."""
@@ -359,3 +396,26 @@ class ChatRoom:
         })
         del self._members[removal.user_id]
         removal.reply.send(None)
+
+    async def _enrol(self, enrol: Enrol) -> None:
+        if self._is_dialogue:
+            enrol.reply.fail(Forbidden("A dialogue has its two members.", code="not_a_group"))
+            return
+        if enrol.user_id in self._members:
+            enrol.reply.send(False)
+            return
+        seen_count = await self._chats.add_member(self.chat_id, enrol.user_id)
+        self._members[enrol.user_id] = _Member(seen_count, tokens_at=trio.current_time())
+        self._bus.publish(self._members, "chat-member-add", {
+            "chat_id": self.chat_id, "user_id": enrol.user_id, "by_id": None,
+        })
+        enrol.reply.send(True)
+
+    async def _unenrol(self, unenrol: Unenrol) -> None:
+        if unenrol.user_id in self._members and not self._is_dialogue:
+            await self._chats.remove_member(self.chat_id, unenrol.user_id)
+            self._bus.publish(self._members, "chat-member-remove", {
+                "chat_id": self.chat_id, "user_id": unenrol.user_id, "by_id": None,
+            })
+            del self._members[unenrol.user_id]
+        unenrol.reply.send(None)

@@ -27,15 +27,18 @@ from courtside.protocol.user_messages import MAX_ID
 from .bus import Bus
 from .chat_messages import (
     AddMember,
+    Announce,
     Checked,
     DeleteChat,
     DeleteMessage,
+    Enrol,
     NotChatMember,
     Post,
     Posted,
     RemoveMember,
     RoomMessage,
     Typing,
+    Unenrol,
     Unread,
 )
 from .chat_room import IDLE_TIMEOUT, ChatRoom, RenderMessage, room_name
@@ -112,6 +115,22 @@ class ChatRooms:
 
     async def delete_chat(self, chat_id: int, by_id: int) -> None:
         await self._request(chat_id, lambda reply: DeleteChat(by_id, reply))
+
+    # For the feature that owns a group (a tournament): no member asks these.
+
+    async def announce(
+        self, chat_id: int, client_id: str, content: str, payload: dict[str, Any]
+    ) -> Posted:
+        """Post a system message, once per ``client_id``: a retry finds the stored one."""
+        return await self._request(
+            chat_id, lambda reply: Announce(client_id, content, payload, reply)
+        )
+
+    async def enrol(self, chat_id: int, user_id: int) -> bool:
+        return await self._request(chat_id, lambda reply: Enrol(user_id, reply))
+
+    async def unenrol(self, chat_id: int, user_id: int) -> None:
+        await self._request(chat_id, lambda reply: Unenrol(user_id, reply))
 
     async def _request(
         self, chat_id: int, make_message: Callable[[Reply[T]], RoomMessage]

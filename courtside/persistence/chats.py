@@ -25,6 +25,8 @@ GROUP = "group"
 # Message kinds: plain text, or an invitation to play (its payload says which and how it stands).
 TEXT = "message"
 INVITE = "invite"
+# An announcement from the server (a tournament's rounds and results): no author.
+SYSTEM = "system"
 
 
 class DialogueExists(Exception):
@@ -35,14 +37,15 @@ class Message(msgspec.Struct, frozen=True):
     """A message; ``content`` is None once deleted.
 
     ``is_read``: someone other than its author has seen it (a read receipt:
-    in a dialogue, the recipient read it). ``kind`` is TEXT or INVITE; an
-    invite's ``payload`` holds its match type and status.
+    in a dialogue, the recipient read it). ``kind`` is TEXT, INVITE or SYSTEM; an
+    invite's ``payload`` holds its match type and status, a system message's what
+    it announces. ``author`` is None for a system message.
     """
 
     id: int
     chat_id: int
     seq: int
-    author: Person
+    author: Person | None
     content: str | None
     sent_at: datetime
     deleted_at: datetime | None
@@ -124,7 +127,7 @@ def _person(row: Sequence[Any], start: int) -> Person | None:
 _MESSAGE_COLUMNS = (
     "m.id, m.chat_id, m.seq, m.content, m.sent_at, m.deleted_at,"
     " EXISTS (SELECT FROM chat_members r WHERE r.chat_id = m.chat_id"
-    "   AND r.user_id <> m.sender_id AND r.seen_count >= m.seq) AS is_read,"
+    "   AND r.user_id IS DISTINCT FROM m.sender_id AND r.seen_count >= m.seq) AS is_read,"
     " m.kind, m.payload,"
     f" {_person_columns('a')}"
 )
@@ -135,9 +138,7 @@ def _message(row: Sequence[Any], start: int = 0) -> Message | None:
     if row[start] is None:
         return None
     id_, chat_id, seq, content, sent_at, deleted_at, is_read, kind, payload = row[start:start + 9]
-    author = _person(row, start + 9)
-    assert author is not None
-    return Message(id_, chat_id, seq, author, content, sent_at, deleted_at, is_read, kind, payload)
+    return Message(id_, chat_id, seq, _person(row, start + 9), content, sent_at, deleted_at, is_read, kind, payload)
 
 
 # One parameter, the viewer. Rows: the chat columns, the partner, the last message.
@@ -248,7 +249,7 @@ class Chats:
             f"SELECT count(*) FROM chat_messages m WHERE m.chat_id = %s{older}", chat_id, *params
         )
         rows = await self._db.fetch(
-            f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages m JOIN users a ON a.id = m.sender_id"
+            f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages m LEFT JOIN users a ON a.id = m.sender_id"
             f" WHERE m.chat_id = %s{older} ORDER BY m.seq DESC LIMIT %s OFFSET %s",
             chat_id, *params, limit, offset,
         )
@@ -265,7 +266,7 @@ class Chats:
 
     async def message(self, message_id: int) -> Message | None:
         row = await self._db.fetchrow(
-            f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages m JOIN users a ON a.id = m.sender_id"
+            f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages m LEFT JOIN users a ON a.id = m.sender_id"
             " WHERE m.id = %s",
             message_id,
         )
@@ -330,6 +331,18 @@ class Chats:
         )
         return chat_id
 
+    async def create_owned_group(self, name: str, member_ids: Sequence[int]) -> int:
+        """A group no member administers: the feature that made it (a tournament) adds
+        and removes its members through its room, and nobody deletes it."""
+        chat_id = await self._db.fetchval(
+            "INSERT INTO chats (kind, name) VALUES ('group', %s) RETURNING id", name, write=True,
+        )
+        await self._db.execute(
+            "INSERT INTO chat_members (chat_id, user_id) SELECT %s, unnest(%s::bigint[])",
+            chat_id, list(member_ids),
+        )
+        return chat_id
+
     async def hide(self, chat_id: int, user_id: int) -> bool:
         return bool(await self._db.execute(
             "UPDATE chat_members SET view_chat = false WHERE chat_id = %s AND user_id = %s",
@@ -382,6 +395,27 @@ class Chats:
         assert author is not None
         return Stored(outcome, Message(message_id, chat_id, seq, author, content, sent_at,
                                        deleted_at=None, is_read=False, kind=kind, payload=payload))
+
+    async def store_system_message(
+        self, chat_id: int, *, client_id: str, content: str, payload: dict[str, Any]
+    ) -> Stored:
+        """Store an announcement, which no user wrote; ``client_id`` names it within the
+        chat, so storing it again is a DUPLICATE answered with the first one."""
+        try:
+            row = await self._db.fetchrow(
+                _STORE_SYSTEM_MESSAGE, chat_id, client_id, content,
+                msgspec.json.encode(payload).decode(), write=True,
+            )
+        except UniqueViolation:
+            # As in store_message: should two writers ever meet, the first one stands.
+            row = (Outcome.DUPLICATE.value, await self._db.fetchval(
+                "SELECT id FROM chat_messages"
+                " WHERE chat_id = %s AND sender_id IS NULL AND client_id = %s",
+                chat_id, client_id,
+            ))
+        if row is None:
+            return Stored(Outcome.REFUSED, None)  # the chat is gone
+        return Stored(Outcome(row[0]), await self.message(row[1]))
 
     async def _message_by_client_id(self, chat_id: int, sender_id: int, client_id: str) -> int:
         return await self._db.fetchval(
@@ -504,3 +538,31 @@ FROM outcome o CROSS JOIN input i
 LEFT JOIN stored s ON s.id = o.id
 LEFT JOIN users a ON a.id = i.sender_id AND o.outcome = 'stored'
 """.format(author=_person_columns("a"))
+
+
+# Parameters: chat, client_id, content, payload (JSON text). As _STORE_MESSAGE, less
+# the sender, the blocks and the hidden dialogues: a system message goes to a group.
+_STORE_SYSTEM_MESSAGE = """
+WITH input AS (
+    SELECT %s::bigint AS chat_id, %s::text AS client_id, %s::text AS content,
+           %s::jsonb AS payload
+),
+earlier AS (
+    SELECT m.id FROM chat_messages m, input i
+    WHERE m.chat_id = i.chat_id AND m.sender_id IS NULL AND m.client_id = i.client_id
+),
+numbered AS (
+    UPDATE chats c SET message_count = c.message_count + 1, last_activity_at = now()
+    FROM input i
+    WHERE c.id = i.chat_id AND NOT EXISTS (SELECT FROM earlier)
+    RETURNING c.message_count AS seq
+),
+stored AS (
+    INSERT INTO chat_messages (chat_id, seq, sender_id, client_id, content, kind, payload)
+    SELECT i.chat_id, n.seq, NULL, i.client_id, i.content, 'system', i.payload
+    FROM input i, numbered n
+    RETURNING id
+)
+SELECT 'stored', id FROM stored
+UNION ALL SELECT 'duplicate', id FROM earlier
+"""

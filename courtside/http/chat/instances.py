@@ -35,21 +35,29 @@ def author_instance(person: Person, avatars: AvatarStore) -> dict[str, Any]:
 def message_instance(message: Message, avatars: AvatarStore) -> dict[str, Any]:
     """The MessageInstance: what the messages list, a post's answer and ``receive-message`` carry.
 
-    ``type`` is ``message`` or ``invite``; an invite's ``payload`` says how it stands
-    and, while it is pending, ``actions`` holds the links its buttons call.
+    ``type`` is ``message``, ``invite`` or ``system``; an invite's ``payload`` says how
+    it stands and, while it is pending, ``actions`` holds the links its buttons call.
+    A ``system`` message (a tournament's announcement) has no ``author`` and its
+    ``payload`` says what it announces.
     """
     return {
         "id": message.id,
         "chat_id": message.chat_id,
-        "author": author_instance(message.author, avatars),
+        "author": None if message.author is None else author_instance(message.author, avatars),
         "content": message.content or "",
         "is_deleted": message.deleted_at is not None,
         "sent_at": message.sent_at,
         "is_read": message.is_read,
         "type": message.kind,
-        "payload": None if message.payload is None else {"invite_id": message.id, **message.payload},
+        "payload": _payload(message),
         "actions": _actions(message),
     }
+
+
+def _payload(message: Message) -> dict[str, Any] | None:
+    if message.kind == INVITE and message.payload is not None:
+        return {"invite_id": message.id, **message.payload}
+    return message.payload
 
 
 def _actions(message: Message) -> dict[str, str]:
