@@ -1,5 +1,8 @@
 """One tournament (``tournament:<code>``): participants, countdown, bracket, rounds.
 
+Its group chat (``tournament_chat``) follows the participants and hears its
+announcements; a chat that fails never stops the tournament.
+
 The database is the tournament's memory: every decision is written before it is
 announced, and each incarnation starts by reading it back, so an actor that
 crashed mid-round and was restarted by its supervisor carries on with the same
@@ -24,12 +27,15 @@ from courtside.persistence.tournaments import AliasTaken, BracketMatch, Particip
 from courtside.protocol import Conflict, Forbidden, NotFound
 
 from .bracket import first_round, next_slot, round_name, rounds_for
+from . import tournament_chat
 from .bus import Bus
+from .chat_rooms import ChatRooms
 from .engagements import Busy, Engagements
 from .handle import Inbox, MailboxFull, ActorGone, Overflow
 from .match_messages import MatchRecord, MatchSpec
 from .matchmaker import new_match_code
 from .registry import Registry
+from .tournament_chat import TournamentChat
 from .tournament_messages import (
     BanFromTournament,
     Instance,
@@ -80,6 +86,7 @@ class Tournament:
         registry: Registry,
         engagements: Engagements,
         bus: Bus,
+        chat_rooms: ChatRooms,
         start_match: Callable[..., Awaitable[None]],
         ws_url: Callable[[str], str],
         avatar_urls: Callable[[str | None], dict[str, str]],
@@ -91,6 +98,8 @@ class Tournament:
         self._registry = registry
         self._engagements = engagements
         self._bus = bus
+        self._chat_rooms = chat_rooms
+        self._chat: TournamentChat  # from the row, once read
         self._start_match = start_match
         self._ws_url = ws_url
         self._avatar_urls = avatar_urls
@@ -115,14 +124,24 @@ class Tournament:
             for person in self._people:
                 if person.still_in and self._engagements.of(person.user_id) is None:
                     self._engagements.claim([person.user_id], self._name)
-            if self._row.status == "running":
-                await self._resume()
-            while not self._closed:
-                with trio.move_on_at(self._wake_at):
-                    await self._handle(await inbox.receive())
-                    continue
-                self._wake_at = math.inf
-                await self._on_time()
+            self._chat = TournamentChat(self.code, self._row.chat_id, self._chat_rooms)
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._chat.run)
+                try:
+                    await self._serve(inbox)
+                finally:
+                    self._chat.close()  # its writer posts what is queued, then ends
+
+    async def _serve(self, inbox: Inbox[Any]) -> None:
+        if self._row.status == "running":
+            self._announce_so_far()
+            await self._resume()
+        while not self._closed:
+            with trio.move_on_at(self._wake_at):
+                await self._handle(await inbox.receive())
+                continue
+            self._wake_at = math.inf
+            await self._on_time()
 
     async def _reload(self) -> None:
         self._row = await self._repo.get(self.code)
@@ -191,6 +210,7 @@ class Tournament:
             self._engagements.release(person.id, self._name)
             raise
         await self._reload()
+        await self._chat.enrol([person.id])
         self._bus.publish(self._others(person.id), "tournament-join", self._show(joined),
                           {"username": person.username})
         await self._start_when_full()
@@ -223,6 +243,7 @@ class Tournament:
                 await repo.hand_over(self._row.id, rest[0].user_id)
         self._engagements.release(user_id, self._name)
         await self._reload()
+        await self._chat.unenrol(user_id)
         if banned:
             self._bus.publish_to_user(user_id, "tournament-banned", {"id": self._row.id, "code": self.code})
         self._bus.publish(self._ids(), "tournament-leave", {"id": user_id},
@@ -276,6 +297,9 @@ class Tournament:
             await Tournaments(tx).start(self._row.id, {u: i + 1 for i, u in enumerate(seeded)},
                                         first_round(seeded), rounds_for(len(seeded)))
         await self._reload()
+        # Anyone a join could not add (the chat was slow) is added now, before the news.
+        await self._chat.enrol(self._ids())
+        self._chat.announce(tournament_chat.started(self.code, self._row.name, self._people))
         self._bus.publish(self._ids(), "tournament-start", self.instance())
         self._wake_at = trio.current_time() + self._timing.bracket_view
 
@@ -292,6 +316,21 @@ class Tournament:
                 await self._match_ended(TournamentMatchEnded(match.match_code, None, 0, 0, "aborted"))
         if self._row.status == "running":
             await self._play_round()
+
+    def _announce_so_far(self) -> None:
+        """Everything the bracket says was announced, again: a predecessor that died
+        may have lost some, and what it did post is stored once (by client_id)."""
+        self._chat.announce(tournament_chat.started(self.code, self._row.name, self._people))
+        for round_number in sorted({m.round for m in self._bracket}):
+            matches = [m for m in self._bracket if m.round == round_number]
+            if not any(m.match_code for m in matches):
+                break
+            self._chat.announce(tournament_chat.round_started(
+                self.code, round_number, self._bracket, self._people))
+            for match in matches:
+                if match.winner_id is not None and match.match_code is not None:
+                    self._chat.announce(tournament_chat.match_result(
+                        self.code, match, self._people))
 
     def _current_round(self) -> list[BracketMatch]:
         open_rounds = [m.round for m in self._bracket if m.winner_id is None]
@@ -329,6 +368,8 @@ class Tournament:
                 })
         if started:
             await self._reload()
+            self._chat.announce(tournament_chat.round_started(
+                self.code, self._current_round()[0].round, self._bracket, self._people))
             self._offer_spectating()
 
     def _offer_spectating(self) -> None:
@@ -363,6 +404,8 @@ class Tournament:
         if self._engagements.of(winner) == match_name and match.round != rounds:
             self._engagements.transfer([winner], match_name, self._name)
         await self._reload()
+        self._chat.announce(tournament_chat.match_result(
+            self.code, next(m for m in self._bracket if m.id == match.id), self._people))
         by_id = {p.user_id: p for p in self._people}
         winner_score, loser_score = ((ended.score_a, ended.score_b) if a_won
                                      else (ended.score_b, ended.score_a))
@@ -372,6 +415,8 @@ class Tournament:
             "finish_reason": ended.reason,
         })
         if self._row.status == "finished":
+            self._chat.announce(tournament_chat.winner(self.code, self._row.name, winner,
+                                                       self._people))
             self._bus.publish(self._ids(), "tournament-finish", {}, {
                 "id": self._row.id, "name": self._row.name, "username": by_id[winner].username,
             })
@@ -439,6 +484,7 @@ def tournament_instance(
         "private": row.private, "is_started": row.status != "open", "status": row.status,
         "start_at": start_at if row.status == "open" else row.started_at,
         "created_at": row.created_at, "created_by": row.created_by, "winner_id": row.winner_id,
+        "chat_id": row.chat_id,
     }
     if show is not None:
         instance["participants"] = [show(p) for p in people]

@@ -7,10 +7,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from courtside.persistence import Database
+from courtside.persistence.chats import Chats
 from courtside.persistence.tournaments import AlreadyHosting, Tournaments as TournamentRows
 from courtside.protocol import ApiError, Conflict, ServiceUnavailable
 
 from .bus import Bus
+from .chat_rooms import ChatRooms
 from .engagements import Busy, Engagements
 from .handle import ActorGone, Handle, MailboxFull, Reply, RequestTimeout
 from .lobby_messages import Person
@@ -37,6 +39,7 @@ class TournamentDirectory:
         database: Database,
         engagements: Engagements,
         bus: Bus,
+        chat_rooms: ChatRooms,
         start_match: Callable[..., Awaitable[None]],
         ws_url: Callable[[str], str],
         avatar_urls: Callable[[str | None], dict[str, str]],
@@ -47,6 +50,7 @@ class TournamentDirectory:
         self._database = database
         self._engagements = engagements
         self._bus = bus
+        self._chat_rooms = chat_rooms
         self._start_match = start_match
         self._ws_url = ws_url
         self._avatar_urls = avatar_urls
@@ -56,7 +60,8 @@ class TournamentDirectory:
         """Run the actor of the stored tournament ``code``, restarted on failure."""
         factory = functools.partial(
             Tournament, code, database=self._database, registry=self._registry,
-            engagements=self._engagements, bus=self._bus, start_match=self._start_match,
+            engagements=self._engagements, bus=self._bus, chat_rooms=self._chat_rooms,
+            start_match=self._start_match,
             ws_url=self._ws_url, avatar_urls=self._avatar_urls, timing=self._timing,
         )
         try:
@@ -76,8 +81,9 @@ class TournamentDirectory:
         code = new_match_code()
         try:
             async with self._database.transaction() as tx:
+                chat_id = await Chats(tx).create_owned_group(name, [creator.id])
                 await TournamentRows(tx).create(code=code, name=name, size=size, private=private,
-                                                creator_id=creator.id, alias=alias)
+                                                creator_id=creator.id, alias=alias, chat_id=chat_id)
         except AlreadyHosting:
             raise Conflict("You already run an open tournament.", code="already_hosting") from None
         await self.launch(code)

@@ -34,6 +34,7 @@ class TournamentRow(msgspec.Struct, frozen=True):
     started_at: datetime | None
     finished_at: datetime | None
     winner_id: int | None
+    chat_id: int | None  # its group chat; None once that chat was deleted
 
 
 class Participant(msgspec.Struct, frozen=True):
@@ -98,7 +99,7 @@ class HistoryLine(msgspec.Struct, frozen=True):
 
 
 _TOURNAMENT = ("id, code, name, size, private, created_by, created_at, status, started_at,"
-               " finished_at, winner_id")
+               " finished_at, winner_id, chat_id")
 _PARTICIPANT = (
     "p.user_id, u.username, u.nickname, u.is_guest, u.avatar, u.trophies, p.alias, p.seed,"
     " p.joined_at, p.still_in, p.eliminated_in"
@@ -119,14 +120,16 @@ class Tournaments:
     # -- before the start -------------------------------------------------------------
 
     async def create(
-        self, *, code: str, name: str, size: int, private: bool, creator_id: int, alias: str
+        self, *, code: str, name: str, size: int, private: bool, creator_id: int, alias: str,
+        chat_id: int | None = None,
     ) -> TournamentRow:
-        """The tournament with its creator as first participant; run it in a transaction."""
+        """The tournament with its creator as first participant and its group chat
+        ``chat_id``; run it in a transaction."""
         try:
             row = await self._db.fetchrow(
-                "INSERT INTO tournaments (code, name, size, private, created_by)"
-                f" VALUES (%s, %s, %s, %s, %s) RETURNING {_TOURNAMENT}",
-                code, name, size, private, creator_id, into=TournamentRow, write=True,
+                "INSERT INTO tournaments (code, name, size, private, created_by, chat_id)"
+                f" VALUES (%s, %s, %s, %s, %s, %s) RETURNING {_TOURNAMENT}",
+                code, name, size, private, creator_id, chat_id, into=TournamentRow, write=True,
             )
         except UniqueViolation:
             raise AlreadyHosting() from None

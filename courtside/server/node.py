@@ -112,6 +112,10 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
         log.info("serving game sockets on ws://%s:%s", config.host, games.game_port.port)
         avatars = AvatarStore(config.data_dir / "media")
         await trio.to_thread.run_sync(avatars.ensure_default)
+        chat_rooms = ChatRooms(
+            supervisor=supervisor, registry=registry, database=database, bus=bus,
+            render_message=functools.partial(message_instance, avatars=avatars),
+        )
         svc = Services(
             database=database,
             supervisor=supervisor,
@@ -130,18 +134,15 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
             ws_url=games.ws_url,
             live_matches=games.live_matches,
             bus=bus,
-            chat_rooms=ChatRooms(
-                supervisor=supervisor, registry=registry, database=database, bus=bus,
-                render_message=functools.partial(message_instance, avatars=avatars),
-            ),
+            chat_rooms=chat_rooms,
             lobbies=Lobbies(
                 supervisor=supervisor, registry=registry, engagements=engagements, bus=bus,
                 start_match=games.start_match, ws_url=games.ws_url,
             ),
             tournaments=TournamentDirectory(
                 supervisor=supervisor, registry=registry, database=database,
-                engagements=engagements, bus=bus, start_match=games.start_match,
-                ws_url=games.ws_url, avatar_urls=avatars.urls,
+                engagements=engagements, bus=bus, chat_rooms=chat_rooms,
+                start_match=games.start_match, ws_url=games.ws_url, avatar_urls=avatars.urls,
                 timing=TournamentTiming(round_cap=config.tournament_round_seconds),
             ),
         )
