@@ -19,6 +19,7 @@ from .hub import (
     Connect,
     Connection,
     Disconnect,
+    EndConnections,
     PresenceChanged,
     PresenceOf,
     Publish,
@@ -61,6 +62,13 @@ class Bus:
         self, user_id: int, name: str, data: dict[str, Any], kwargs: dict[str, Any] | None = None
     ) -> None:
         self.publish((user_id,), name, data, kwargs)
+
+    def end_connections(self, user_id: int) -> None:
+        """Close every live connection of the user: their tokens were revoked."""
+        try:
+            self._hub().send_nowait(EndConnections(user_id))
+        except (ActorGone, MailboxFull) as why:
+            log.warning("user %s: connections not ended: %r", user_id, why)
 
     def presence_changed(self, user_ids: Iterable[int]) -> None:
         """These users started or stopped playing; their friends are told."""

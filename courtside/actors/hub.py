@@ -35,6 +35,7 @@ REPLAY_PER_USER = 256
 SWEEP_EVERY = 60.0
 SLOW_CONSUMER = "slow consumer"
 HUB_STOPPED = "notification hub stopped"
+SESSIONS_ENDED = "sessions ended"
 
 
 class Event(msgspec.Struct, frozen=True):
@@ -95,6 +96,12 @@ class Connect(msgspec.Struct, frozen=True):
 
 class Disconnect(msgspec.Struct, frozen=True):
     connection: Connection
+
+
+class EndConnections(msgspec.Struct, frozen=True):
+    """The user's sessions were ended (password change): their sockets go too."""
+
+    user_id: int
 
 
 class PresenceOf(msgspec.Struct, frozen=True):
@@ -164,6 +171,9 @@ class NotificationHub:
                 connections.discard(connection)
                 if not connections and self._connections.pop(connection.user_id, None) is not None:
                     self._announcements.start_soon(self._mark_offline, connection.user_id)
+            case EndConnections(user_id):
+                for connection in self._connections.get(user_id, ()):
+                    connection.end(SESSIONS_ENDED)
             case PresenceOf(user_ids, reply):
                 reply.send({user_id: self._presence(user_id) for user_id in user_ids})
             case WhoIsOnline(reply):

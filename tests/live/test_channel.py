@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 
 import httpx
 import pytest
@@ -13,7 +14,7 @@ from courtside.actors import HUB, Publish
 from courtside.http.live.user_socket import MAX_MESSAGE_BYTES
 from courtside.protocol.admission import MALFORMED_LIMIT, MESSAGES_PER_SECOND, SUSTAINED_ABUSE
 from courtside.server.node import Node
-from tests.accounts import make_user
+from tests.accounts import DEFAULT_PASSWORD, make_user
 
 from .conftest import close_code, sse, user_socket, ws_url
 
@@ -148,3 +149,22 @@ async def test_presence_follows_open_connections(client: httpx.AsyncClient, node
             await trio.sleep(0.02)
         while (await client.get("/api/users/me/", headers=alice.headers)).json()["last_online"] is None:
             await trio.sleep(0.02)
+
+
+async def test_a_password_change_closes_sockets_opened_on_the_old_tokens(
+    client: httpx.AsyncClient, node: Node
+) -> None:
+    alice = await make_user(client, "alice")
+    async with user_socket(node, alice) as old_tab, sse(client, alice) as old_stream:
+        changed = await client.patch(
+            "/api/users/me/", headers=alice.headers,
+            json={"password": "a-new-horse-43", "old_password": DEFAULT_PASSWORD},
+        )
+        assert changed.status_code == 200
+        assert await close_code(old_tab) == 4401
+        with pytest.raises(EOFError):
+            await old_stream.next_frame()
+    renewed = dataclasses.replace(alice, access=changed.json()["access"])
+    async with user_socket(node, renewed) as new_tab:
+        node.services.bus.publish_to_user(alice.id, "still-here", {})
+        assert (await new_tab.next()).name == "still-here"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from courtside.actors import HUB_STOPPED, SLOW_CONSUMER, Connection
+from courtside.actors import HUB_STOPPED, SESSIONS_ENDED, SLOW_CONSUMER, Connection
 from courtside.protocol import CloseCode
 
 # The account is gone: its other sessions are told, then closed.
@@ -23,6 +23,8 @@ def close_for(connection: Connection) -> tuple[int, str]:
     """How to close a socket whose hub connection was ended by the hub."""
     if connection.cut_off == SLOW_CONSUMER:
         return CloseCode.POLICY_VIOLATION, SLOW_CONSUMER
+    if connection.cut_off == SESSIONS_ENDED:
+        return CloseCode.NOT_AUTHENTICATED, SESSIONS_ENDED
     if connection.cut_off == HUB_STOPPED:
         return CloseCode.INTERNAL_ERROR, HUB_STOPPED
     return CloseCode.GOING_AWAY, connection.cut_off or ""

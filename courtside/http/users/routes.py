@@ -112,6 +112,9 @@ async def update_me(data: MeUpdate) -> Response:
     body = await _me(user)
     if pair is None:
         return jsonify(body)
+    # Live sockets were opened on the revoked tokens: they close (4401) and the
+    # client reconnects on the new ones.
+    svc.bus.end_connections(caller.id)
     response = jsonify({**body, "access": pair.access, "refresh": pair.refresh.token})
     set_session_cookies(response, pair)
     return response
