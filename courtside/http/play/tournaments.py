@@ -75,6 +75,8 @@ def _alias(raw: str | None) -> str:
     alias = (raw or "").strip()
     if raw is not None and not alias:
         raise ValidationFailed(errors={"alias": ["An alias cannot be blank."]})
+    if "\x00" in alias:  # PostgreSQL text cannot hold it
+        raise ValidationFailed(errors={"alias": ["Null characters are not allowed."]})
     return alias or current_user().nickname
 
 
@@ -91,6 +93,8 @@ async def create_tournament(data: CreateTournament) -> tuple[dict[str, Any], int
     name = data.name.strip()
     if not name:
         raise ValidationFailed(errors={"name": ["A name cannot be blank."]})
+    if "\x00" in name:  # PostgreSQL text cannot hold it
+        raise ValidationFailed(errors={"name": ["Null characters are not allowed."]})
     try:
         tournament = await services().tournaments.create(
             _me(), name=name, size=data.size, private=data.private, alias=_alias(data.alias))
@@ -114,6 +118,8 @@ async def search() -> dict[str, Any]:
     text = request.args.get("q", "")
     if len(text) > MAX_SEARCH_QUERY:
         raise ValidationFailed(errors={"q": [f"At most {MAX_SEARCH_QUERY} characters."]})
+    if "\x00" in text:
+        raise ValidationFailed(errors={"q": ["Null characters are not allowed."]})
     page = page_from(request.args)
     count, lines = await Tournaments(services().database).search(text, limit=page.limit, offset=page.offset)
     return paginated(request.url, page, count, msgspec.to_builtins(lines))
