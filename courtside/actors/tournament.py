@@ -400,9 +400,12 @@ class Tournament:
                 target = next(m for m in self._bracket
                               if m.round == match.round + 1 and m.position == position)
                 await repo.seat(target.id, side, winner)
-        match_name = f"match:{ended.code}"
-        if self._engagements.of(winner) == match_name and match.round != rounds:
-            self._engagements.transfer([winner], match_name, self._name)
+        if match.round != rounds:
+            # The match freed its players as it ended, before this actor heard of it:
+            # the winner goes back to the tournament, unless something else has them.
+            self._engagements.release(winner, f"match:{ended.code}")
+            if self._engagements.of(winner) is None:
+                self._engagements.claim([winner], self._name)
         await self._reload()
         self._chat.announce(tournament_chat.match_result(
             self.code, next(m for m in self._bracket if m.id == match.id), self._people))
