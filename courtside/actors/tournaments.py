@@ -13,7 +13,7 @@ from courtside.protocol import ApiError, Conflict, ServiceUnavailable
 
 from .bus import Bus
 from .chat_rooms import ChatRooms
-from .engagements import Busy, Engagements
+from .engagements import Engagements
 from .handle import ActorGone, Handle, MailboxFull, Reply, RequestTimeout
 from .lobby_messages import Person
 from .matchmaker import new_match_code
@@ -75,18 +75,21 @@ class TournamentDirectory:
             await self.launch(code)
 
     async def create(self, creator: Person, *, name: str, size: int, private: bool, alias: str) -> Instance:
-        engaged = self._engagements.of(creator.id)
-        if engaged is not None:
-            raise Busy(creator.id, engaged)
         code = new_match_code()
+        # Claimed before the rows are written: a lobby or queue joined meanwhile is refused.
+        self._engagements.claim([creator.id], TOURNAMENT + code)
         try:
             async with self._database.transaction() as tx:
                 chat_id = await Chats(tx).create_owned_group(name, [creator.id])
                 await TournamentRows(tx).create(code=code, name=name, size=size, private=private,
                                                 creator_id=creator.id, alias=alias, chat_id=chat_id)
-        except AlreadyHosting:
-            raise Conflict("You already run an open tournament.", code="already_hosting") from None
-        await self.launch(code)
+            await self.launch(code)
+        except BaseException as failed:
+            self._engagements.release(creator.id, TOURNAMENT + code)
+            if isinstance(failed, AlreadyHosting):
+                raise Conflict("You already run an open tournament.",
+                               code="already_hosting") from None
+            raise
         return await self.ask(code, functools.partial(ShowTournament, creator.id), missing=busy())
 
     async def ask(self, code: str, make_message: Callable[[Reply[T]], Any], *, missing: ApiError) -> T:
