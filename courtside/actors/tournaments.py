@@ -65,9 +65,14 @@ class TournamentDirectory:
             ws_url=self._ws_url, avatar_urls=self._avatar_urls, timing=self._timing,
         )
         try:
-            await self._supervisor.start(factory, name=TOURNAMENT + code, restart=Restart.ON_FAILURE)
+            await self._supervisor.start(factory, name=TOURNAMENT + code, restart=Restart.ON_FAILURE,
+                                         on_exit=self._gone)
         except RuntimeError:
             raise ServiceUnavailable("The server is shutting down.") from None
+
+    def _gone(self, name: str, crashed: Exception | None) -> None:
+        """No incarnation runs any more (given up, or ended): nobody stays engaged in it."""
+        self._engagements.release_all(name)
 
     async def resume_all(self) -> None:
         """At start-up: every tournament left open or running resumes from its rows."""
