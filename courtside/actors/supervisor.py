@@ -70,6 +70,7 @@ class _Child:
     restart: Restart
     on_exit: OnExit | None
     registry: Registry | None
+    vital: bool
     scope: trio.CancelScope = field(default_factory=trio.CancelScope)
     done: trio.Event = field(default_factory=trio.Event)
     restarted_at: deque[float] = field(default_factory=deque)
@@ -112,6 +113,7 @@ class Supervisor:
         self._intensity = intensity
         self._children: dict[str, _Child] = {}
         self._failed: list[str] = []
+        self._vital_failed = False
         self._nursery: trio.Nursery | None = None
         self._shutting_down = trio.Event()
         self._finished = trio.Event()
@@ -156,18 +158,22 @@ class Supervisor:
         name: str,
         restart: Restart = Restart.NEVER,
         on_exit: OnExit | None = None,
+        vital: bool = False,
     ) -> Handle[Any]:
         """Run `factory()` as the child `name`; return its handle once it has started.
 
         `factory` is called again for each restart. A child that raises before it
         starts is not restarted: its exception comes out of start(). `on_exit(name,
         exception or None)` is called once, when a started child is gone for good.
+        A `vital` child given up makes the supervisor unhealthy: the node cannot
+        serve without it (the hub, the queues), whereas losing one chat room, lobby
+        or tournament is that actor's failure alone.
         """
         if self._nursery is None or self._shutting_down.is_set():
             raise RuntimeError("the supervisor is not running")
         if name in self._children:
             raise NameTaken(name)
-        child = _Child(name, factory, restart, on_exit, self._registry)
+        child = _Child(name, factory, restart, on_exit, self._registry, vital)
         self._children[name] = child
         handle: Handle[Any] = await self._nursery.start(self._run_child, child)
         return handle
@@ -189,8 +195,9 @@ class Supervisor:
 
     @property
     def is_healthy(self) -> bool:
-        """Running, not shutting down, and no child given up: what /readyz reports."""
-        return self._nursery is not None and not self._shutting_down.is_set() and not self._failed
+        """Running, not shutting down, and no vital child given up: what /readyz reports."""
+        return (self._nursery is not None and not self._shutting_down.is_set()
+                and not self._vital_failed)
 
     def live_by_kind(self) -> dict[str, int]:
         """Children under supervision per kind, counting those waiting to restart."""
@@ -210,6 +217,7 @@ class Supervisor:
                     delay = self._restart_delay(child)
                     if delay is None:
                         self._failed.append(child.name)
+                        self._vital_failed |= child.vital
                         logger.error("giving up %s: it keeps failing", child.name)
                         break
                     logger.warning("restarting %s in %g s", child.name, delay)

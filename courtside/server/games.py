@@ -124,6 +124,7 @@ async def start_games(
             ),
             name=f"queue:{mode}",
             restart=Restart.ON_FAILURE,
+            vital=True,
         )
     await supervisor.start(
         functools.partial(
@@ -131,5 +132,6 @@ async def start_games(
         ),
         name=REMATCH,
         restart=Restart.ON_FAILURE,
+        vital=True,
     )
     return Games(bus, engagements, shard, live_matches, game_port, ws_url, start_match)

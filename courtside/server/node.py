@@ -157,6 +157,7 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
             ),
             name=INVITATIONS,
             restart=Restart.ON_FAILURE,
+            vital=True,
         )
         app = create_app(svc)
         shutdown = trio.Event()
@@ -192,6 +193,7 @@ async def start_hub(supervisor: Supervisor, database: Database, engagements: Eng
         ),
         name=HUB,
         restart=Restart.ON_FAILURE,
+        vital=True,
     )
 
 

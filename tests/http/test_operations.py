@@ -24,13 +24,18 @@ class CrashesAfterStarting:
             raise RuntimeError("lost its state")
 
 
-async def test_readiness_fails_when_an_actor_is_given_up(
+async def test_readiness_fails_when_a_vital_actor_is_given_up(
     node: Node, client: httpx.AsyncClient
 ) -> None:
     supervisor = node.services.supervisor
     # Real time: five restarts with the default backoff take about three seconds.
     with trio.fail_after(20):
-        await supervisor.start(CrashesAfterStarting, name="crasher:1", restart=Restart.ON_FAILURE)
+        await supervisor.start(CrashesAfterStarting, name="lost:1", restart=Restart.ON_FAILURE)
+        while "lost:1" not in supervisor.failed:
+            await trio.sleep(0.1)
+        assert (await client.get("/readyz")).status_code == 200  # a lost chat room, say
+        await supervisor.start(CrashesAfterStarting, name="crasher:1", restart=Restart.ON_FAILURE,
+                               vital=True)
         while supervisor.is_healthy:
             await trio.sleep(0.1)
     response = await client.get("/readyz")
