@@ -11,7 +11,8 @@ and ``code`` its lobby (null for 1v1), plus ``chat_id``, ``match_type`` and
 What accepting means:
 - ``1v1``: a friendly duel starts at once for both (``game-start``), if both are free.
 - ``3v3`` and ``clash``: the inviter must be in a lobby of that kind when inviting;
-  accepting joins the invitee to it, with the lobby's own rules (full, banned, ...).
+  accepting joins the invitee to it, with the lobby's own rules (full, banned, ...),
+  while the inviter is still in it: once they have left, accepting cancels it.
 
 An invitation stays pending until accepted, declined, cancelled by its inviter, or
 INVITE_EXPIRY seconds pass; then its message's status changes, once, and both
@@ -255,6 +256,11 @@ class Invitations:
                                code="inviter_engaged") from None
             answer["match"] = {"code": spec.code, "game_mode": spec.mode, "ws_url": ws_url}
         else:
+            if self._lobbies.code_of(pending.inviter_id) != pending.lobby_code:
+                # The invitation asked into the inviter's company: without it, it is void.
+                await self._settle(pending, CANCELLED)
+                raise Conflict("The inviter has left the lobby of this invitation.",
+                               code="inviter_left_lobby")
             try:
                 answer["lobby"] = await self._lobbies.ask(
                     pending.lobby_code, functools.partial(Join, accept.invitee, accept.blocked_by),
