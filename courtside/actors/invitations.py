@@ -16,7 +16,8 @@ What accepting means:
 
 An invitation stays pending until accepted, declined, cancelled by its inviter, or
 INVITE_EXPIRY seconds pass; then its message's status changes, once, and both
-members get ``update-message`` with the message as it now stands. A refused
+members get ``update-message`` with the message as it now stands. A block between
+the two cancels their pending invitations both ways (``CancelBetween``). A refused
 accept (someone busy, the lobby full) leaves it pending. Pending invitations are
 rebuilt from the database when the actor restarts.
 """
@@ -40,10 +41,11 @@ from courtside.protocol import ApiError, Conflict, Forbidden, NotFound, ServiceU
 from .bus import Bus
 from .chat_rooms import ChatRooms
 from .engagements import Busy, Engagements
-from .handle import Inbox, Overflow, Reply
+from .handle import ActorGone, Inbox, MailboxFull, Overflow, Reply
 from .kickoff import Kickoff
 from .lobbies import LOBBY, Lobbies
 from .lobby_messages import Instance, Join, Person, Show
+from .registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +98,17 @@ class CancelInvite(msgspec.Struct, frozen=True):
     reply: Reply[None]
 
 
-InvitationMessage = SendInvite | AcceptInvite | DeclineInvite | CancelInvite
+class CancelBetween(msgspec.Struct, frozen=True):
+    """A block now stands between the two: their pending invitations, either way, end.
+
+    Sent, not requested: the block is committed already, and an invitation this
+    misses is still refused on accept and expires in time."""
+
+    one_id: int
+    other_id: int
+
+
+InvitationMessage = SendInvite | AcceptInvite | DeclineInvite | CancelInvite | CancelBetween
 
 
 @dataclass(slots=True)
@@ -116,6 +128,17 @@ class _Pending:
             "status": status, "inviter_id": self.inviter_id, "invitee_id": self.invitee_id,
             "code": self.lobby_code, "expires_at": self.expires_at,
         }
+
+
+def cancel_invites_between(registry: Registry, one_id: int, other_id: int) -> None:
+    """After a block: the pair's pending invitations end, both ways (not waited for)."""
+    handle = registry.lookup(INVITATIONS)
+    if handle is None:
+        return  # restarting: what it rebuilds is refused on accept, and expires
+    try:
+        handle.send_nowait(CancelBetween(one_id, other_id))
+    except (ActorGone, MailboxFull):
+        pass  # the same
 
 
 def not_found() -> NotFound:
@@ -161,6 +184,12 @@ class Invitations:
                     await self._handle(message)
 
     async def _handle(self, message: InvitationMessage) -> None:
+        if isinstance(message, CancelBetween):
+            pair = {message.one_id, message.other_id}
+            for pending in [p for p in self._pending.values()
+                            if {p.inviter_id, p.invitee_id} == pair]:
+                await self._settle(pending, CANCELLED)
+            return
         reply: Reply[Any] = message.reply
         try:
             match message:

@@ -41,10 +41,10 @@ async def test_blocks_stop_invitations_both_ways(client: httpx.AsyncClient, node
     assert (await block(client, bob, alice.id)).status_code == 201
     assert refusal(await invite(client, alice, bob.id)) == (404, "not_found")  # bob hides from her
     assert refusal(await invite(client, bob, alice.id)) == (403, "user_blocked")
-    # A block made after the invitation stops its acceptance.
+    # A block made after the invitation cancels it (see test_settling.py).
     sent = await invited(client, alice, carol)
     assert (await block(client, alice, carol.id)).status_code == 201
-    assert refusal(await answer(client, carol, sent["id"], "accept")) == (403, "user_blocked")
+    assert refusal(await answer(client, carol, sent["id"], "accept")) == (409, "invite_cancelled")
 
 
 async def test_only_the_invitee_answers_and_only_the_pair_sees_it(

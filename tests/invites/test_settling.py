@@ -7,6 +7,7 @@ import httpx
 from courtside.server.node import Node
 from tests.accounts import make_user
 from tests.lobbies.conftest import LOBBY, create_lobby, joined
+from tests.social.graph import block
 
 from .conftest import answer, invitation_message, invited, next_event
 
@@ -31,3 +32,22 @@ async def test_an_invite_into_a_lobby_its_inviter_left_is_refused_and_cancelled(
     again = await answer(client, bob, sent["id"], "accept")
     assert (again.status_code, again.json()["code"]) == (409, "invite_cancelled")
 
+
+async def test_a_block_cancels_pending_invitations_both_ways(
+    client: httpx.AsyncClient, node: Node
+) -> None:
+    alice, bob = await make_user(client, "alice"), await make_user(client, "bob")
+    to_bob = await invited(client, alice, bob)
+    to_alice = await invited(client, bob, alice)
+    bus = node.services.bus
+    async with bus.connect(alice.id) as alice_live, bus.connect(bob.id) as bob_live:
+        assert (await block(client, alice, bob.id)).status_code == 201
+        for live in (alice_live, bob_live):
+            settled = {(await next_event(live, "update-message"))["id"] for _ in range(2)}
+            assert settled == {to_bob["id"], to_alice["id"]}
+    for sent, invitee in ((to_bob, bob), (to_alice, alice)):
+        late = await answer(client, invitee, sent["id"], "accept")
+        assert (late.status_code, late.json()["code"]) == (409, "invite_cancelled")
+    stored = await client.get(f"/api/chat/{to_bob['chat_id']}/messages/", headers=alice.headers)
+    assert {m["payload"]["status"] for m in stored.json()["results"] if m["type"] == "invite"} == {
+        "cancelled"}

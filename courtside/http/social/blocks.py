@@ -8,6 +8,7 @@ import msgspec
 from quart import Blueprint, Response, make_response, request
 from quart_schema import validate_request
 
+from courtside.actors.invitations import cancel_invites_between
 from courtside.persistence import Social, UniqueViolation, Users
 from courtside.protocol import Conflict, Forbidden, NotFound
 
@@ -38,7 +39,8 @@ async def blocked_users() -> dict[str, Any]:
 @blueprint.post("/")
 @validate_request(BlockBody)
 async def block_user(data: BlockBody) -> tuple[dict[str, Any], int]:
-    """Block a registered user: friendship and pending requests either way end with it."""
+    """Block a registered user: friendship, pending requests and invitations to play,
+    either way, end with it."""
     caller = current_user()
     if data.user_id == caller.id:
         raise Forbidden("You cannot block yourself.", code="block_self")
@@ -58,6 +60,7 @@ async def block_user(data: BlockBody) -> tuple[dict[str, Any], int]:
     except UniqueViolation:
         raise Conflict("You have already blocked this user.", code="already_blocked") from None
     events.blocked(severed, caller.id)
+    cancel_invites_between(services().registry, caller.id, target.id)
     return (await Instances.of([block.blocked])).blocked(block), 201
 
 
