@@ -24,7 +24,7 @@ import trio
 
 from courtside.persistence import Database
 from courtside.persistence.tournaments import AliasTaken, BracketMatch, Participant, Tournaments
-from courtside.protocol import Conflict, Forbidden, NotFound
+from courtside.protocol import ApiError, Conflict, Forbidden, NotFound, ServiceUnavailable
 
 from .bracket import first_round, next_slot, round_name, rounds_for
 from . import tournament_chat
@@ -56,6 +56,10 @@ INBOX_CAPACITY = 64
 
 def not_in_tournament() -> Forbidden:
     return Forbidden("You are not in this tournament.", code="not_in_tournament")
+
+
+def busy() -> ServiceUnavailable:
+    return ServiceUnavailable("The tournament is busy; try again.", code="tournament_unavailable")
 
 
 def report_to(registry: Registry, code: str) -> Callable[[MatchRecord], None]:
@@ -175,12 +179,17 @@ class Tournament:
             case TournamentMatchEnded() as ended:
                 await self._match_ended(ended)
 
-    @staticmethod
-    async def _answer(reply: Any, work: Awaitable[Any]) -> None:
+    async def _answer(self, reply: Any, work: Awaitable[Any]) -> None:
         try:
             result = await work
-        except Exception as refused:
+        except ApiError as refused:
             reply.fail(refused)
+            return
+        except Exception:
+            # The database failed this one request (its writes are one transaction,
+            # rolled back): the caller may try again, and the tournament goes on.
+            log.exception("tournament %s could not answer a request", self.code)
+            reply.fail(busy())
             return
         reply.send(result)
 

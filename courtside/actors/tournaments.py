@@ -19,15 +19,11 @@ from .lobby_messages import Person
 from .matchmaker import new_match_code
 from .registry import Registry
 from .supervisor import Restart, Supervisor
-from .tournament import TOURNAMENT, Tournament
+from .tournament import TOURNAMENT, Tournament, busy
 from .tournament_messages import Instance, ShowTournament, TournamentTiming
 
 T = TypeVar("T")
 REQUEST_TIMEOUT = 5.0
-
-
-def busy() -> ServiceUnavailable:
-    return ServiceUnavailable("The tournament is busy; try again.", code="tournament_unavailable")
 
 
 class TournamentDirectory:
