@@ -19,6 +19,12 @@ log = logging.getLogger("courtside")
 
 # Python's default is 700 allocations; a tick allocates a few per match.
 GC_GEN0_THRESHOLD = 10_000
+# Python's default is a full collection every 10 young ones (once enough has been
+# promoted). A full collection walks every live object: about 250 per open user
+# connection, 1.1 s at 5,000 of them, a stall of every match and socket. Cyclic
+# garbage is rare here (refcounting frees the rest), so full collections can wait
+# ten times longer (bench/RESULTS.md, fan-out).
+GC_FULL_EVERY = 100
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -73,7 +79,7 @@ def _tune_gc_for_ticks() -> None:
     not stretched by collections walking long-lived objects (DESIGN.md §13)."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(GC_GEN0_THRESHOLD, *gc.get_threshold()[1:])
+    gc.set_threshold(GC_GEN0_THRESHOLD, gc.get_threshold()[1], GC_FULL_EVERY)
 
 
 async def _migrate(config: Config) -> None:
