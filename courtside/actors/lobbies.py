@@ -17,12 +17,12 @@ from courtside.protocol import ApiError, ServiceUnavailable
 
 from .bus import Bus
 from .engagements import Engagements
-from .handle import ActorGone, Handle, MailboxFull, Reply, RequestTimeout
+from .handle import Reply
 from .lobby import Lobby
 from .lobby_messages import Instance, Person, Settings, Show
 from .match_messages import MatchSpec
 from .matchmaker import new_match_code
-from .registry import Registry
+from .registry import Registry, ask_named
 from .supervisor import Restart, Supervisor
 
 T = TypeVar("T")
@@ -84,12 +84,5 @@ class Lobbies:
         self, code: str, make_message: Callable[[Reply[T]], Any], *, missing: ApiError
     ) -> T:
         """Send a request to the lobby ``code``; ``missing`` when there is none."""
-        handle: Handle[Any] | None = self._registry.lookup(LOBBY + code)
-        if handle is None:
-            raise missing
-        try:
-            return await handle.request(make_message, timeout=REQUEST_TIMEOUT)
-        except ActorGone:
-            raise missing from None
-        except (MailboxFull, RequestTimeout):
-            raise busy() from None
+        return await ask_named(self._registry, LOBBY + code, make_message,
+                               timeout=REQUEST_TIMEOUT, missing=missing, busy=busy())

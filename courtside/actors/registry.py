@@ -9,11 +9,12 @@ remove its successor.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple, TypeVar
 
-from collections.abc import Iterator
-from typing import Any, NamedTuple
+from courtside.actors.handle import ActorGone, Handle, MailboxFull, Reply, RequestTimeout
 
-from courtside.actors.handle import Handle
+T = TypeVar("T")
 
 
 class NameTaken(Exception):
@@ -66,3 +67,26 @@ class Registry:
         for entry in self:
             depths[entry.kind] += entry.handle.depth
         return dict(depths)
+
+
+async def ask_named(
+    registry: Registry,
+    name: str,
+    make_message: Callable[[Reply[T]], Any],
+    *,
+    timeout: float,
+    missing: Exception,
+    busy: Exception,
+) -> T:
+    """Request the actor registered as ``name``: ``missing`` when no actor holds the
+    name or it exits before answering, ``busy`` when it cannot take or answer the
+    request in time. Callers pass the errors their clients should see."""
+    handle = registry.lookup(name)
+    if handle is None:
+        raise missing
+    try:
+        return await handle.request(make_message, timeout=timeout)
+    except ActorGone:
+        raise missing from None
+    except (MailboxFull, RequestTimeout):
+        raise busy from None

@@ -14,10 +14,10 @@ from courtside.protocol import ApiError, Conflict, ServiceUnavailable
 from .bus import Bus
 from .chat_rooms import ChatRooms
 from .engagements import Engagements
-from .handle import ActorGone, Handle, MailboxFull, Reply, RequestTimeout
+from .handle import Reply
 from .lobby_messages import Person
 from .matchmaker import new_match_code
-from .registry import Registry
+from .registry import Registry, ask_named
 from .supervisor import Restart, Supervisor
 from .tournament import TOURNAMENT, Tournament, busy
 from .tournament_messages import Instance, ShowTournament, TournamentTiming
@@ -94,12 +94,5 @@ class TournamentDirectory:
         return await self.ask(code, functools.partial(ShowTournament, creator.id), missing=busy())
 
     async def ask(self, code: str, make_message: Callable[[Reply[T]], Any], *, missing: ApiError) -> T:
-        handle: Handle[Any] | None = self._registry.lookup(TOURNAMENT + code)
-        if handle is None:
-            raise missing
-        try:
-            return await handle.request(make_message, timeout=REQUEST_TIMEOUT)
-        except ActorGone:
-            raise missing from None
-        except (MailboxFull, RequestTimeout):
-            raise busy() from None
+        return await ask_named(self._registry, TOURNAMENT + code, make_message,
+                               timeout=REQUEST_TIMEOUT, missing=missing, busy=busy())

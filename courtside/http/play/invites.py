@@ -17,7 +17,6 @@ import msgspec
 from quart import Blueprint, Response, make_response
 from quart_schema import validate_request
 
-from courtside.actors import ActorGone, MailboxFull, RequestTimeout
 from courtside.actors.invitations import (
     INVITATIONS,
     AcceptInvite,
@@ -27,7 +26,7 @@ from courtside.actors.invitations import (
     SendInvite,
     not_found,
 )
-from courtside.actors.lobby_messages import Person
+from courtside.actors.registry import ask_named
 from courtside.persistence import Chats, DialogueExists, Social, User, Users
 from courtside.protocol import Forbidden, ServiceUnavailable
 from courtside.protocol.user_messages import MAX_ID, RowId
@@ -35,6 +34,7 @@ from courtside.protocol.user_messages import MAX_ID, RowId
 from ..auth.identity import current_user
 from ..chat.rules import check_chat_partner, guests_cannot_chat, user_not_found
 from ..services import services
+from .people import caller_as_person
 
 blueprint = Blueprint("invites", __name__, url_prefix="/api/play/invites")
 
@@ -55,7 +55,7 @@ async def send_invite(data: NewInvite) -> tuple[dict[str, Any], int]:
     if data.user_id == caller.id:
         raise Forbidden("You cannot invite yourself.", code="invite_self")
     chat_id = await _dialogue_with(caller, data.user_id)
-    invite = await _ask(functools.partial(SendInvite, _me(), data.user_id, chat_id, data.match_type))
+    invite = await _ask(functools.partial(SendInvite, caller_as_person(), data.user_id, chat_id, data.match_type))
     return invite, 201
 
 
@@ -63,7 +63,7 @@ async def send_invite(data: NewInvite) -> tuple[dict[str, Any], int]:
 async def accept_invite(invite_id: int) -> dict[str, Any]:
     caller = current_user()
     blocked_by = frozenset(await Social(services().database).blocker_ids(caller.id))
-    return await _ask(functools.partial(AcceptInvite, _id(invite_id), _me(), blocked_by))
+    return await _ask(functools.partial(AcceptInvite, _id(invite_id), caller_as_person(), blocked_by))
 
 
 @blueprint.post("/<int:invite_id>/decline/")
@@ -102,12 +102,6 @@ async def _dialogue_with(caller: User, user_id: int) -> int:
         return await chats.dialogue_between(caller.id, other.id)
 
 
-def _me() -> Person:
-    caller = current_user()
-    return Person(caller.id, caller.username, caller.nickname, caller.is_guest,
-                  services().avatars.urls(caller.avatar))
-
-
 def _id(invite_id: int) -> int:
     if invite_id > MAX_ID:
         raise not_found()
@@ -115,11 +109,8 @@ def _id(invite_id: int) -> int:
 
 
 async def _ask(make_message: Callable[..., Any]) -> Any:
-    handle = services().registry.lookup(INVITATIONS)
-    if handle is None:
-        raise ServiceUnavailable("Invitations are restarting; try again.", code="invitations_busy")
-    try:
-        return await handle.request(make_message, timeout=REQUEST_TIMEOUT)
-    except (ActorGone, MailboxFull, RequestTimeout):
-        raise ServiceUnavailable("Invitations are busy; try again.",
-                                 code="invitations_busy") from None
+    return await ask_named(
+        services().registry, INVITATIONS, make_message, timeout=REQUEST_TIMEOUT,
+        missing=ServiceUnavailable("Invitations are restarting; try again.", code="invitations_busy"),
+        busy=ServiceUnavailable("Invitations are busy; try again.", code="invitations_busy"),
+    )

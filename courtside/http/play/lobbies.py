@@ -24,7 +24,6 @@ from courtside.actors.lobby_messages import (
     LeaveLobby,
     LobbyTeam,
     MatchType,
-    Person,
     Say,
     Settings,
     Show,
@@ -35,6 +34,7 @@ from courtside.protocol.user_messages import MAX_ID
 
 from ..auth.identity import current_user
 from ..services import services
+from .people import caller_as_person
 
 blueprint = Blueprint("lobbies", __name__, url_prefix="/api/play/lobby")
 
@@ -76,12 +76,6 @@ def _no_lobby() -> NotFound:
     return NotFound("You are not in a lobby.")
 
 
-def _me() -> Person:
-    caller = current_user()
-    return Person(caller.id, caller.username, caller.nickname, caller.is_guest,
-                  services().avatars.urls(caller.avatar))
-
-
 def _my_code() -> str:
     code = services().lobbies.code_of(current_user().id)
     if code is None:
@@ -104,7 +98,7 @@ def _settings(data: CreateLobby) -> Settings:
 @validate_request(CreateLobby)
 async def create_lobby(data: CreateLobby) -> tuple[dict[str, Any], int]:
     try:
-        lobby = await services().lobbies.create(_me(), _settings(data))
+        lobby = await services().lobbies.create(caller_as_person(), _settings(data))
     except Busy as busy:
         raise Conflict(f"You are already in {busy.engagement}.", code="already_engaged") from None
     return lobby, 201
@@ -132,7 +126,7 @@ async def join_lobby(code: str) -> tuple[dict[str, Any], int]:
     caller = current_user()
     blocked_by = frozenset(await Social(services().database).blocker_ids(caller.id))
     participant = await services().lobbies.ask(
-        code, functools.partial(Join, _me(), blocked_by), missing=_not_found()
+        code, functools.partial(Join, caller_as_person(), blocked_by), missing=_not_found()
     )
     return participant, 201
 

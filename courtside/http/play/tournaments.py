@@ -14,7 +14,6 @@ from quart import Blueprint, Response, make_response, request
 from quart_schema import validate_request
 
 from courtside.actors import Busy, InvalidContent, clean_content
-from courtside.actors.lobby_messages import Person
 from courtside.actors.tournament import tournament_instance
 from courtside.actors.tournament_messages import (
     BanFromTournament,
@@ -32,6 +31,7 @@ from courtside.protocol.user_messages import MAX_ID
 from ..auth.identity import current_user
 from ..pagination import page_from, paginated
 from ..services import services
+from .people import caller_as_person
 
 blueprint = Blueprint("tournaments", __name__)
 
@@ -65,12 +65,6 @@ def _not_in() -> Forbidden:
     return Forbidden("You are not in this tournament.", code="not_in_tournament")
 
 
-def _me() -> Person:
-    caller = current_user()
-    return Person(caller.id, caller.username, caller.nickname, caller.is_guest,
-                  services().avatars.urls(caller.avatar))
-
-
 def _alias(raw: str | None) -> str:
     alias = (raw or "").strip()
     if raw is not None and not alias:
@@ -97,7 +91,7 @@ async def create_tournament(data: CreateTournament) -> tuple[dict[str, Any], int
         raise ValidationFailed(errors={"name": ["Null characters are not allowed."]})
     try:
         tournament = await services().tournaments.create(
-            _me(), name=name, size=data.size, private=data.private, alias=_alias(data.alias))
+            caller_as_person(), name=name, size=data.size, private=data.private, alias=_alias(data.alias))
     except Busy as busy:
         raise Conflict(f"You are already in {busy.engagement}.", code="already_engaged") from None
     return tournament, 201
@@ -137,7 +131,7 @@ async def join_tournament(code: str) -> tuple[dict[str, Any], int]:
         raise ValidationFailed("Malformed JSON body.") from None
     blocked_by = frozenset(await Social(services().database).blocker_ids(current_user().id))
     participant = await services().tournaments.ask(
-        code, functools.partial(JoinTournament, _me(), _alias(data.alias), blocked_by),
+        code, functools.partial(JoinTournament, caller_as_person(), _alias(data.alias), blocked_by),
         missing=_not_found())
     return participant, 201
 
