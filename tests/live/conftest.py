@@ -47,8 +47,8 @@ class SseClient:
             fields[key] = value.removeprefix(" ")
         raise EOFError("the stream ended")
 
-    async def next_frame(self) -> dict[str, str]:
-        with trio.fail_after(WAIT):
+    async def next_frame(self, wait: float = WAIT) -> dict[str, str]:
+        with trio.fail_after(wait):
             return await self._frame()
 
     async def next(self) -> Received:

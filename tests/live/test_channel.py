@@ -9,8 +9,10 @@ import httpx
 import pytest
 import trio
 import trio_websocket
+from trio.testing import MockClock
 
 from courtside.actors import HUB, Publish
+from courtside.http.live.sse import HEARTBEAT_SECONDS
 from courtside.http.live.user_socket import MAX_MESSAGE_BYTES
 from courtside.protocol.admission import MALFORMED_LIMIT, MESSAGES_PER_SECOND, SUSTAINED_ABUSE
 from courtside.server.node import Node
@@ -168,3 +170,19 @@ async def test_a_password_change_closes_sockets_opened_on_the_old_tokens(
     async with user_socket(node, renewed) as new_tab:
         node.services.bus.publish_to_user(alice.id, "still-here", {})
         assert (await new_tab.next()).name == "still-here"
+
+
+@pytest.fixture
+def fast_clock() -> MockClock:
+    return MockClock(rate=10.0)  # 15 s of heartbeat period in 1.5 s
+
+
+async def test_a_quiet_stream_gets_a_heartbeat_every_period(
+    fast_clock: MockClock, client: httpx.AsyncClient, node: Node
+) -> None:
+    alice = await make_user(client, "alice")
+    async with sse(client, alice) as stream:
+        opened = trio.current_time()
+        for beat in (1, 2):
+            assert await stream.next_frame(wait=HEARTBEAT_SECONDS * 1.5) == {"comment": "heartbeat"}
+            assert trio.current_time() - opened >= beat * HEARTBEAT_SECONDS
