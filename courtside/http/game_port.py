@@ -57,6 +57,10 @@ AUTHENTICATE_TIMEOUT = 5.0
 JOIN_TIMEOUT = 5.0
 MAX_HANDSHAKE_BYTES = 16 * 1024
 BACKLOG = 1024
+# The kernel's share of a socket's unsent bytes (Linux doubles it): a few seconds of
+# states. Left to autotuning it grows to megabytes, so a client that stops reading
+# would be noticed, and closed as a slow consumer, only minutes later.
+KERNEL_SEND_BUFFER = 16 * 1024
 
 
 class GamePort:
@@ -97,6 +101,7 @@ class GamePort:
                         continue
                     sock.setblocking(False)
                     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, KERNEL_SEND_BUFFER)
                     nursery.start_soon(self._serve, sock)
         finally:
             trio.lowlevel.notify_closing(listener)

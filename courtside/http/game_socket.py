@@ -3,8 +3,9 @@
 Writes never wait: ``send`` hands the kernel what it takes and keeps only the
 rest in a bounded backlog, which the connection's flusher task writes out when
 the socket is writable again. A client that lets its backlog pass 64 KiB, or
-leaves it unread for a second, is closed as a slow consumer: it never holds
-back a tick. Reads are non-blocking too: while a match plays, the tick shard
+cannot empty it for a second, is closed as a slow consumer: it never holds
+back a tick. Its close frame follows the frame the kernel was in the middle of,
+never a cut one. Reads are non-blocking too: while a match plays, the tick shard
 calls ``receive_nowait`` on each player's socket; before that, and for
 spectators, the connection's handler task awaits ``receive``.
 """
@@ -63,6 +64,10 @@ class GameSocket:
         self._reader = FrameReader(max_message_size=MAX_MESSAGE_BYTES)
         self._pending: collections.deque[ClientMessage] = collections.deque()
         self._backlog = bytearray()
+        # Lengths of the frames in the backlog, oldest first, and how much of the
+        # oldest the kernel has taken: a close must not cut a frame in two.
+        self._queued: collections.deque[int] = collections.deque()
+        self._head_sent = 0
         self._backlog_since = 0.0
         self._backlog_ready = trio.Event()
         self._closed_event = trio.Event()
@@ -85,7 +90,7 @@ class GameSocket:
                     or trio.current_time() - self._backlog_since > MAX_BACKLOG_SECONDS):
                 self.close(CloseCode.POLICY_VIOLATION, SLOW_CONSUMER)
                 return
-            self._backlog += data
+            self._queue(data)
             return
         try:
             sent = self._sock.send(data)
@@ -95,9 +100,22 @@ class GameSocket:
             self._lost()
             return
         if sent < len(data):
-            self._backlog += data[sent:]
+            self._queue(data)
+            self._taken(sent)
             self._backlog_since = trio.current_time()
             self._backlog_ready.set()
+
+    def _queue(self, frame: bytes) -> None:
+        self._backlog += frame
+        self._queued.append(len(frame))
+
+    def _taken(self, sent: int) -> None:
+        """The kernel took ``sent`` bytes from the head of the backlog."""
+        del self._backlog[:sent]
+        sent += self._head_sent
+        while self._queued and sent >= self._queued[0]:
+            sent -= self._queued.popleft()
+        self._head_sent = sent
 
     async def flush_backlog(self) -> None:
         """The connection's flusher: writes the backlog out whenever there is one."""
@@ -112,8 +130,9 @@ class GameSocket:
                 except OSError:
                     self._lost()
                     return
-                del self._backlog[:sent]
-                self._backlog_since = trio.current_time()
+                # Partial progress does not reset the clock: a client whose window
+                # opens a crack at a time is still one that cannot keep up.
+                self._taken(sent)
             self._backlog_ready = trio.Event()
 
     # -- reading --------------------------------------------------------------------
@@ -192,14 +211,22 @@ class GameSocket:
         if self.closed:
             return
         if reason == SLOW_CONSUMER:
-            self._backlog.clear()
-        self._backlog += encode_close(code, reason)
+            self._drop_backlog()
+        self._queue(encode_close(code, reason))
         self._mark_closed(code)
         self._flush_nowait()
+
+    def _drop_backlog(self) -> None:
+        """Drop every queued frame but the rest of one the kernel has begun to send."""
+        unfinished = self._queued[0] - self._head_sent if self._head_sent else 0
+        del self._backlog[unfinished:]
+        head = [self._queued[0]] if unfinished else []
+        self._queued = collections.deque(head)
 
     def _lost(self) -> None:
         """The peer went away without a close handshake."""
         self._backlog.clear()
+        self._queued.clear()
         self._mark_closed(1006)
 
     def _mark_closed(self, code: int) -> None:
@@ -217,8 +244,9 @@ class GameSocket:
             return
         except OSError:
             self._backlog.clear()
+            self._queued.clear()
             return
-        del self._backlog[:sent]
+        self._taken(sent)
 
     async def wait_closed(self) -> None:
         await self._closed_event.wait()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import socket
+import urllib.parse
 from contextlib import AsyncExitStack
 
 import httpx
 import pytest
 import trio
 import trio_websocket
+import wsproto
+import wsproto.events
 from trio.testing import MockClock
 
 from courtside.http.game_socket import MAX_BACKLOG_BYTES, GameSocket
@@ -121,3 +124,45 @@ async def test_a_client_that_stops_reading_is_closed_as_slow() -> None:
     assert game.close_code == 1008
     server_side.close()
     client_side.close()
+
+
+async def test_a_spectator_that_stops_reading_is_closed_and_the_players_play_on(
+    fast_clock: MockClock, client: httpx.AsyncClient, node: Node
+) -> None:
+    alice, bob, start, _ = await queue_pair(client, node)
+    carol = await make_user(client, "carol")
+    url = urllib.parse.urlsplit(start["ws_url"])
+    with trio.fail_after(TIMEOUT):
+        async with game_client(start["ws_url"], alice) as a, \
+                game_client(start["ws_url"], bob) as b, trio.open_nursery() as nursery:
+            await get_ready(a, b)
+            nursery.start_soon(_read_forever, b)
+            # A raw spectator with a tiny receive window that never reads after the upgrade.
+            stalled = trio.socket.socket()
+            stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            await stalled.connect((url.hostname, url.port))
+            ws = wsproto.WSConnection(wsproto.ConnectionType.CLIENT)
+            await stalled.send(ws.send(wsproto.events.Request(
+                host=url.netloc, target=url.path,
+                extra_headers=[(b"cookie", f"access={carol.access}".encode())],
+            )))
+            # The players get every state while the spectator's buffers fill, and after.
+            ticks = [(await a.until("game_state_update"))["state"]["tick"] for _ in range(240)]
+            assert ticks == list(range(ticks[0], ticks[0] + len(ticks)))
+            # What its buffers held comes out, then our close.
+            events = []
+            while data := await stalled.recv(65536):
+                ws.receive_data(data)
+                events.extend(ws.events())
+            stalled.close()
+            # Whole frames, then the close: never a frame cut short by it.
+            *states, last = events[1:]
+            assert all(isinstance(e, wsproto.events.TextMessage) for e in states)
+            assert states and isinstance(last, wsproto.events.CloseConnection)
+            assert (last.code, last.reason) == (1008, "slow consumer")
+            nursery.cancel_scope.cancel()
+
+
+async def _read_forever(game: GameClient) -> None:
+    while True:
+        await game.receive()
