@@ -28,13 +28,12 @@ from courtside.actors.lobby_messages import (
     Settings,
     Show,
 )
-from courtside.persistence import Social, Users
+from courtside.persistence import Social
 from courtside.protocol import Conflict, Forbidden, NotFound, ValidationFailed
-from courtside.protocol.user_messages import MAX_ID
 
 from ..auth.identity import current_user
 from ..services import services
-from .people import caller_as_person
+from .people import caller_as_person, check_invitable
 
 blueprint = Blueprint("lobbies", __name__, url_prefix="/api/play/lobby")
 
@@ -158,16 +157,9 @@ async def ban(code: str, user_id: int) -> Response:
 
 @blueprint.post("/<code>/invite/<int:user_id>/")
 async def invite(code: str, user_id: int) -> Response:
-    caller = current_user()
-    if user_id == caller.id:
-        raise Forbidden("You cannot invite yourself.", code="invite_self")
-    if user_id > MAX_ID or await Users(services().database).get(user_id) is None:
-        raise NotFound("User not found.")
-    relationship = await Social(services().database).relationship(caller.id, user_id)
-    if relationship.blocked_by or relationship.block_id is not None:
-        raise NotFound("User not found.")  # DESIGN.md §5: no invitations across a block
+    await check_invitable(user_id)
     await services().lobbies.ask(
-        code, functools.partial(Invite, caller.id, user_id), missing=_not_in_lobby()
+        code, functools.partial(Invite, current_user().id, user_id), missing=_not_in_lobby()
     )
     return await make_response("", 204)
 

@@ -31,7 +31,7 @@ from courtside.protocol.user_messages import MAX_ID
 from ..auth.identity import current_user
 from ..pagination import page_from, paginated
 from ..services import services
-from .people import caller_as_person
+from .people import caller_as_person, check_invitable
 
 blueprint = Blueprint("tournaments", __name__)
 
@@ -152,16 +152,9 @@ async def ban(code: str, user_id: int) -> Response:
 
 @blueprint.post("/api/play/tournament/<code>/invite/<int:user_id>/")
 async def invite(code: str, user_id: int) -> Response:
-    caller = current_user()
-    if user_id == caller.id:
-        raise Forbidden("You cannot invite yourself.", code="invite_self")
-    if user_id > MAX_ID or await Users(services().database).get(user_id) is None:
-        raise NotFound("User not found.")
-    relationship = await Social(services().database).relationship(caller.id, user_id)
-    if relationship.blocked_by or relationship.block_id is not None:
-        raise NotFound("User not found.")  # DESIGN.md §5: no invitations across a block
+    await check_invitable(user_id)
     await services().tournaments.ask(
-        code, functools.partial(InviteToTournament, caller.id, user_id), missing=_not_in())
+        code, functools.partial(InviteToTournament, current_user().id, user_id), missing=_not_in())
     return await make_response("", 204)
 
 
