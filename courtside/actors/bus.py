@@ -18,6 +18,7 @@ from .hub import (
     HUB,
     Connect,
     Connection,
+    ConnectionCount,
     Disconnect,
     EndConnections,
     PresenceChanged,
@@ -96,10 +97,20 @@ class Bus:
             log.warning("who is online unknown: %r", why)
             return []
 
+    async def connection_count(self, user_id: int) -> int:
+        """How many live connections the user holds (0 while the hub restarts)."""
+        try:
+            return await self._hub().request(
+                lambda reply: ConnectionCount(user_id, reply), timeout=REQUEST_TIMEOUT
+            )
+        except (ActorGone, MailboxFull):
+            return 0
+
     @asynccontextmanager
     async def connect(self, user_id: int, last_event_id: int | None = None) -> AsyncIterator[Connection]:
         """Hold a live connection for the user: events missed since ``last_event_id``
-        in ``replay``, then every new one on ``events``. The user is online meanwhile."""
+        in ``replay``, then every new one on ``events``. The user is online meanwhile.
+        TooManyConnections when they hold MAX_CONNECTIONS_PER_USER already."""
         hub = self._hub()
         connection = await hub.request(
             lambda reply: Connect(user_id, last_event_id, reply), timeout=REQUEST_TIMEOUT

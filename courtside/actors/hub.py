@@ -30,12 +30,18 @@ log = logging.getLogger(__name__)
 HUB = "hub:users"
 INBOX_CAPACITY = 65_536
 CONNECTION_BACKLOG = 256
+# Tabs and devices of one user; each costs about 50 KiB (bench/RESULTS.md).
+MAX_CONNECTIONS_PER_USER = 16
 REPLAY_SECONDS = 300.0
 REPLAY_PER_USER = 256
 SWEEP_EVERY = 60.0
 SLOW_CONSUMER = "slow consumer"
 HUB_STOPPED = "notification hub stopped"
 SESSIONS_ENDED = "sessions ended"
+
+
+class TooManyConnections(Exception):
+    """The user holds MAX_CONNECTIONS_PER_USER connections already."""
 
 
 class Event(msgspec.Struct, frozen=True):
@@ -92,6 +98,11 @@ class Connect(msgspec.Struct, frozen=True):
     user_id: int
     last_event_id: int | None
     reply: Reply[Connection]
+
+
+class ConnectionCount(msgspec.Struct, frozen=True):
+    user_id: int
+    reply: Reply[int]
 
 
 class Disconnect(msgspec.Struct, frozen=True):
@@ -159,13 +170,18 @@ class NotificationHub:
             case Publish(user_ids, name, data, kwargs):
                 self._publish(user_ids, name, data, kwargs)
             case Connect(user_id, last_event_id, reply):
+                connections = self._connections.setdefault(user_id, set())
+                if len(connections) >= MAX_CONNECTIONS_PER_USER:
+                    reply.fail(TooManyConnections())
+                    return
                 replay = self._replay(user_id, last_event_id) if last_event_id is not None else []
                 connection = Connection(user_id, replay)
-                connections = self._connections.setdefault(user_id, set())
                 connections.add(connection)
                 reply.send(connection)
                 if len(connections) == 1:
                     self._announcements.start_soon(self._announce, user_id)
+            case ConnectionCount(user_id, reply):
+                reply.send(len(self._connections.get(user_id, ())))
             case Disconnect(connection):
                 connections = self._connections.get(connection.user_id, set())
                 connections.discard(connection)

@@ -11,7 +11,7 @@ import trio
 import trio_websocket
 from trio.testing import MockClock
 
-from courtside.actors import HUB, Publish
+from courtside.actors import HUB, MAX_CONNECTIONS_PER_USER, Publish
 from courtside.http.live.sse import HEARTBEAT_SECONDS
 from courtside.http.live.user_socket import MAX_MESSAGE_BYTES
 from courtside.protocol.admission import MALFORMED_LIMIT, MESSAGES_PER_SECOND, SUSTAINED_ABUSE
@@ -186,3 +186,30 @@ async def test_a_quiet_stream_gets_a_heartbeat_every_period(
         for beat in (1, 2):
             assert await stream.next_frame(wait=HEARTBEAT_SECONDS * 1.5) == {"comment": "heartbeat"}
             assert trio.current_time() - opened >= beat * HEARTBEAT_SECONDS
+
+
+async def test_a_user_holds_at_most_so_many_connections(
+    client: httpx.AsyncClient, node: Node
+) -> None:
+    alice = await make_user(client, "alice")
+    async with contextlib.AsyncExitStack() as tabs:
+        for _ in range(MAX_CONNECTIONS_PER_USER // 2):
+            await tabs.enter_async_context(user_socket(node, alice))
+            await tabs.enter_async_context(sse(client, alice))
+        one_more = await client.get("/sse/users/", headers=alice.headers)
+        assert one_more.status_code == 429
+        assert one_more.json()["code"] == "too_many_connections"
+        async with trio_websocket.open_websocket_url(
+            ws_url(node), extra_headers=[("Cookie", f"access={alice.access}")]
+        ) as ws:
+            with pytest.raises(trio_websocket.ConnectionClosed) as closed:
+                await ws.get_message()
+        assert (closed.value.reason.code, closed.value.reason.reason) == (
+            1008, "too many connections",
+        )
+    # Once the server has seen the tabs close there is room again.
+    with trio.fail_after(5):
+        while await node.services.bus.connection_count(alice.id):
+            await trio.sleep(0.01)
+    async with user_socket(node, alice):
+        pass

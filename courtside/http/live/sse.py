@@ -8,13 +8,14 @@ and lets us notice a client that went away.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 
 import trio
 from quart import Blueprint, Response, request
 
-from courtside.actors import Connection, Event
-from courtside.protocol import ValidationFailed
+from courtside.actors import MAX_CONNECTIONS_PER_USER, Connection, Event, TooManyConnections
+from courtside.protocol import ApiError, ValidationFailed
 from courtside.protocol.user_messages import SSE_HEARTBEAT, SSE_RETRY, encode_sse
 
 from ..auth.identity import current_user
@@ -26,6 +27,13 @@ blueprint = Blueprint("sse", __name__)
 HEARTBEAT_SECONDS = 15.0
 
 
+class TooManyStreams(ApiError):
+    status = 429
+    code = "too_many_connections"
+    detail = (f"You hold {MAX_CONNECTIONS_PER_USER} live connections already;"
+              " close one before opening another.")
+
+
 @blueprint.get("/sse/users/")
 async def user_events() -> Response:
     try:
@@ -34,8 +42,11 @@ async def user_events() -> Response:
         raise ValidationFailed(
             "Last-Event-ID must be an event id.", errors={"Last-Event-ID": ["Not an event id."]}
         ) from None
+    svc, user_id = services(), current_user().id
+    if await svc.bus.connection_count(user_id) >= MAX_CONNECTIONS_PER_USER:
+        raise TooManyStreams()
     response = Response(
-        _stream(services(), current_user().id, last_event_id),
+        _stream(svc, user_id, last_event_id),
         content_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
@@ -44,19 +55,23 @@ async def user_events() -> Response:
 
 
 async def _stream(svc: Services, user_id: int, last_event_id: int | None) -> AsyncIterator[bytes]:
-    async with svc.bus.connect(user_id, last_event_id) as connection:
-        with svc.sockets.streaming(connection):
-            # First, once subscribed: how soon to reconnect after losing the stream.
-            yield SSE_RETRY
-            for event in connection.replay:
-                yield _frame(event)
-            while (event := await _next_or_heartbeat(connection)) is not None:
-                if event is _HEARTBEAT:
-                    yield SSE_HEARTBEAT
-                    continue
-                yield _frame(event)
-                if event.name == ACCOUNT_DELETED:
-                    return
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            connection = await stack.enter_async_context(svc.bus.connect(user_id, last_event_id))
+        except TooManyConnections:
+            return  # another tab took the last place since the check: the stream just ends
+        stack.enter_context(svc.sockets.streaming(connection))
+        # First, once subscribed: how soon to reconnect after losing the stream.
+        yield SSE_RETRY
+        for event in connection.replay:
+            yield _frame(event)
+        while (event := await _next_or_heartbeat(connection)) is not None:
+            if event is _HEARTBEAT:
+                yield SSE_HEARTBEAT
+                continue
+            yield _frame(event)
+            if event.name == ACCOUNT_DELETED:
+                return
 
 
 _HEARTBEAT = Event(0, "heartbeat", {})

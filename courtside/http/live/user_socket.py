@@ -24,13 +24,14 @@ in the order it sent them. A refused read or typing comes back as ``error``.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 
 import msgspec
 import trio
 from quart import Blueprint, websocket
 
-from courtside.actors import Connection
+from courtside.actors import Connection, TooManyConnections
 from courtside.persistence import User
 from courtside.protocol import ApiError, CloseCode
 from courtside.protocol.admission import Admission, Verdict
@@ -82,14 +83,21 @@ async def _session() -> None:
         await _close(CloseCode.POLICY_VIOLATION, "last_event_id must be an event id")
         return
     ending: list[tuple[int, str]] = []
-    async with services().bus.connect(user.id, last_event_id) as connection:
-        async with trio.open_nursery() as nursery:
-            def end(code: int, reason: str) -> None:
-                ending.append((code, reason))
-                nursery.cancel_scope.cancel()
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            connection = await stack.enter_async_context(
+                services().bus.connect(user.id, last_event_id)
+            )
+        except TooManyConnections:
+            ending.append((CloseCode.POLICY_VIOLATION, "too many connections"))
+        else:
+            async with trio.open_nursery() as nursery:
+                def end(code: int, reason: str) -> None:
+                    ending.append((code, reason))
+                    nursery.cancel_scope.cancel()
 
-            nursery.start_soon(_forward_events, connection, end)
-            nursery.start_soon(_answer_client, user, end)
+                nursery.start_soon(_forward_events, connection, end)
+                nursery.start_soon(_answer_client, user, end)
     await _close(*ending[0])
 
 
