@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 import msgspec
@@ -19,12 +20,14 @@ import trio
 import trio_websocket
 from trio.testing import MockClock
 
-from courtside.actors import Event
+from courtside.actors import Connection
 from courtside.server.config import Config
 from courtside.server.node import Node
 from tests.accounts import Account, make_user
 
 CLOCK_RATE = 8.0
+EVENT_WAIT = 5.0
+PAIRING_WAIT = 60.0  # the matchmaker pairs once a second, then starts the match
 
 
 @pytest.fixture
@@ -100,18 +103,18 @@ async def queue_pair(
         for player in (alice, bob):
             response = await client.post(f"/api/play/{mode}/", headers=player.headers)
             assert response.status_code == 201, response.text
-        alice_start: Event = await _next_event(alice_live.events, "game-start")
-        bob_start: Event = await _next_event(bob_live.events, "game-start")
-    assert alice_start.name == bob_start.name == "game-start"
-    return alice, bob, alice_start.data, bob_start.data
+        alice_start = await next_event(alice_live, "game-start", wait=PAIRING_WAIT)
+        bob_start = await next_event(bob_live, "game-start", wait=PAIRING_WAIT)
+    return alice, bob, alice_start, bob_start
 
 
-async def _next_event(events: trio.MemoryReceiveChannel[Event], name: str) -> Event:
-    """The next event called ``name``, past others (presence of friends, say)."""
-    async for event in events:
-        if event.name == name:
-            return event
-    raise AssertionError(f"the channel ended before any {name}")
+async def next_event(connection: Connection, name: str, *, wait: float = EVENT_WAIT) -> dict[str, Any]:
+    """The next event called ``name``, past others (presence of friends, say); its data
+    with its kwargs."""
+    with trio.fail_after(wait):
+        while (event := await connection.events.receive()).name != name:
+            pass
+    return {**event.data, **event.kwargs}
 
 
 async def forfeited_match(

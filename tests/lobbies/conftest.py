@@ -9,10 +9,10 @@ import trio
 
 from courtside.actors import Connection
 from tests.accounts import Account
+from tests.games.conftest import EVENT_WAIT, next_event  # noqa: F401  (next_event: re-exported)
 from tests.games.conftest import config, fast_clock  # noqa: F401  (fixtures, re-used)
 
 LOBBY = "/api/play/lobby/"
-EVENT_WAIT = 5.0
 
 
 async def create_lobby(client: httpx.AsyncClient, creator: Account, **body: Any) -> dict[str, Any]:
@@ -39,14 +39,6 @@ async def ready(client: httpx.AsyncClient, code: str, *accounts: Account) -> Non
     for account in accounts:
         response = await set_self(client, account, code, is_ready=True)
         assert response.status_code == 200, response.text
-
-
-async def next_event(connection: Connection, name: str, *, wait: float = EVENT_WAIT) -> dict[str, Any]:
-    """The next event called ``name``, past others; its data with its kwargs."""
-    with trio.fail_after(wait):
-        while (event := await connection.events.receive()).name != name:
-            pass
-    return {**event.data, **event.kwargs}
 
 
 async def next_lobby_event(connection: Connection) -> tuple[str, dict[str, Any]]:
