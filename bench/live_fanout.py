@@ -36,13 +36,11 @@ import argparse
 import datetime
 import json
 import os
-import queue
 import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -50,6 +48,7 @@ import psutil
 
 from auth import git_revision, machine
 from cpu_usage import Snapshot, usage
+from json_child import Child
 from live_client import percentile
 from match_servers import ServerFailed
 from matches import our_processes, wait_for_quiet
@@ -70,67 +69,6 @@ IDLE_SECONDS = 16.0
 PROFILE_RATE = 173  # py-spy samples per second, as bench/matches.py
 PROFILE_ROUNDS = 5
 BENCH = Path(__file__).resolve().parent
-
-
-class Child:
-    """A bench process spoken to in JSON lines on stdin/stdout; stderr goes to a log file."""
-
-    def __init__(self, name: str, command: list[str], log_path: Path) -> None:
-        self.name = name
-        self.command = command
-        self.log_path = log_path
-        with open(log_path, "wb") as log:
-            self._popen = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                           stderr=log, text=True, bufsize=1)
-        self.process = psutil.Process(self._popen.pid)
-        self._events: queue.Queue[dict] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self._popen.stdout:
-            self._events.put(json.loads(line))
-        self._events.put({"ev": "exited"})
-
-    def send(self, op: str, **fields) -> None:
-        self._popen.stdin.write(json.dumps({"op": op, **fields}) + "\n")
-        self._popen.stdin.flush()
-
-    def ask(self, op: str, expect: str, timeout: float = 60.0, **fields) -> dict:
-        self.send(op, **fields)
-        return self.wait_for(expect, timeout)
-
-    def wait_for(self, expect: str, timeout: float) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                event = self._events.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                raise TimeoutError(f"{self.name}: no {expect!r} within {timeout:.0f}s") from None
-            if event["ev"] == expect:
-                return event
-            if event["ev"] == "exited":
-                raise ServerFailed(f"{self.name} exited:\n{self.log_tail()}")
-
-    def alive(self) -> bool:
-        return self._popen.poll() is None
-
-    def stop(self) -> int:
-        """Ask it to quit (the node shuts down as on SIGTERM); kill it past STOP_TIMEOUT."""
-        try:
-            if self.alive():
-                self.send("quit")
-                self._popen.stdin.close()
-            self._popen.wait(STOP_TIMEOUT)
-        except (OSError, subprocess.TimeoutExpired):
-            self._popen.kill()
-            self._popen.wait()
-        return self._popen.returncode
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
 
 
 class Server(Child):
@@ -217,8 +155,8 @@ def run_transport(transport: str, args: argparse.Namespace, work: Path, log) -> 
         if not server.alive():
             raise ServerFailed(f"server died:\n{server.log_tail()}")
     finally:
-        client_exit = client.stop() if client else None
-        server_exit = server.stop()
+        client_exit = client.stop(STOP_TIMEOUT) if client else None
+        server_exit = server.stop(STOP_TIMEOUT)
         server.cleanup()
 
     return {

@@ -34,14 +34,12 @@ import argparse
 import datetime
 import json
 import os
-import queue
 import re
 import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -49,6 +47,7 @@ import psutil
 
 from auth import git_revision, machine
 from cpu_usage import Snapshot, usage
+from json_child import Child
 from match_servers import Bare, Courtside, ServerFailed
 from matches_report import plot, print_table
 
@@ -70,50 +69,16 @@ STEPS = {
 TARGET_RATIO, STRETCH_RATIO = 5.0, 7.0
 LATENESS_METRIC = "courtside_tick_lateness_seconds"
 PROFILE_RATE = 173  # samples per second
+LOAD_CLIENT_STOP_TIMEOUT = 10.0
 
 
-class LoadClient:
+class LoadClient(Child):
     """bench/load_client.py as a child process on the load core, spoken to in JSON lines."""
 
     def __init__(self, python: str) -> None:
         script = Path(__file__).with_name("load_client.py")
-        self.command = [python, str(script), "--core", str(LOAD_CORE), "--rate", str(RATE)]
-        self._popen = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                       text=True, bufsize=1)
-        self.process = psutil.Process(self._popen.pid)
-        self._events: queue.Queue[dict] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self._popen.stdout:
-            self._events.put(json.loads(line))
-        self._events.put({"ev": "exited"})
-
-    def ask(self, op: str, expect: str, timeout: float = 60.0, **fields) -> dict:
-        self._popen.stdin.write(json.dumps({"op": op, **fields}) + "\n")
-        self._popen.stdin.flush()
-        return self.wait_for(expect, timeout)
-
-    def wait_for(self, expect: str, timeout: float) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                event = self._events.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                raise ServerFailed(f"load client: no {expect!r} within {timeout:.0f}s") from None
-            if event["ev"] == expect:
-                return event
-            if event["ev"] == "exited":
-                raise ServerFailed("load client exited")
-
-    def close(self) -> None:
-        try:
-            self._popen.stdin.write('{"op": "quit"}\n')
-            self._popen.stdin.close()
-            self._popen.wait(10)
-        except (OSError, subprocess.TimeoutExpired):
-            self._popen.kill()
-            self._popen.wait()
+        super().__init__("load client",
+                         [python, str(script), "--core", str(LOAD_CORE), "--rate", str(RATE)])
 
 
 def lateness_buckets(metrics: str | None) -> dict[float, float]:
@@ -341,12 +306,12 @@ def main() -> int:
                 server.start()
                 client = LoadClient(sys.executable)
                 results = ramp(server, client, steps, args, time.monotonic() + 60 * args.max_minutes, log)
-            except ServerFailed as error:
+            except (ServerFailed, TimeoutError) as error:
                 print(f"bench/matches.py: {name}: {error}\n--- log ---\n{server.log_tail()}", file=sys.stderr)
                 return 1
             finally:
                 if client is not None:
-                    client.close()
+                    client.stop(LOAD_CLIENT_STOP_TIMEOUT)
                 exit_status = server.stop()
                 server.cleanup()
             report["servers"][name] = {
