@@ -40,14 +40,12 @@ _WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 
 @dataclass(frozen=True, slots=True)
 class Games:
-    bus: Bus
-    engagements: Engagements
     shard: TickShard
     live_matches: LiveMatches
     game_port: GamePort
     ws_url: Callable[[str], str]
-    # How lobbies, tournaments (and later invitations) start a match, as the
-    # matchmakers do; a tournament also passes on_recorded to hear the result.
+    # How lobbies, tournaments and invitations start a match, as the matchmakers
+    # do; a tournament also passes on_recorded to hear the result.
     start_match: Callable[..., Awaitable[None]]
 
     async def let_matches_finish(self, grace_seconds: float) -> None:
@@ -134,4 +132,4 @@ async def start_games(
         restart=Restart.ON_FAILURE,
         vital=True,
     )
-    return Games(bus, engagements, shard, live_matches, game_port, ws_url, start_match)
+    return Games(shard, live_matches, game_port, ws_url, start_match)

@@ -98,7 +98,7 @@ async def queue_pair(
     if players is None:
         players = (await make_user(client, "alice"), await make_user(client, "bob"))
     alice, bob = players
-    bus = node.games.bus
+    bus = node.services.bus
     async with bus.connect(alice.id) as alice_live, bus.connect(bob.id) as bob_live:
         for player in (alice, bob):
             response = await client.post(f"/api/play/{mode}/", headers=player.headers)
