@@ -12,6 +12,21 @@ from courtside.actors import Connection
 from courtside.protocol import CloseCode
 
 SHUTTING_DOWN = "server shutting down"
+LINGER = 2.0
+
+
+async def close_websocket(code: int, reason: str) -> None:
+    """Close the current websocket, then keep reading until the client answers or
+    LINGER passes.
+
+    Hypercorn stops reading the socket while our queue of received messages is
+    full, and a flooding client fills it: without the drain it would never see
+    the client's closing handshake and hold the connection open.
+    """
+    await websocket.close(code, reason)
+    with trio.move_on_after(LINGER):
+        while True:
+            await websocket.receive()
 
 
 class OpenSockets:
@@ -41,7 +56,7 @@ class OpenSockets:
     async def serve(self, handler: Callable[[], Awaitable[None]]) -> None:
         """Run ``handler`` for the current websocket; on shutdown close it with 1001."""
         if self._closing:
-            await websocket.close(CloseCode.GOING_AWAY, SHUTTING_DOWN)
+            await close_websocket(CloseCode.GOING_AWAY, SHUTTING_DOWN)
             return
         with trio.CancelScope() as scope:
             self._scopes.add(scope)
@@ -50,7 +65,7 @@ class OpenSockets:
             finally:
                 self._scopes.discard(scope)
         if scope.cancelled_caught:
-            await websocket.close(CloseCode.GOING_AWAY, SHUTTING_DOWN)
+            await close_websocket(CloseCode.GOING_AWAY, SHUTTING_DOWN)
 
     def close_all(self) -> None:
         """Refuse new sockets, close every open one with 1001 and end every stream."""

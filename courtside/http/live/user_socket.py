@@ -53,6 +53,7 @@ from courtside.actors import InvalidContent, clean_content
 from ..auth.identity import public, verified_user
 from ..chat import message_instance
 from ..services import services
+from ..sockets import close_websocket
 from .events import ACCOUNT_DELETED, close_for, parse_event_id
 
 blueprint = Blueprint("user_socket", __name__)
@@ -60,7 +61,6 @@ blueprint = Blueprint("user_socket", __name__)
 AUTHENTICATE_TIMEOUT = 5.0
 # Chat messages are at most 2000 characters; with their envelope this is ample.
 MAX_MESSAGE_BYTES = 16 * 1024
-LINGER = 2.0
 
 End = Callable[[int, str], None]
 
@@ -75,12 +75,12 @@ async def _session() -> None:
     await websocket.accept()
     user = await _authenticate()
     if user is None:
-        await _close(CloseCode.NOT_AUTHENTICATED, "not authenticated")
+        await close_websocket(CloseCode.NOT_AUTHENTICATED, "not authenticated")
         return
     try:
         last_event_id = parse_event_id(websocket.args.get("last_event_id"))
     except ValueError:
-        await _close(CloseCode.POLICY_VIOLATION, "last_event_id must be an event id")
+        await close_websocket(CloseCode.POLICY_VIOLATION, "last_event_id must be an event id")
         return
     ending: list[tuple[int, str]] = []
     async with contextlib.AsyncExitStack() as stack:
@@ -98,20 +98,7 @@ async def _session() -> None:
 
                 nursery.start_soon(_forward_events, connection, end)
                 nursery.start_soon(_answer_client, user, end)
-    await _close(*ending[0])
-
-
-async def _close(code: int, reason: str) -> None:
-    """Close, then keep reading until the client answers or LINGER passes.
-
-    Hypercorn stops reading the socket while our queue of received messages is
-    full, and a flooding client fills it: without the drain it would never see
-    the client's closing handshake and hold the connection open.
-    """
-    await websocket.close(code, reason)
-    with trio.move_on_after(LINGER):
-        while True:
-            await websocket.receive()
+    await close_websocket(*ending[0])
 
 
 async def _authenticate() -> User | None:
