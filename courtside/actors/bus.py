@@ -9,11 +9,11 @@ supervisor restarted is picked up at once.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from .handle import ActorGone, Handle, MailboxFull
+from .handle import ActorGone, Handle, MailboxFull, Reply
 from .hub import (
     HUB,
     Connect,
@@ -31,6 +31,8 @@ from .registry import Registry
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 REQUEST_TIMEOUT = 5.0
 OFFLINE = UserPresence(is_online=False, game_playing=None)
 
@@ -45,6 +47,21 @@ class Bus:
             raise ActorGone(f"{HUB} is not running")
         return hub
 
+    def _tell(self, message: object, lost: str) -> None:
+        """Hand the hub a message that needs no answer; never blocks, never raises."""
+        try:
+            self._hub().send_nowait(message)
+        except (ActorGone, MailboxFull) as why:
+            log.warning("%s: %r", lost, why)
+
+    async def _ask(self, make_message: Callable[[Reply[T]], object], unknown: T, what: str) -> T:
+        """The hub's answer, or ``unknown`` while it restarts or is overwhelmed."""
+        try:
+            return await self._hub().request(make_message, timeout=REQUEST_TIMEOUT)
+        except (ActorGone, MailboxFull) as why:
+            log.warning("%s unknown: %r", what, why)
+            return unknown
+
     def publish(
         self, user_ids: Iterable[int], name: str, data: dict[str, Any],
         kwargs: dict[str, Any] | None = None,
@@ -54,10 +71,7 @@ class Bus:
         The caller's own work (a committed row, a started match) stands even if
         the hub cannot take the event: clients that miss it see the state by REST.
         """
-        try:
-            self._hub().send_nowait(Publish(tuple(user_ids), name, data, kwargs or {}))
-        except (ActorGone, MailboxFull) as why:
-            log.warning("event %s lost: %r", name, why)
+        self._tell(Publish(tuple(user_ids), name, data, kwargs or {}), f"event {name} lost")
 
     def publish_to_user(
         self, user_id: int, name: str, data: dict[str, Any], kwargs: dict[str, Any] | None = None
@@ -66,45 +80,26 @@ class Bus:
 
     def end_connections(self, user_id: int) -> None:
         """Close every live connection of the user: their tokens were revoked."""
-        try:
-            self._hub().send_nowait(EndConnections(user_id))
-        except (ActorGone, MailboxFull) as why:
-            log.warning("user %s: connections not ended: %r", user_id, why)
+        self._tell(EndConnections(user_id), f"user {user_id}: connections not ended")
 
     def presence_changed(self, user_ids: Iterable[int]) -> None:
         """These users started or stopped playing; their friends are told."""
-        try:
-            self._hub().send_nowait(PresenceChanged(tuple(user_ids)))
-        except (ActorGone, MailboxFull) as why:
-            log.warning("presence change lost: %r", why)
+        self._tell(PresenceChanged(tuple(user_ids)), "presence change lost")
 
     async def presence(self, user_ids: Iterable[int]) -> dict[int, UserPresence]:
         """Who of these users is online and what they play; offline while the hub restarts."""
         user_ids = tuple(user_ids)
-        try:
-            return await self._hub().request(
-                lambda reply: PresenceOf(user_ids, reply), timeout=REQUEST_TIMEOUT
-            )
-        except (ActorGone, MailboxFull) as why:
-            log.warning("presence unknown: %r", why)
-            return dict.fromkeys(user_ids, OFFLINE)
+        return await self._ask(
+            lambda reply: PresenceOf(user_ids, reply), dict.fromkeys(user_ids, OFFLINE), "presence"
+        )
 
     async def online_user_ids(self) -> list[int]:
         """Everyone online on this node; nobody while the hub restarts."""
-        try:
-            return await self._hub().request(WhoIsOnline, timeout=REQUEST_TIMEOUT)
-        except (ActorGone, MailboxFull) as why:
-            log.warning("who is online unknown: %r", why)
-            return []
+        return await self._ask(WhoIsOnline, [], "who is online")
 
     async def connection_count(self, user_id: int) -> int:
         """How many live connections the user holds (0 while the hub restarts)."""
-        try:
-            return await self._hub().request(
-                lambda reply: ConnectionCount(user_id, reply), timeout=REQUEST_TIMEOUT
-            )
-        except (ActorGone, MailboxFull):
-            return 0
+        return await self._ask(lambda reply: ConnectionCount(user_id, reply), 0, "connection count")
 
     @asynccontextmanager
     async def connect(self, user_id: int, last_event_id: int | None = None) -> AsyncIterator[Connection]:
