@@ -4,9 +4,10 @@ The actor's task runs the phases that wait on people: players joining and
 reporting ready (ready timeout), the countdown, a pause while a player is away
 (grace window), and the end, where one transaction writes the record. While the
 match plays, the tick shard calls ``tick()``: it drains the players' sockets,
-steps the pure physics, logs the inputs for the replay and broadcasts the state,
-encoded once per wire format, to every seat. ``tick()`` never awaits; what it
-learns that needs waiting (a disconnect, the final whistle) goes to the inbox.
+steps the pure physics, logs the inputs for the replay and encodes the state
+once per wire format; then ``flush()``, once every match has stepped, writes it
+to every seat. Neither awaits; what a tick learns that needs waiting (a
+disconnect, the final whistle) goes to the inbox.
 """
 
 from __future__ import annotations
@@ -128,6 +129,7 @@ class Match:
         self._none_inputs: tuple[None, ...] = (None,) * len(self._seats)
         self._time_up_at = math.inf  # set when play starts, if the spec has a time cap
         self._first_goal: Team | None = None
+        self._unsent: Frames | None = None  # this tick's state, until the shard flushes
 
     # -- the actor's task ------------------------------------------------------
 
@@ -333,12 +335,17 @@ class Match:
                 self._first_goal = "a" if scores[0] > self._last_scores[0] else "b"
             self._last_scores = scores
             self._show()
-            self._broadcast_state()
+            self._unsent = self._state_frames()
         elif self._state.tick % self._broadcast_every == 0:
-            self._broadcast_state()
+            self._unsent = self._state_frames()
         if self._state.winner is not None:
             self._shard.remove(self)
             self._notify(_Finished(self._outcome("score", winner=self._state.winner)))
+
+    def flush(self) -> None:
+        if self._unsent is not None:
+            self._broadcast(self._unsent)
+            self._unsent = None
 
     def tick_failed(self, error: Exception) -> None:
         self._notify(_TickCrashed(error))
@@ -347,7 +354,7 @@ class Match:
         assert self._inbox is not None
         self._inbox.handle.send_nowait(message)
 
-    def _broadcast_state(self) -> None:
+    def _state_frames(self) -> Frames:
         state = reference_state(
             self._state,
             initiator_id=self.spec.team_a[0],
@@ -357,7 +364,7 @@ class Match:
             tournament=self.spec.tournament,
             seconds_left=self._seconds_left(),
         )
-        self._broadcast(Frames(GameStateUpdate(state=state)))
+        return Frames(GameStateUpdate(state=state))
 
     def _seconds_left(self) -> int | None:
         if math.isinf(self._time_up_at):

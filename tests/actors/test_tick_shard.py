@@ -20,6 +20,9 @@ class Counter:
         if len(self.ticks) == self.fail_at:
             raise RuntimeError("physics exploded")
 
+    def flush(self) -> None:
+        pass
+
     def tick_failed(self, error: Exception) -> None:
         self.failure = error
 
@@ -93,3 +96,40 @@ async def test_a_shard_far_behind_skips_missed_deadlines_instead_of_bursting(
     assert shard.skipped_ticks == 5  # deadlines 6-10 passed while tick 5 ran
     gaps = [b - a for a, b in zip(slow.ticks, slow.ticks[1:])]
     assert min(gaps) > 0.9 / 60  # never two ticks back to back
+
+
+async def test_every_match_steps_before_any_writes_and_a_failing_write_aborts_its_match_alone(
+    autojump_clock: MockClock,
+) -> None:
+    shard = TickShard(60)
+    passes: list[str] = []
+
+    class Logged(Counter):
+        def __init__(self, name: str, *, fail_flush_at: int | None = None) -> None:
+            super().__init__()
+            self.name = name
+            self.fail_flush_at = fail_flush_at
+
+        def tick(self) -> None:
+            super().tick()
+            passes.append(f"tick {self.name}")
+
+        def flush(self) -> None:
+            passes.append(f"flush {self.name}")
+            if len(self.ticks) == self.fail_flush_at:
+                raise OSError("socket exploded")
+
+    first, second = Logged("first", fail_flush_at=2), Logged("second")
+    async with trio.open_nursery() as nursery:
+        await nursery.start(shard.run)
+        shard.add(first)
+        shard.add(second)
+        await trio.sleep(3 / 60 + 1e-9)
+        nursery.cancel_scope.cancel()
+    assert passes == [
+        "tick first", "tick second", "flush first", "flush second",
+        "tick first", "tick second", "flush first", "flush second",
+        "tick second", "flush second",
+    ]
+    assert isinstance(first.failure, OSError)
+    assert second.failure is None
