@@ -30,6 +30,8 @@ _PONG = 0xA
 _FIN = 0x80
 _RSV = 0x70  # no extension is negotiated, so no reserved bit may be set
 _MASKED = 0x80
+_WHOLE_TEXT = _FIN | _TEXT
+_WHOLE_BINARY = _FIN | _BINARY
 _MAX_CONTROL_PAYLOAD = 125
 _MAX_CLOSE_REASON = _MAX_CONTROL_PAYLOAD - 2
 _INVALID_TEXT = "invalid UTF-8 in text message"
@@ -176,6 +178,9 @@ class FrameReader:
 
     def __init__(self, max_message_size: int = 4096) -> None:
         self._max_message_size = max_message_size
+        # A masked frame's second byte is below this when its length fits in 7 bits
+        # and within the limit.
+        self._short_masked_below = _MASKED + min(126, max_message_size + 1)
         self._buffer = bytearray()
         self._done = False
         # The open fragmented message, if any.
@@ -201,47 +206,16 @@ class FrameReader:
             if available < 2 or self._done:
                 return None
             first, second = buffer[0], buffer[1]
-            fin = first & _FIN
-            opcode = first & 0x0F
-            length = second & 0x7F
-
-            if first & _RSV:
-                raise self._fail("reserved bits set")
-            if not second & _MASKED:
-                raise self._fail("unmasked client frame")
-            if opcode >= _CLOSE:
-                if opcode > _PONG:
-                    raise self._fail(f"unknown opcode {opcode}")
-                if not fin:
-                    raise self._fail("fragmented control frame")
-                if length > _MAX_CONTROL_PAYLOAD:
-                    raise self._fail("control frame over 125 bytes")
-            elif opcode > _BINARY:
-                raise self._fail(f"unknown opcode {opcode}")
-            elif opcode == _CONTINUATION:
-                if self._message_opcode is None:
-                    raise self._fail("continuation without a message")
-            elif self._message_opcode is not None:
-                raise self._fail("new message inside a fragmented one")
-
-            if length < 126:
-                header_size = 6
-            elif length == 126:
-                if available < 4:
-                    return None
-                (length,) = _MEDIUM_LENGTH.unpack_from(buffer, 2)
-                if length < 126:
-                    raise self._fail("non-minimal 16-bit length")
-                header_size = 8
+            if (first == _WHOLE_TEXT or first == _WHOLE_BINARY) \
+                    and _MASKED <= second < self._short_masked_below and self._message_opcode is None:
+                # The usual game frame: a whole message, masked, with a 7-bit length
+                # within the limit, between messages: no check of _header can fail.
+                opcode, fin, length, header_size = first & 0x0F, True, second & 0x7F, 6
             else:
-                if available < 10:
+                header = self._header(first, second, buffer, available)
+                if header is None:
                     return None
-                (length,) = _LONG_LENGTH.unpack_from(buffer, 2)
-                if length < 0x10000 or length >> 63:
-                    raise self._fail("invalid 64-bit length")
-                header_size = 14
-            if opcode < _CLOSE and self._message_size + length > self._max_message_size:
-                raise self._fail("message too big", CloseCode.MESSAGE_TOO_BIG)
+                opcode, fin, length, header_size = header
 
             frame_size = header_size + length
             if available < frame_size:
@@ -262,6 +236,54 @@ class FrameReader:
             message = self._fragment(opcode, payload, final=bool(fin))
             if message is not None:
                 return message
+
+    def _header(
+        self, first: int, second: int, buffer: bytearray, available: int
+    ) -> tuple[int, int, int, int] | None:
+        """(opcode, fin, payload length, header size) of any frame, checked against
+        RFC 6455 and our limits; None until the whole length field is in."""
+        fin = first & _FIN
+        opcode = first & 0x0F
+        length = second & 0x7F
+
+        if first & _RSV:
+            raise self._fail("reserved bits set")
+        if not second & _MASKED:
+            raise self._fail("unmasked client frame")
+        if opcode >= _CLOSE:
+            if opcode > _PONG:
+                raise self._fail(f"unknown opcode {opcode}")
+            if not fin:
+                raise self._fail("fragmented control frame")
+            if length > _MAX_CONTROL_PAYLOAD:
+                raise self._fail("control frame over 125 bytes")
+        elif opcode > _BINARY:
+            raise self._fail(f"unknown opcode {opcode}")
+        elif opcode == _CONTINUATION:
+            if self._message_opcode is None:
+                raise self._fail("continuation without a message")
+        elif self._message_opcode is not None:
+            raise self._fail("new message inside a fragmented one")
+
+        if length < 126:
+            header_size = 6
+        elif length == 126:
+            if available < 4:
+                return None
+            (length,) = _MEDIUM_LENGTH.unpack_from(buffer, 2)
+            if length < 126:
+                raise self._fail("non-minimal 16-bit length")
+            header_size = 8
+        else:
+            if available < 10:
+                return None
+            (length,) = _LONG_LENGTH.unpack_from(buffer, 2)
+            if length < 0x10000 or length >> 63:
+                raise self._fail("invalid 64-bit length")
+            header_size = 14
+        if opcode < _CLOSE and self._message_size + length > self._max_message_size:
+            raise self._fail("message too big", CloseCode.MESSAGE_TOO_BIG)
+        return opcode, fin, length, header_size
 
     def _fragment(self, opcode: int, payload: bytes, *, final: bool) -> Message | None:
         """Adds a fragment to the open message; returns the message once it is whole."""
