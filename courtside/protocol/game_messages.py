@@ -7,6 +7,7 @@ the ``courtside.msgpack`` subprotocol. The shapes are the same in both.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from typing import Literal
 
 import msgspec
@@ -148,11 +149,9 @@ _json_encoder = msgspec.json.Encoder()
 _msgpack_encoder = msgspec.msgpack.Encoder()
 
 
-def decode_client_message(payload: bytes | str, wire: WireFormat) -> ClientMessage:
-    """Parse one client message; raises ``msgspec.DecodeError`` (incl. validation)."""
-    if wire is WireFormat.JSON:
-        return _json_decoder.decode(payload)
-    return _msgpack_decoder.decode(payload)
+def client_message_decoder(wire: WireFormat) -> Callable[[bytes | str], ClientMessage]:
+    """Parses one client message; raises ``msgspec.DecodeError`` (incl. validation)."""
+    return _json_decoder.decode if wire is WireFormat.JSON else _msgpack_decoder.decode
 
 
 def encode_server_message(message: ServerMessage, wire: WireFormat) -> bytes:
