@@ -34,11 +34,14 @@ class Admission:
 
     def admit(self) -> Verdict:
         """One more message arrived: take it, drop it, or close (RATE_LIMITED)."""
+        # Once per message on every socket: comparisons rather than min() and max() calls.
         now = self._clock()
         refill = (now - self._tokens_at) * MESSAGES_PER_SECOND
         self._tokens_at = now
-        self._tokens = min(MESSAGES_PER_SECOND, self._tokens + refill)
-        self._abuse = max(0.0, self._abuse - refill)
+        tokens = self._tokens + refill
+        self._tokens = tokens if tokens < MESSAGES_PER_SECOND else MESSAGES_PER_SECOND
+        abuse = self._abuse - refill
+        self._abuse = abuse if abuse > 0.0 else 0.0
         if self._tokens >= 1.0:
             self._tokens -= 1.0
             return Verdict.TAKE
