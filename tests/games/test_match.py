@@ -67,6 +67,8 @@ async def test_full_game_to_five_is_recorded_and_replays(
     }
     ticks = [state["tick"] for state in states]
     assert ticks == sorted(ticks)
+    # The winning goal's state reaches the players before game_ended does.
+    assert (states[-1]["initiator_score"], states[-1]["invited_score"]) == (5, 0)
 
     code = alice_start["code"]
     row = await node.database.fetchrow(
