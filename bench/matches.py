@@ -7,8 +7,9 @@ process on core 1, plays both sides of every match and answers every state
 with a paddle update (60 Hz both ways). The ramp adds matches step by step; per
 step, after the new matches play and a settle time, one measured window gives:
 state updates received/s against expected, the client-side p50/p99/max
-inter-arrival gap, server tick lateness p50/p99 (Courtside's histogram), server
-CPU (and CPU ms per 1000 state messages), RSS, and the load client's own CPU.
+inter-arrival gap, server tick lateness p50/p99 (Courtside's histogram) and the
+deadlines its shard skipped, server CPU (and CPU ms per 1000 state messages), RSS,
+and the load client's own CPU.
 
 Before each window it waits (up to a minute) for a second in which other
 processes leave the cores alone: on a shared machine other developers' test
@@ -68,6 +69,7 @@ STEPS = {
 }
 TARGET_RATIO, STRETCH_RATIO = 5.0, 7.0
 LATENESS_METRIC = "courtside_tick_lateness_seconds"
+SKIPPED_METRIC = "courtside_tick_skipped_total"
 PROFILE_RATE = 173  # samples per second
 LOAD_CLIENT_STOP_TIMEOUT = 10.0
 
@@ -88,6 +90,12 @@ def lateness_buckets(metrics: str | None) -> dict[float, float]:
                                    metrics or "", re.MULTILINE):
         buckets[float(bound)] = float(count)
     return buckets
+
+
+def skipped_deadlines(metrics: str | None) -> float | None:
+    """The shard's skipped tick deadlines so far: each one a state no player gets."""
+    found = re.search(rf"^{SKIPPED_METRIC} (\S+)$", metrics or "", re.MULTILINE)
+    return float(found.group(1)) if found else None
 
 
 def histogram_quantile(q: float, before: dict[float, float], after: dict[float, float]) -> float | None:
@@ -130,13 +138,15 @@ def wait_for_quiet(server, client: LoadClient, log) -> float:
 def measure(server, client: LoadClient, matches: int, seconds: float, log) -> dict:
     """One window: the figures of one step."""
     waited = wait_for_quiet(server, client, log)
-    metrics_before = lateness_buckets(server.metrics())
+    metrics_before = server.metrics()
     before = Snapshot.take(our_processes(server, client))
     client.ask("mark", "marked")
     time.sleep(seconds)
     report = client.ask("report", "report")
     cpu = usage(before, Snapshot.take(our_processes(server, client)))
-    metrics_after = lateness_buckets(server.metrics())
+    metrics_after = server.metrics()
+    lateness_before, lateness_after = lateness_buckets(metrics_before), lateness_buckets(metrics_after)
+    skipped_before, skipped_after = skipped_deadlines(metrics_before), skipped_deadlines(metrics_after)
     if not server.alive():
         raise ServerFailed(f"{server.name} died during the window:\n{server.log_tail()}")
 
@@ -162,8 +172,12 @@ def measure(server, client: LoadClient, matches: int, seconds: float, log) -> di
         "skipped_ticks_seen": report["skipped_ticks"],
         "goals": report["goals"],
         "players_closed": report["closed_in_window"],
-        "tick_lateness_p50_ms": histogram_quantile(0.50, metrics_before, metrics_after),
-        "tick_lateness_p99_ms": histogram_quantile(0.99, metrics_before, metrics_after),
+        "tick_lateness_p50_ms": histogram_quantile(0.50, lateness_before, lateness_after),
+        "tick_lateness_p99_ms": histogram_quantile(0.99, lateness_before, lateness_after),
+        # Tick numbers never jump (a skipped deadline does not skip a physics step):
+        # the states the shard's skips cost are counted on its own metric.
+        "deadlines_skipped": (None if skipped_before is None or skipped_after is None
+                              else int(skipped_after - skipped_before)),
         "server_cpu_percent": cpu.percent("server"),
         "server_system_cpu_percent": round(100.0 * cpu.system["server"] / cpu.wall, 1),
         "postgres_cpu_percent": cpu.percent("postgres") if server.name == "courtside" else None,

@@ -11,7 +11,7 @@ def _fmt(value, spec: str = "") -> str:
 
 def print_table(report: dict) -> None:
     header = (f"{'server':<9} {'matches':>7} {'recv/s':>9} {'expect/s':>9} {'recv %':>7} "
-              f"{'gap p50':>7} {'p99':>6} {'max':>6} {'late p50':>8} {'p99':>6} {'srv %':>6} "
+              f"{'gap p50':>7} {'p99':>6} {'max':>6} {'late p50':>8} {'p99':>6} {'skips':>5} {'srv %':>6} "
               f"{'pg %':>5} {'ms/1k':>6} {'RSS Mi':>6} {'client %':>8} {'verdict':>7}")
     print()
     print(header)
@@ -24,13 +24,15 @@ def print_table(report: dict) -> None:
                 f"{step['expected_per_s']:>9,.0f} {step['received_percent']:>7.2f} "
                 f"{_fmt(step['gap_p50_ms'], '.1f'):>7} {_fmt(step['gap_p99_ms'], '.1f'):>6} "
                 f"{step['gap_max_ms']:>6.1f} {_fmt(step['tick_lateness_p50_ms'], '.2f'):>8} "
-                f"{_fmt(step['tick_lateness_p99_ms'], '.1f'):>6} {step['server_cpu_percent']:>6.1f} "
+                f"{_fmt(step['tick_lateness_p99_ms'], '.1f'):>6} "
+                f"{_fmt(step.get('deadlines_skipped'), 'd'):>5} {step['server_cpu_percent']:>6.1f} "
                 f"{_fmt(step['postgres_cpu_percent'], '.1f'):>5} "
                 f"{_fmt(step['server_cpu_ms_per_1000_states'], '.1f'):>6} {step['server_rss_mib']:>6.0f} "
                 f"{step['client_cpu_percent']:>7.1f}{'!' if step['client_saturated'] else ' '} "
                 f"{verdict:>7}"
             )
     print("gap: client-side inter-arrival of state updates (ms); late: Courtside tick lateness (ms);"
+          " skips: tick deadlines Courtside's shard skipped in the window (one state lost to every player each);"
           " srv %, pg %: CPU time / wall (100 = one core); ms/1k: server CPU ms per 1000 states "
           "received; client % with ! = past 80 % (figures are then a lower bound)")
     for name, server in report["servers"].items():
