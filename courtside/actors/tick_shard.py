@@ -3,17 +3,19 @@
 A Trio task wake-up per match per tick would cost more than the match's own
 step (DESIGN.md §13), so one task calls ``tick()`` on each playing match at
 ``start + k * dt``. The grid never drifts: lateness is measured against it.
+A shard a tick or two behind (one burst overran the period, or a pause) runs
+the missed ticks back to back, so game time keeps up with the clock and no
+state is lost; one that falls CATCH_UP_TICKS behind is overloaded, and skips
+the missed deadlines (counted) rather than spiral further behind.
 
 Each pass has two phases: every match steps (``tick``), then every match writes
 what it has to send (``flush``), so a tick's writes leave in one burst. Spread
 between the steps, nearly every write found its peer asleep and paid to wake it
 (a tenth of the server's core, by perf, at 250 matches on loopback); in a burst
 the peer is still reading when the next write lands (bench/RESULTS.md).
-A shard a tick or two behind (one burst overran the period, or a pause) runs
-the missed ticks back to back, so game time keeps up with the clock and no
-state is lost; one that falls CATCH_UP_TICKS behind is overloaded, and skips
-the missed deadlines (counted) rather than spiral further behind. An exception in one match's tick removes that
-match alone and hands the error back to it; the others never notice.
+
+An exception in either phase removes that match alone and hands the error back
+to it; the others never notice.
 """
 
 from __future__ import annotations
