@@ -50,7 +50,7 @@ from auth import git_revision, machine
 from cpu_usage import Snapshot, usage
 from json_child import Child
 from live_client import percentile
-from match_servers import ServerFailed
+from match_servers import EmbeddedPostgres, ServerFailed
 from matches import our_processes, wait_for_quiet
 
 SERVER_CORE, LOAD_CORE = 0, 1
@@ -82,29 +82,17 @@ class Server(Child):
         super().__init__("server", [sys.executable, str(BENCH / "live_server.py"),
                                     "--core", str(SERVER_CORE), "--data-dir", str(self.data_dir)],
                          work / "server.log")
-        self._helpers_seen: dict[int, psutil.Process] = {}
+        self._postgres = EmbeddedPostgres()
 
     def helpers(self) -> list[psutil.Process]:
         """The embedded PostgreSQL's processes (for matches.our_processes)."""
-        try:
-            children = self.process.children(recursive=True)
-        except psutil.NoSuchProcess:
-            return []
-        for child in children:
-            self._helpers_seen.setdefault(child.pid, child)
-        return children
+        return self._postgres.under(self.process)
 
     def rss_kib(self) -> int:
         return self.process.memory_info().rss // 1024
 
     def cleanup(self) -> None:
-        """After stop: PostgreSQL runs in its own session and would outlive a killed server."""
-        for process in self._helpers_seen.values():
-            try:
-                if process.is_running():
-                    process.terminate()
-            except psutil.NoSuchProcess:
-                pass
+        self._postgres.terminate()
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 

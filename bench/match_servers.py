@@ -67,6 +67,32 @@ def free_loopback_port(pair: bool = False) -> int:
     raise ServerFailed("no free pair of loopback ports")
 
 
+class EmbeddedPostgres:
+    """The PostgreSQL a Courtside server started, remembered while it runs: it runs in
+    its own session and would outlive a killed server, so ``terminate`` ends it after."""
+
+    def __init__(self) -> None:
+        self._seen: dict[int, psutil.Process] = {}
+
+    def under(self, server: psutil.Process | None) -> list[psutil.Process]:
+        """The server's child processes now (all of them PostgreSQL's)."""
+        try:
+            children = server.children(recursive=True) if server else []
+        except psutil.NoSuchProcess:
+            return []
+        for child in children:
+            self._seen.setdefault(child.pid, child)
+        return children
+
+    def terminate(self) -> None:
+        for process in self._seen.values():
+            try:
+                if process.is_running():
+                    process.terminate()
+            except psutil.NoSuchProcess:
+                pass
+
+
 class _Pinned:
     """A server process on core 0 whose log goes to a file."""
 
@@ -165,7 +191,7 @@ class Courtside(_Pinned):
         self.command = ["taskset", "-c", str(SERVER_CORE), courtside, "serve",
                         "--port", str(self.port), "--data-dir", str(self.data_dir)]
         self._local = threading.local()
-        self._helpers_seen: dict[int, psutil.Process] = {}
+        self._postgres = EmbeddedPostgres()
 
     def start(self) -> None:
         self._spawn()
@@ -182,13 +208,7 @@ class Courtside(_Pinned):
         raise ServerFailed(f"/healthz did not answer 200 within {START_TIMEOUT:.0f}s")
 
     def helpers(self) -> list[psutil.Process]:
-        try:
-            children = self.process.children(recursive=True) if self.process else []
-        except psutil.NoSuchProcess:
-            return []
-        for child in children:
-            self._helpers_seen.setdefault(child.pid, child)
-        return children
+        return self._postgres.under(self.process)
 
     def metrics(self) -> str | None:
         status, body = self._request("GET", "/metrics", raw=True)
@@ -259,13 +279,7 @@ class Courtside(_Pinned):
         return response.status, json.loads(data) if data.startswith(b"{") else {"body": data.decode()}
 
     def cleanup(self) -> None:
-        """After stop: PostgreSQL runs in its own session and would outlive a killed server."""
-        for process in self._helpers_seen.values():
-            try:
-                if process.is_running():
-                    process.terminate()
-            except psutil.NoSuchProcess:
-                pass
+        self._postgres.terminate()
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
