@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 import trio
 
 from courtside.actors import Connection
+from courtside.persistence.tournaments import Tournaments
 from tests.accounts import Account
 from tests.games.conftest import config, fast_clock, game_client, get_ready  # noqa: F401
 from tests.lobbies.conftest import next_event  # noqa: F401
@@ -15,6 +17,28 @@ from tests.lobbies.conftest import next_event  # noqa: F401
 TOURNAMENT = "/api/play/tournament/"
 # Virtual seconds: between rounds the actor writes to the database, in real time.
 ROUND_WAIT = 60.0
+
+
+class TournamentKilled(Exception):
+    pass
+
+
+@pytest.fixture
+def killed_once(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The first result to reach a tournament kills its actor at the worst moment: the
+    match is recorded, the bracket has not heard of it. Later results go through.
+    Holds the code of the match whose result was lost, once one is."""
+    finished = Tournaments.match_finished
+    killed: list[str] = []
+
+    async def die_once(self: Tournaments, tournament_id: int, match: Any, **result: Any) -> None:
+        if not killed:
+            killed.append(match.match_code)
+            raise TournamentKilled()
+        await finished(self, tournament_id, match, **result)
+
+    monkeypatch.setattr(Tournaments, "match_finished", die_once)
+    return killed
 
 
 async def create_tournament(client: httpx.AsyncClient, creator: Account, **body: Any) -> dict[str, Any]:

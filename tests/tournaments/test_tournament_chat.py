@@ -7,12 +7,10 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 import httpx
-import pytest
 import trio
 from trio.testing import MockClock
 
 from courtside.actors import Connection
-from courtside.persistence.tournaments import Tournaments
 from courtside.server.node import Node
 from tests.accounts import Account, make_user
 from tests.live.conftest import user_socket
@@ -145,30 +143,15 @@ async def test_the_chat_follows_who_joins_and_leaves_before_the_start(
     assert await member_ids(client, chat_id, bob) == {alice.id, bob.id}
 
 
-class TournamentKilled(Exception):
-    pass
-
-
 async def test_a_restarted_tournament_posts_no_announcement_twice(
-    fast_clock: MockClock, client: httpx.AsyncClient, node: Node, monkeypatch: pytest.MonkeyPatch
+    fast_clock: MockClock, client: httpx.AsyncClient, node: Node, killed_once: list[str]
 ) -> None:
     players = [await make_user(client, name) for name in ("alice", "bob", "carol", "dave")]
-    finished = Tournaments.match_finished
-    killed: list[str] = []
-
-    async def die_once(self: Tournaments, tournament_id: int, match: Any, **result: Any) -> None:
-        """After the start and the first round were announced, before the result is kept."""
-        if not killed:
-            killed.append(match.match_code)
-            raise TournamentKilled()
-        await finished(self, tournament_id, match, **result)
-
-    monkeypatch.setattr(Tournaments, "match_finished", die_once)
     with trio.fail_after(TIMEOUT):
         cup = await play_a_cup(client, node, players)
-    assert killed and node.services.supervisor.restarts == 1
+    assert killed_once and node.services.supervisor.restarts == 1
 
     stored = await chat_messages(client, cup["chat_id"], players[0])
     assert [m["payload"]["event"] for m in stored] == ANNOUNCED
     results = [m["payload"]["match_code"] for m in stored if m["payload"]["event"] == "match_result"]
-    assert len(set(results)) == 3 and killed[0] in results
+    assert len(set(results)) == 3 and killed_once[0] in results

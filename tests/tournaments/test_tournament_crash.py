@@ -4,14 +4,11 @@ incarnation reads the lost result back from the match's own record."""
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
-from typing import Any
 
 import httpx
-import pytest
 import trio
 from trio.testing import MockClock
 
-from courtside.persistence.tournaments import Tournaments
 from courtside.server.node import Node
 from tests.accounts import make_user
 
@@ -20,26 +17,11 @@ from .conftest import create_tournament, joined, next_event, play_every_round
 TIMEOUT = 300.0  # virtual seconds
 
 
-class TournamentKilled(Exception):
-    pass
-
-
 async def test_a_tournament_killed_as_a_result_comes_in_resumes_with_that_result(
-    fast_clock: MockClock, client: httpx.AsyncClient, node: Node, monkeypatch: pytest.MonkeyPatch
+    fast_clock: MockClock, client: httpx.AsyncClient, node: Node, killed_once: list[str]
 ) -> None:
     players = [await make_user(client, name) for name in ("alice", "bob", "carol", "dave")]
     by_id = {p.id: p for p in players}
-    finished = Tournaments.match_finished
-    killed: list[str] = []
-
-    async def die_once(self: Tournaments, tournament_id: int, match: Any, **result: Any) -> None:
-        """The worst moment: the match is recorded, the bracket has not heard of it."""
-        if not killed:
-            killed.append(match.match_code)
-            raise TournamentKilled()
-        await finished(self, tournament_id, match, **result)
-
-    monkeypatch.setattr(Tournaments, "match_finished", die_once)
     with trio.fail_after(TIMEOUT):
         async with AsyncExitStack() as stack:
             live = {p.id: await stack.enter_async_context(node.services.bus.connect(p.id)) for p in players}
@@ -48,13 +30,13 @@ async def test_a_tournament_killed_as_a_result_comes_in_resumes_with_that_result
             started = await next_event(live[players[3].id], "tournament-start")
             rounds = await play_every_round(started, live, by_id)
             done = await next_event(live[players[3].id], "tournament-finish")
-    assert killed and killed[0] in {start["code"] for start in rounds[0]}
+    assert killed_once and killed_once[0] in {start["code"] for start in rounds[0]}
     assert node.services.supervisor.restarts == 1
     assert done["username"] == "alice"
 
     record = (await client.get(f"/api/game/tournaments/{cup['id']}/", headers=players[0].headers)).json()
     assert (record["status"], record["winner_id"]) == ("finished", players[0].id)
-    lost = next(m for m in record["matches"]["semi-final"] if m["code"] == killed[0])
+    lost = next(m for m in record["matches"]["semi-final"] if m["code"] == killed_once[0])
     assert (lost["finish_reason"], lost["winner_id"]) == ("forfeit", lost["player_a"])
     stats = (await client.get(f"/api/users/{players[0].id}/stats/", headers=players[0].headers)).json()
     assert {line["mode"]: line["tournament_wins"] for line in stats["modes"]}["tournament"] == 1
