@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
 from quart import Blueprint, Response, make_response, request
 from quart_schema import validate_request
 
-from courtside.persistence import Friendship, Social, UniqueViolation, Users
+from courtside.persistence import FriendRequest, Friendship, Social, UniqueViolation, Users
 from courtside.protocol import Conflict, Forbidden, NotFound
 
 from ..auth.identity import current_user
@@ -56,20 +57,20 @@ async def _accepted(mine: Friendship, theirs: Friendship) -> tuple[dict[str, Any
 @blueprint.get("/")
 async def sent_friend_requests() -> dict[str, Any]:
     """The caller's pending sent requests, newest first (``received/`` lists the others)."""
-    page = page_from(request.args)
-    count, requests = await Social(services().database).sent_requests(
-        current_user().id, limit=page.limit, offset=page.offset
-    )
-    instances = await Instances.of(p for r in requests for p in (r.sender, r.receiver))
-    return paginated(request.url, page, count, [instances.friend_request(r) for r in requests])
+    return await _requests_page(Social(services().database).sent_requests)
 
 
 @blueprint.get("/received/")
 async def received_friend_requests() -> dict[str, Any]:
+    return await _requests_page(Social(services().database).received_requests)
+
+
+async def _requests_page(
+    requests_of: Callable[..., Awaitable[tuple[int, list[FriendRequest]]]],
+) -> dict[str, Any]:
+    """One page of the caller's pending requests, as ``requests_of`` lists them."""
     page = page_from(request.args)
-    count, requests = await Social(services().database).received_requests(
-        current_user().id, limit=page.limit, offset=page.offset
-    )
+    count, requests = await requests_of(current_user().id, limit=page.limit, offset=page.offset)
     instances = await Instances.of(p for r in requests for p in (r.sender, r.receiver))
     return paginated(request.url, page, count, [instances.friend_request(r) for r in requests])
 
