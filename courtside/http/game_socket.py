@@ -72,7 +72,8 @@ class GameSocket:
         self._backlog_ready = trio.Event()
         self._closed_event = trio.Event()
         self._handler_scope: trio.CancelScope | None = None
-        # Per message: the clock's own method skips trio.current_time's two extra calls.
+        # Used on every message read, so settled once here: the clock's own method
+        # (trio.current_time adds two calls), the frame kind and decoder of ``wire``.
         self._admission = Admission(trio.lowlevel.current_clock().current_time)
         self._speaks_text = wire is WireFormat.JSON
         self._decode = client_message_decoder(wire)
