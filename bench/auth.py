@@ -152,6 +152,35 @@ class ServerFailed(RuntimeError):
     """The server did not start, died during the bench, or did not stop cleanly."""
 
 
+class EmbeddedPostgres:
+    """The PostgreSQL a Courtside server started, remembered while it runs: it runs in
+    its own session and would outlive a killed server, so ``terminate`` ends it after."""
+
+    def __init__(self) -> None:
+        self._seen: dict[int, psutil.Process] = {}
+
+    def under(self, server: psutil.Process | None) -> list[psutil.Process]:
+        """The server's child processes now (all of them PostgreSQL's)."""
+        try:
+            children = server.children(recursive=True) if server else []
+        except psutil.NoSuchProcess:
+            return []
+        for child in children:
+            self._seen.setdefault(child.pid, child)
+        return children
+
+    def still_running(self) -> list[int]:
+        return [pid for pid, process in self._seen.items() if process.is_running()]
+
+    def terminate(self) -> None:
+        for process in self._seen.values():
+            try:
+                if process.is_running():
+                    process.terminate()
+            except psutil.NoSuchProcess:
+                pass
+
+
 class ServerUnderTest:
     """One pinned ``courtside serve`` with a throwaway data dir."""
 
@@ -168,7 +197,7 @@ class ServerUnderTest:
         ]
         self._popen: subprocess.Popen[bytes] | None = None
         self.process: psutil.Process | None = None
-        self._postgres_seen: dict[int, psutil.Process] = {}
+        self._postgres = EmbeddedPostgres()
 
     def start(self) -> None:
         with open(self.log_path, "wb") as log:
@@ -191,13 +220,7 @@ class ServerUnderTest:
 
     def postgres_processes(self) -> list[psutil.Process]:
         assert self.process is not None
-        try:
-            children = self.process.children(recursive=True)
-        except psutil.NoSuchProcess:
-            return []
-        for child in children:
-            self._postgres_seen.setdefault(child.pid, child)
-        return children
+        return self._postgres.under(self.process)
 
     def stop(self) -> int:
         """SIGTERM, wait, and return the exit status (killed after STOP_TIMEOUT)."""
@@ -215,15 +238,11 @@ class ServerUnderTest:
         return self._popen.returncode
 
     def leftover_postgres(self) -> list[int]:
-        return [pid for pid, proc in self._postgres_seen.items() if proc.is_running()]
+        return self._postgres.still_running()
 
     def end_leftover_postgres(self) -> None:
         """Only after a failed stop: PostgreSQL runs in its own session and would outlive us."""
-        for pid in self.leftover_postgres():
-            try:
-                self._postgres_seen[pid].terminate()
-            except psutil.NoSuchProcess:
-                pass
+        self._postgres.terminate()
 
     def log_tail(self, lines: int = 30) -> str:
         try:

@@ -46,11 +46,11 @@ from pathlib import Path
 
 import psutil
 
-from auth import git_revision, machine
+from auth import EmbeddedPostgres, git_revision, machine
 from cpu_usage import Snapshot, usage
 from json_child import Child
 from live_client import percentile
-from match_servers import EmbeddedPostgres, ServerFailed
+from match_servers import ServerFailed
 from matches import our_processes, wait_for_quiet
 
 SERVER_CORE, LOAD_CORE = 0, 1

@@ -30,6 +30,8 @@ from pathlib import Path
 
 import psutil
 
+from auth import EmbeddedPostgres
+
 SERVER_CORE = 0
 START_TIMEOUT = 180.0
 STOP_TIMEOUT = 60.0
@@ -65,32 +67,6 @@ def free_loopback_port(pair: bool = False) -> int:
             except OSError:
                 continue
     raise ServerFailed("no free pair of loopback ports")
-
-
-class EmbeddedPostgres:
-    """The PostgreSQL a Courtside server started, remembered while it runs: it runs in
-    its own session and would outlive a killed server, so ``terminate`` ends it after."""
-
-    def __init__(self) -> None:
-        self._seen: dict[int, psutil.Process] = {}
-
-    def under(self, server: psutil.Process | None) -> list[psutil.Process]:
-        """The server's child processes now (all of them PostgreSQL's)."""
-        try:
-            children = server.children(recursive=True) if server else []
-        except psutil.NoSuchProcess:
-            return []
-        for child in children:
-            self._seen.setdefault(child.pid, child)
-        return children
-
-    def terminate(self) -> None:
-        for process in self._seen.values():
-            try:
-                if process.is_running():
-                    process.terminate()
-            except psutil.NoSuchProcess:
-                pass
 
 
 class _Pinned:
