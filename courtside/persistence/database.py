@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import psycopg
+import psycopg.sql
 import psycopg_pool
 import trio
 from psycopg.rows import RowFactory, class_row, tuple_row
@@ -133,9 +134,12 @@ class Transaction(Executor):
 class Database(Executor):
     """A pool of connections and the limiter that keeps threads from waiting on it."""
 
-    def __init__(self, pool: psycopg_pool.ConnectionPool, limiter: trio.CapacityLimiter) -> None:
+    def __init__(
+        self, pool: psycopg_pool.ConnectionPool, limiter: trio.CapacityLimiter, url: str
+    ) -> None:
         self._pool = pool
         self._limiter = limiter
+        self._url = url
 
     @classmethod
     @asynccontextmanager
@@ -152,7 +156,7 @@ class Database(Executor):
         )
         await trio.to_thread.run_sync(functools.partial(pool.open, wait=True, timeout=10))
         try:
-            yield cls(pool, trio.CapacityLimiter(pool_size))
+            yield cls(pool, trio.CapacityLimiter(pool_size), url)
         finally:
             with trio.CancelScope(shield=True):
                 await trio.to_thread.run_sync(functools.partial(pool.close, timeout=5))
@@ -175,6 +179,26 @@ class Database(Executor):
         )
 
     @asynccontextmanager
+    async def listen(self, channel: str) -> AsyncIterator[Notifications]:
+        """Subscribe to ``channel`` (LISTEN) on a connection of its own: a pooled one
+        would carry the subscription to whoever borrows it next."""
+
+        def connect() -> psycopg.Connection:
+            conn = psycopg.connect(self._url, autocommit=True, connect_timeout=10)
+            conn.execute(psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(channel)))
+            return conn
+
+        try:
+            conn = await trio.to_thread.run_sync(connect)
+        except psycopg.Error as error:
+            raise DatabaseError(f"cannot listen on {channel}: {error}") from error
+        try:
+            yield Notifications(conn)
+        finally:
+            with trio.CancelScope(shield=True):
+                await trio.to_thread.run_sync(conn.close)
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """One connection for the block; commit on success, roll back on any exception.
 
@@ -189,6 +213,29 @@ class Database(Executor):
                 await tx._end(commit=False)
                 raise
             await tx._end(commit=True)
+
+
+class Notifications:
+    """The payloads of NOTIFYs on the channel a ``Database.listen`` subscribed to.
+
+    Waiting takes no thread: the loop waits for the connection's socket to turn
+    readable, then psycopg reads what came without blocking.
+    """
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self._conn = conn
+
+    async def next_batch(self) -> list[str]:
+        """Every payload that has arrived, waiting for at least one."""
+        while not (batch := self._arrived()):
+            await trio.lowlevel.wait_readable(self._conn.fileno())
+        return batch
+
+    def _arrived(self) -> list[str]:
+        try:
+            return [notify.payload for notify in self._conn.notifies(timeout=0)]
+        except psycopg.Error as error:
+            raise DatabaseError(f"listening connection lost: {error}") from error
 
 
 def _call_translating(work: Callable[[psycopg.Connection], R], conn: psycopg.Connection) -> R:
