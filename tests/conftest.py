@@ -18,8 +18,11 @@ import httpx
 import psycopg
 import pytest
 import trio
+from trio.testing import MockClock
 
+from courtside.actors import Engagements
 from courtside.persistence import Database, EmbeddedPostgres, migrate
+from courtside.persistence.cluster import Nodes
 from courtside.server.config import Config
 from courtside.server.node import Node, run_node
 
@@ -84,6 +87,28 @@ def database_url(postgres_url: str, template_database: str) -> Iterator[str]:
 async def database(database_url: str) -> AsyncIterator[Database]:
     async with Database.open(database_url, pool_size=5) as db:
         yield db
+
+
+# The mock clock jumps only after this many real seconds with every task waiting,
+# which lets database calls (real time, in worker threads) finish before virtual
+# time moves on.
+AUTOJUMP_AFTER = 0.5
+
+
+@pytest.fixture
+def database_clock(mock_clock: MockClock) -> MockClock:
+    """Virtual time for actors that also use the real database."""
+    mock_clock.autojump_threshold = AUTOJUMP_AFTER
+    return mock_clock
+
+
+@pytest.fixture
+async def engagements(database: Database) -> Engagements:
+    """Engagements of a node registered in the test's database, for actors tested alone."""
+    node_id = await Nodes(database).register(
+        http_url="", game_url="ws://localhost:1", pid=os.getpid(), hostname="test"
+    )
+    return Engagements(database, node_id=lambda: node_id)
 
 
 @pytest.fixture

@@ -31,9 +31,8 @@ from courtside.actors.hub import (
     SLOW_CONSUMER,
     Connection,
     Event,
+    Deliver,
     NotificationHub,
-    Publish,
-    TooManyConnections,
     UserPresence,
 )
 from courtside.actors.invitations import INVITATIONS, Invitations
@@ -56,6 +55,8 @@ from courtside.actors.registry import Entry, NameTaken, Registry, kind_of
 from courtside.actors.rematches import REMATCH, AskRematch, Rematches
 from courtside.actors.supervisor import Actor, Backoff, Intensity, OnExit, Restart, Supervisor
 from courtside.actors.tick_shard import TickShard
+
+from courtside.persistence.presence import TooManyConnections
 
 __all__ = [
     "CONNECTION_BACKLOG",
@@ -106,7 +107,7 @@ __all__ = [
     "OnExit",
     "Overflow",
     "Posted",
-    "Publish",
+    "Deliver",
     "QueueFull",
     "REMATCH",
     "AskRematch",

@@ -1,77 +1,77 @@
-"""The bus: how actors and handlers reach users (DESIGN.md §10).
+"""The bus: how actors and handlers reach users, on whichever node they are (DESIGN.md §10).
 
-Everything that may one day cross a process goes through here: today it hands
-messages to this process's notification hub; later PostgreSQL LISTEN/NOTIFY
-carries the same calls. The hub is found by name on every call, so a hub the
-supervisor restarted is picked up at once.
+Everything that crosses a process goes through here. Its backend today is the
+cluster's PostgreSQL (``courtside.cluster``): events go to a log and out by
+LISTEN/NOTIFY to every node's hub, presence is counted in the database. A Redis
+or NATS backend could take its place behind the same calls. The local hub is
+found by name on every call, so a hub the supervisor restarted is picked up at once.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from .handle import ActorGone, Handle, MailboxFull, Reply
-from .hub import (
-    HUB,
-    Connect,
-    Connection,
-    ConnectionCount,
-    Disconnect,
-    EndConnections,
-    PresenceChanged,
-    PresenceOf,
-    Publish,
-    UserPresence,
-    WhoIsOnline,
-)
+import trio
+
+from .handle import ActorGone, Handle, MailboxFull
+from .hub import HUB, Connect, Connection, Disconnect, UserPresence
 from .registry import Registry
+
+if TYPE_CHECKING:
+    from courtside.cluster import EventStream, Ownership, Presence
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
 REQUEST_TIMEOUT = 5.0
-OFFLINE = UserPresence(is_online=False, game_playing=None)
 
 
 class Bus:
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, *, stream: EventStream, presence: Presence,
+                 ownership: Ownership) -> None:
         self._registry = registry
+        self._stream = stream
+        self._presence = presence
+        self._ownership = ownership
 
-    def _hub(self) -> Handle[Any]:
-        hub = self._registry.lookup(HUB)
-        if hub is None:
-            raise ActorGone(f"{HUB} is not running")
-        return hub
+    # Named actors: one live owner each in the cluster, reached from any node.
 
-    def _tell(self, message: object, lost: str) -> None:
-        """Hand the hub a message that needs no answer; never blocks, never raises."""
-        try:
-            self._hub().send_nowait(message)
-        except (ActorGone, MailboxFull) as why:
-            log.warning("%s: %r", lost, why)
+    async def find(self, name: str) -> Any:
+        """The actor called ``name``, as a Handle to ask or tell, wherever it runs;
+        None when no live node runs it."""
+        return await self._ownership.find(name)
 
-    async def _ask(self, make_message: Callable[[Reply[T]], object], unknown: T, what: str) -> T:
-        """The hub's answer, or ``unknown`` while it restarts or is overwhelmed."""
-        try:
-            return await self._hub().request(make_message, timeout=REQUEST_TIMEOUT)
-        except (ActorGone, MailboxFull) as why:
-            log.warning("%s unknown: %r", what, why)
-            return unknown
+    async def claim(self, name: str) -> bool:
+        """Make this node the owner of ``name`` if no live node is; True if it is now."""
+        return await self._ownership.claim(name)
+
+    async def release(self, name: str) -> None:
+        """The actor ``name`` ended here: another node may run it next."""
+        await self._ownership.release(name)
+
+    async def singleton(self, name: str, start: Callable[[], Awaitable[object]]) -> None:
+        """Start the cluster's only ``name`` here unless a live node runs it; a
+        survivor of its owner starts it again."""
+        await self._ownership.singleton(name, start)
+
+    def take_over(self, kind: str, takeover: Callable[[str], Awaitable[None]]) -> None:
+        """How this node takes over a dead node's actors of ``kind``."""
+        self._ownership.take_over(kind, takeover)
+
+    # Users.
 
     def publish(
         self, user_ids: Iterable[int], name: str, data: dict[str, Any],
         kwargs: dict[str, Any] | None = None,
     ) -> None:
-        """Send an event to every open channel of these users; never blocks.
+        """Send an event to every open channel of these users, on every node; never blocks.
 
         The caller's own work (a committed row, a started match) stands even if
-        the hub cannot take the event: clients that miss it see the state by REST.
+        the event cannot be sent: clients that miss it see the state by REST.
         """
-        self._tell(Publish(tuple(user_ids), name, data, kwargs or {}), f"event {name} lost")
+        self._stream.publish(user_ids, name, data, kwargs or {})
 
     def publish_to_user(
         self, user_id: int, name: str, data: dict[str, Any], kwargs: dict[str, Any] | None = None
@@ -79,43 +79,52 @@ class Bus:
         self.publish((user_id,), name, data, kwargs)
 
     def end_connections(self, user_id: int) -> None:
-        """Close every live connection of the user: their tokens were revoked."""
-        self._tell(EndConnections(user_id), f"user {user_id}: connections not ended")
+        """Close every live connection of the user, on every node: their tokens were revoked."""
+        self._stream.end_connections(user_id)
 
     def presence_changed(self, user_ids: Iterable[int]) -> None:
-        """These users started or stopped playing; their friends are told."""
-        self._tell(PresenceChanged(tuple(user_ids)), "presence change lost")
+        """These users started or stopped playing here; their friends are told."""
+        self._presence.playing_changed(user_ids)
 
     async def presence(self, user_ids: Iterable[int]) -> dict[int, UserPresence]:
-        """Who of these users is online and what they play; offline while the hub restarts."""
-        user_ids = tuple(user_ids)
-        return await self._ask(
-            lambda reply: PresenceOf(user_ids, reply), dict.fromkeys(user_ids, OFFLINE), "presence"
-        )
+        """Who of these users is online anywhere, and what they play."""
+        return await self._presence.of(user_ids)
 
     async def online_user_ids(self) -> list[int]:
-        """Everyone online on this node; nobody while the hub restarts."""
-        return await self._ask(WhoIsOnline, [], "who is online")
+        """Everyone online on any node."""
+        return await self._presence.everyone_online()
 
     async def connection_count(self, user_id: int) -> int:
-        """How many live connections the user holds (0 while the hub restarts)."""
-        return await self._ask(lambda reply: ConnectionCount(user_id, reply), 0, "connection count")
+        """How many live connections the user holds across the cluster."""
+        return await self._presence.connections(user_id)
 
     @asynccontextmanager
     async def connect(self, user_id: int, last_event_id: int | None = None) -> AsyncIterator[Connection]:
         """Hold a live connection for the user: events missed since ``last_event_id``
-        in ``replay``, then every new one on ``events``. The user is online meanwhile.
-        TooManyConnections when they hold MAX_CONNECTIONS_PER_USER already."""
+        (on any node) in ``replay``, then every new one on ``events``. The user is
+        online meanwhile. TooManyConnections when they hold MAX_CONNECTIONS_PER_USER
+        already, counting every node; ActorGone while the hub restarts."""
         hub = self._hub()
-        connection = await hub.request(
-            lambda reply: Connect(user_id, last_event_id, reply), timeout=REQUEST_TIMEOUT
-        )
+        await self._presence.came_online(user_id)
         try:
-            yield connection
-        finally:
+            connection = await hub.request(lambda reply: Connect(user_id, reply), timeout=REQUEST_TIMEOUT)
             try:
-                hub.send_nowait(Disconnect(connection))
-            except ActorGone:
-                pass  # a hub that is gone has forgotten the connection already
-            except MailboxFull:
-                log.error("user %s: hub too busy to hear a connection close", user_id)
+                await self._stream.catch_up(connection, last_event_id)
+                yield connection
+            finally:
+                try:
+                    hub.send_nowait(Disconnect(connection))
+                except ActorGone:
+                    pass  # a hub that is gone has forgotten the connection already
+                except MailboxFull:
+                    log.error("user %s: hub too busy to hear a connection close", user_id)
+        finally:
+            # Also when the connection ends by cancellation (shutdown, a closed socket).
+            with trio.CancelScope(shield=True), trio.move_on_after(REQUEST_TIMEOUT):
+                await self._presence.went_away(user_id)
+
+    def _hub(self) -> Handle[Any]:
+        hub = self._registry.lookup(HUB)
+        if hub is None:
+            raise ActorGone(f"{HUB} is not running")
+        return hub

@@ -42,7 +42,7 @@ from .chat_messages import (
     Unread,
 )
 from .chat_room import IDLE_TIMEOUT, ChatRoom, RenderMessage, room_name
-from .handle import ActorGone, Handle, MailboxFull, Reply, RequestTimeout
+from .handle import ActorGone, MailboxFull, Reply, RequestTimeout
 from .registry import NameTaken, Registry
 from .supervisor import Restart, Supervisor
 
@@ -146,18 +146,23 @@ class ChatRooms:
                     raise unavailable() from None
         raise unavailable()
 
-    async def _room(self, chat_id: int) -> Handle[Any]:
-        """The chat's running room, started if need be (under the caller's deadline)."""
+    async def _room(self, chat_id: int) -> Any:
+        """The chat's running room, wherever in the cluster it runs, started here if
+        none does (under the caller's deadline)."""
         if not 1 <= chat_id <= MAX_ID:
             raise NotChatMember()  # no such row can exist; its room must not try to load it
         name = room_name(chat_id)
         while True:
-            handle = self._registry.lookup(name)
+            handle = await self._bus.find(name)
             if handle is not None:
                 return handle
+            if not await self._bus.claim(name):
+                await trio.sleep(START_POLL)  # another node just claimed it: find it there
+                continue
             try:
                 return await self._supervisor.start(
-                    self._factory(chat_id), name=name, restart=Restart.ON_FAILURE
+                    self._factory(chat_id), name=name, restart=Restart.ON_FAILURE,
+                    on_exit=self._gone,
                 )
             except NameTaken:
                 await trio.sleep(START_POLL)
@@ -165,6 +170,9 @@ class ChatRooms:
                 # What start() raises once the supervisor is shutting down: no
                 # room starts any more, and the client may try another node.
                 raise unavailable() from None
+
+    async def _gone(self, name: str, crashed: Exception | None) -> None:
+        await self._bus.release(name)
 
     def _factory(self, chat_id: int) -> Callable[[], ChatRoom]:
         incarnations = itertools.count()

@@ -1,11 +1,19 @@
 """What each user is busy with: a queue, a match, a lobby, a tournament.
 
 One user does one of these at a time (DESIGN.md §8: joining a queue while in a
-match, lobby or tournament is a 409). In-process, like everything a single
-node owns; a user's engagements never span nodes.
+match, lobby or tournament is a 409), across every node of the cluster: the
+engagements live in PostgreSQL, so a lobby on one node and a queue on another
+agree on who is free. Claims and transfers are all or none.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import trio
+
+from courtside.persistence import Database
+from courtside.persistence.engagements import EngagementRows
 
 
 class Busy(Exception):
@@ -16,41 +24,49 @@ class Busy(Exception):
         self.user_id = user_id
         self.engagement = engagement
 
+    def __reduce__(self) -> tuple[type[Busy], tuple[int, str]]:
+        return Busy, (self.user_id, self.engagement)
+
 
 class Engagements:
-    def __init__(self) -> None:
-        self._by_user: dict[int, str] = {}
+    def __init__(self, database: Database, *, node_id: Callable[[], int]) -> None:
+        self._rows = EngagementRows(database)
+        self._node_id = node_id
 
-    def of(self, user_id: int) -> str | None:
-        return self._by_user.get(user_id)
+    async def of(self, user_id: int) -> str | None:
+        return (await self._rows.of([user_id])).get(user_id)
 
-    def claim(self, user_ids: list[int] | tuple[int, ...], engagement: str) -> None:
+    async def of_many(self, user_ids: Sequence[int]) -> dict[int, str]:
+        return await self._rows.of(user_ids)
+
+    async def claim(self, user_ids: Sequence[int], engagement: str) -> None:
         """Engage every user in ``engagement``, all or none; Busy if one is elsewhere."""
-        for user_id in user_ids:
-            current = self._by_user.get(user_id)
-            if current is not None and current != engagement:
-                raise Busy(user_id, current)
-        for user_id in user_ids:
-            self._by_user[user_id] = engagement
+        _raise_busy(await self._rows.claim(user_ids, engagement, self._node_id()))
 
-    def transfer(self, user_ids: list[int] | tuple[int, ...], source: str, target: str) -> None:
+    async def transfer(self, user_ids: Sequence[int], source: str, target: str) -> None:
         """Move users from ``source`` (e.g. a queue) to ``target`` (their match) at once."""
-        for user_id in user_ids:
-            if self._by_user.get(user_id) != source:
-                raise Busy(user_id, self._by_user.get(user_id, "nothing"))
-        for user_id in user_ids:
-            self._by_user[user_id] = target
+        _raise_busy(await self._rows.transfer(user_ids, source, target, self._node_id()))
 
-    def release(self, user_id: int, engagement: str) -> None:
+    async def release(self, user_id: int, engagement: str) -> None:
         """Free the user, but only from this engagement (a stale release is harmless)."""
-        if self._by_user.get(user_id) == engagement:
-            del self._by_user[user_id]
+        # Releases run in cleanups too: a cancelled caller must not leave the user busy.
+        with trio.CancelScope(shield=True):
+            await self._rows.release([user_id], engagement)
 
-    def holding(self, engagement: str) -> list[int]:
+    async def holding(self, engagement: str) -> list[int]:
         """Everyone engaged in ``engagement`` (what a restarted owner finds of its people)."""
-        return [u for u, e in self._by_user.items() if e == engagement]
+        return await self._rows.holding(engagement)
 
-    def release_all(self, engagement: str) -> None:
-        """Free everyone held by ``engagement`` (its owner restarted empty)."""
-        for user_id in [u for u, e in self._by_user.items() if e == engagement]:
-            del self._by_user[user_id]
+    async def release_all(self, engagement: str) -> None:
+        """Free everyone held by ``engagement`` (its owner restarted empty, or ended)."""
+        with trio.CancelScope(shield=True):
+            await self._rows.release_all(engagement)
+
+    async def forget_node(self, node_id: int) -> None:
+        await self._rows.forget_node(node_id)
+
+
+def _raise_busy(busy: dict[int, str]) -> None:
+    if busy:
+        user_id, engagement = min(busy.items())
+        raise Busy(user_id, engagement)

@@ -45,7 +45,6 @@ from .handle import ActorGone, Inbox, MailboxFull, Overflow, Reply
 from .kickoff import Kickoff
 from .lobbies import LOBBY, Lobbies
 from .lobby_messages import Instance, Join, Person, Show
-from .registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -130,9 +129,9 @@ class _Pending:
         }
 
 
-def cancel_invites_between(registry: Registry, one_id: int, other_id: int) -> None:
+async def cancel_invites_between(bus: Bus, one_id: int, other_id: int) -> None:
     """After a block: the pair's pending invitations end, both ways (not waited for)."""
-    handle = registry.lookup(INVITATIONS)
+    handle = await bus.find(INVITATIONS)
     if handle is None:
         return  # restarting: what it rebuilds is refused on accept, and expires
     try:
@@ -213,7 +212,7 @@ class Invitations:
     async def _send(self, invite: SendInvite) -> dict[str, Any]:
         inviter = invite.inviter
         lobby_code = await self._lobby_for(inviter.id, invite.match_type)
-        if (engaged := self._engagements.of(invite.invitee_id)) is not None:
+        if (engaged := await self._engagements.of(invite.invitee_id)) is not None:
             raise Conflict(f"This user is already busy ({engaged.split(':')[0]}).",
                            code="invitee_engaged")
         sent = [p for p in self._pending.values() if p.inviter_id == inviter.id]
@@ -247,7 +246,7 @@ class Invitations:
 
     async def _lobby_for(self, inviter_id: int, match_type: str) -> str | None:
         """The inviter's lobby a 3v3 or clash invitation asks into; None for a 1v1."""
-        engaged = self._engagements.of(inviter_id)
+        engaged = await self._engagements.of(inviter_id)
         if match_type not in LOBBY_KIND:
             if engaged is not None:
                 raise Conflict(f"You are already in {engaged}.", code="already_engaged")
@@ -285,7 +284,7 @@ class Invitations:
                                code="inviter_engaged") from None
             answer["match"] = {"code": spec.code, "game_mode": spec.mode, "ws_url": ws_url}
         else:
-            if self._lobbies.code_of(pending.inviter_id) != pending.lobby_code:
+            if await self._lobbies.code_of(pending.inviter_id) != pending.lobby_code:
                 # The invitation asked into the inviter's company: without it, it is void.
                 await self._settle(pending, CANCELLED)
                 raise Conflict("The inviter has left the lobby of this invitation.",

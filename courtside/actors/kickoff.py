@@ -37,12 +37,12 @@ class Kickoff:
         spec = MatchSpec(code=new_match_code(), mode=mode, team_a=team_a, team_b=team_b,
                          seed=secrets.randbits(63), score_to_win=score_to_win)
         engagement = f"match:{spec.code}"
-        self._engagements.claim(spec.players, engagement)
+        await self._engagements.claim(spec.players, engagement)
         try:
             await self._start_match(spec)
         except BaseException:
             for user_id in spec.players:
-                self._engagements.release(user_id, engagement)
+                await self._engagements.release(user_id, engagement)
             raise
         ws_url = self._ws_url(spec.code)
         for team, opponents in ((spec.team_a, spec.team_b), (spec.team_b, spec.team_a)):

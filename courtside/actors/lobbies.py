@@ -69,20 +69,33 @@ class Lobbies:
                 start_match=self._start_match, ws_url=self._ws_url,
             )
 
+        await self._bus.claim(LOBBY + code)  # a new code: nobody else can hold it
         try:
-            await self._supervisor.start(incarnate, name=LOBBY + code, restart=Restart.ON_FAILURE)
+            await self._supervisor.start(incarnate, name=LOBBY + code, restart=Restart.ON_FAILURE,
+                                         on_exit=self._gone)
         except RuntimeError:
             raise ServiceUnavailable("The server is shutting down.") from None
         return await self.ask(code, functools.partial(Show, creator.id), missing=busy())
 
-    def code_of(self, user_id: int) -> str | None:
+    async def _gone(self, name: str, crashed: Exception | None) -> None:
+        await self._bus.release(name)
+
+    async def take_over(self, name: str) -> None:
+        """A dead node ran this lobby, and nothing of it was kept: its members are told
+        it is gone, and are free again."""
+        members = await self._engagements.holding(name)
+        await self._engagements.release_all(name)
+        if members:
+            self._bus.publish(members, "lobby-destroy", {"code": name.removeprefix(LOBBY)})
+
+    async def code_of(self, user_id: int) -> str | None:
         """The code of the lobby the user is in, if any."""
-        engagement = self._engagements.of(user_id) or ""
+        engagement = await self._engagements.of(user_id) or ""
         return engagement.removeprefix(LOBBY) if engagement.startswith(LOBBY) else None
 
     async def ask(
         self, code: str, make_message: Callable[[Reply[T]], Any], *, missing: ApiError
     ) -> T:
         """Send a request to the lobby ``code``; ``missing`` when there is none."""
-        return await ask_named(self._registry, LOBBY + code, make_message,
+        return await ask_named(self._bus.find, LOBBY + code, make_message,
                                timeout=REQUEST_TIMEOUT, missing=missing, busy=busy())

@@ -95,9 +95,9 @@ class Lobby:
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         if self._creator is None:
-            self._destroy(self._engagements.holding(self._name))
+            await self._destroy(await self._engagements.holding(self._name))
             return
-        self._engagements.claim([self._creator.id], self._name)
+        await self._engagements.claim([self._creator.id], self._name)
         self._creator_id = self._creator.id
         self._members[self._creator.id] = Member(self._creator, self._first_free_team(), _now())
         try:
@@ -107,10 +107,10 @@ class Lobby:
                     await self._handle(await inbox.receive())
         finally:
             if self._members:  # it did not close the usual way: a crash, or shutdown
-                self._destroy(list(self._members))
+                await self._destroy(list(self._members))
 
-    def _destroy(self, user_ids: list[int]) -> None:
-        self._engagements.release_all(self._name)
+    async def _destroy(self, user_ids: list[int]) -> None:
+        await self._engagements.release_all(self._name)
         if user_ids:
             self._bus.publish(user_ids, "lobby-destroy", {"code": self.code})
         self._members.clear()
@@ -120,7 +120,7 @@ class Lobby:
         match message:
             case Join(person, blocked_by, reply):
                 try:
-                    reply.send(self._join(person, blocked_by))
+                    reply.send(await self._join(person, blocked_by))
                 except Exception as refused:
                     reply.fail(refused)
             case Show(user_id, reply):
@@ -132,12 +132,12 @@ class Lobby:
                 if user_id not in self._members:
                     reply.fail(not_in_lobby())
                     return
-                self._remove(user_id, banned=False)
+                await self._remove(user_id, banned=False)
                 reply.send(None)
                 await self._start_when_ready()
             case Ban(by_id, user_id, reply):
                 try:
-                    self._ban(by_id, user_id)
+                    await self._ban(by_id, user_id)
                 except Exception as refused:
                     reply.fail(refused)
                     return
@@ -174,7 +174,7 @@ class Lobby:
 
     # -- membership --------------------------------------------------------------
 
-    def _join(self, person: Person, blocked_by: frozenset[int]) -> Instance:
+    async def _join(self, person: Person, blocked_by: frozenset[int]) -> Instance:
         if person.id in self._members:
             raise Conflict("You are already in this lobby.", code="already_in_lobby")
         if self._creator_id in blocked_by:
@@ -184,7 +184,7 @@ class Lobby:
         if len(self._members) >= self.max_participants:
             raise Conflict("This lobby is full.", code="lobby_full")
         try:
-            self._engagements.claim([person.id], self._name)
+            await self._engagements.claim([person.id], self._name)
         except Busy as busy:
             raise Conflict(f"You are already in {busy.engagement}.", code="already_engaged") from None
         member = Member(person, self._first_free_team(), _now())
@@ -193,9 +193,9 @@ class Lobby:
                           {"username": person.username})
         return self._participant(member)
 
-    def _remove(self, user_id: int, *, banned: bool) -> None:
+    async def _remove(self, user_id: int, *, banned: bool) -> None:
         member = self._members.pop(user_id)
-        self._engagements.release(user_id, self._name)
+        await self._engagements.release(user_id, self._name)
         if banned:
             self._bus.publish_to_user(user_id, "lobby-banned", {"code": self.code})
         self._bus.publish(self._members, "lobby-leave", {"id": user_id},
@@ -205,20 +205,20 @@ class Lobby:
         successor = next((m for m in self._members.values() if not m.person.is_guest), None)
         if successor is None:
             # Guests cannot hold a lobby: without a registered member it is over.
-            self._destroy(list(self._members))
+            await self._destroy(list(self._members))
             return
         self._creator_id = successor.person.id
         self._bus.publish(self._members, "lobby-update-participant",
                           {"id": successor.person.id, "creator": True})
 
-    def _ban(self, by_id: int, user_id: int) -> None:
+    async def _ban(self, by_id: int, user_id: int) -> None:
         self._require_creator(by_id)
         if user_id == by_id:
             raise Forbidden("You cannot ban yourself; leave the lobby instead.", code="ban_self")
         if user_id not in self._members:
             raise NotFound("This user is not in the lobby.")
         self._banned.add(user_id)
-        self._remove(user_id, banned=True)
+        await self._remove(user_id, banned=True)
 
     def _invite(self, by_id: int, user_id: int) -> None:
         inviter = self._require_creator(by_id)
@@ -323,12 +323,12 @@ class Lobby:
             score_to_win=self._settings.score_to_win,
         )
         match_name = f"match:{spec.code}"
-        self._engagements.transfer(spec.players, self._name, match_name)
+        await self._engagements.transfer(spec.players, self._name, match_name)
         try:
             await self._start_match(spec)
         except Exception:
             log.exception("lobby %s could not start its match", self.code)
-            self._engagements.transfer(spec.players, match_name, self._name)
+            await self._engagements.transfer(spec.players, match_name, self._name)
             for member in team_a + team_b:
                 member.is_ready = False
                 self._bus.publish(self._members, "lobby-update-participant",
@@ -348,7 +348,7 @@ class Lobby:
         spectators = [m.person.id for m in self._team("spectator")]
         self._bus.publish(spectators, "lobby-spectate-game", {"code": spec.code, "ws_url": ws_url})
         for user_id in spectators:
-            self._engagements.release(user_id, self._name)
+            await self._engagements.release(user_id, self._name)
         self._members.clear()
         self._closed = True
 

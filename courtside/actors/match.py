@@ -417,7 +417,7 @@ class Match:
         for connection in self._connections():
             connection.close(CloseCode.NORMAL, "game over")
         for user_id in self.spec.players:
-            self._engagements.release(user_id, f"match:{self.spec.code}")
+            await self._engagements.release(user_id, f"match:{self.spec.code}")
         self._bus.presence_changed(self.spec.players)
 
     def _connections(self) -> list[PeerConnection]:

@@ -78,28 +78,28 @@ class Matchmaker:
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         # A restarted matchmaker starts empty: whoever the old one held may queue again.
-        self._engagements.release_all(self._engagement)
+        await self._engagements.release_all(self._engagement)
         with Inbox(1024, Overflow.REJECT, name=self._engagement) as inbox:
             task_status.started(inbox.handle)
             try:
                 next_pairing = trio.current_time() + PAIR_EVERY
                 while True:
                     with trio.move_on_at(next_pairing):
-                        self._handle(await inbox.receive())
+                        await self._handle(await inbox.receive())
                         continue
                     next_pairing += PAIR_EVERY
                     await self._pair()
             finally:
-                self._engagements.release_all(self._engagement)
+                await self._engagements.release_all(self._engagement)
 
-    def _handle(self, message: object) -> None:
+    async def _handle(self, message: object) -> None:
         match message:
             case Enqueue(user_id, trophies, reply):
                 if len(self._waiting) >= MAX_WAITING:
                     reply.fail(QueueFull())
                     return
                 try:
-                    self._engagements.claim([user_id], self._engagement)
+                    await self._engagements.claim([user_id], self._engagement)
                 except Exception as busy:
                     reply.fail(busy)
                     return
@@ -109,7 +109,7 @@ class Matchmaker:
                 reply.send(self._waiting[user_id][1])
             case Dequeue(user_id, reply):
                 left = self._waiting.pop(user_id, None) is not None
-                self._engagements.release(user_id, self._engagement)
+                await self._engagements.release(user_id, self._engagement)
                 reply.send(left)
 
     async def _pair(self) -> None:
@@ -123,13 +123,13 @@ class Matchmaker:
                 team_b=(second,),
                 seed=secrets.randbits(63),
             )
-            self._engagements.transfer([first, second], self._engagement, f"match:{spec.code}")
+            await self._engagements.transfer([first, second], self._engagement, f"match:{spec.code}")
             try:
                 await self._start_match(spec)
             except Exception:
                 log.exception("could not start match %s", spec.code)
                 for user_id in (first, second):
-                    self._engagements.release(user_id, f"match:{spec.code}")
+                    await self._engagements.release(user_id, f"match:{spec.code}")
                 continue
             for user_id, opponent in ((first, second), (second, first)):
                 self._bus.publish_to_user(user_id, "game-start", {

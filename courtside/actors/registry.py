@@ -9,7 +9,7 @@ remove its successor.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, NamedTuple, TypeVar
 
 from courtside.actors.handle import ActorGone, Handle, MailboxFull, Reply, RequestTimeout
@@ -70,7 +70,7 @@ class Registry:
 
 
 async def ask_named(
-    registry: Registry,
+    find: Callable[[str], Awaitable[Any]],
     name: str,
     make_message: Callable[[Reply[T]], Any],
     *,
@@ -78,10 +78,11 @@ async def ask_named(
     missing: Exception,
     busy: Exception,
 ) -> T:
-    """Request the actor registered as ``name``: ``missing`` when no actor holds the
-    name or it exits before answering, ``busy`` when it cannot take or answer the
-    request in time. Callers pass the errors their clients should see."""
-    handle = registry.lookup(name)
+    """Request the actor called ``name``, on whichever node runs it (``find`` is the
+    bus's): ``missing`` when no actor holds the name or it exits before answering,
+    ``busy`` when it cannot take or answer the request in time. Callers pass the
+    errors their clients should see."""
+    handle = await find(name)
     if handle is None:
         raise missing
     try:

@@ -76,7 +76,7 @@ class Rematches:
     async def _ask(self, ask: AskRematch) -> dict[str, Any]:
         now = trio.current_time()
         self._offers = {code: o for code, o in self._offers.items() if o.expires_at > now}
-        engaged = self._engagements.of(ask.user_id)
+        engaged = await self._engagements.of(ask.user_id)
         if engaged is not None:
             raise Conflict(f"You are already in {engaged}.", code="already_engaged")
         offer = self._offers.get(ask.code)

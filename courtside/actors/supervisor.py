@@ -12,7 +12,8 @@ from __future__ import annotations
 import enum
 import logging
 from collections import Counter, deque
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -58,7 +59,9 @@ class Intensity:
     within: float = 60.0
 
 
-OnExit = Callable[[str, Exception | None], None]
+# May be a coroutine function: it is awaited, shielded, for at most ON_EXIT_TIMEOUT.
+OnExit = Callable[[str, Exception | None], Awaitable[None] | None]
+ON_EXIT_TIMEOUT = 5.0
 
 
 @dataclass(eq=False)
@@ -194,6 +197,11 @@ class Supervisor:
         return tuple(self._failed)
 
     @property
+    def stopping(self) -> bool:
+        """Shutting down: children end because the process does, not on their own."""
+        return self._shutting_down.is_set()
+
+    @property
     def is_healthy(self) -> bool:
         """Running, not shutting down, and no vital child given up: what /readyz reports."""
         return (self._nursery is not None and not self._shutting_down.is_set()
@@ -234,7 +242,7 @@ class Supervisor:
         finally:
             del self._children[child.name]
             if child.handed_over and child.on_exit is not None:
-                _report_exit(child.on_exit, child.name, ended_by)
+                await _report_exit(child.on_exit, child.name, ended_by)
             child.done.set()
 
     async def _incarnate(self, child: _Child) -> Exception | None:
@@ -264,9 +272,13 @@ class Supervisor:
         return min(self._backoff.cap, self._backoff.base * self._backoff.factor ** len(recent))
 
 
-def _report_exit(on_exit: OnExit, name: str, ended_by: Exception | None) -> None:
+async def _report_exit(on_exit: OnExit, name: str, ended_by: Exception | None) -> None:
     try:
-        on_exit(name, ended_by)
+        reported = on_exit(name, ended_by)
+        if inspect.isawaitable(reported):
+            # The owner's bookkeeping (freeing users in the database) outlives a shutdown.
+            with trio.CancelScope(shield=True), trio.move_on_after(ON_EXIT_TIMEOUT):
+                await reported
     except Exception:
         # The owner's bookkeeping failing must not take the supervisor down with it.
         logger.exception("on_exit for %s raised", name)

@@ -13,6 +13,8 @@ aborted, and the better seed goes through.
 
 from __future__ import annotations
 
+import contextlib
+
 import logging
 import math
 import secrets
@@ -126,8 +128,9 @@ class Tournament:
             if self._row is None or self._row.status not in ("open", "running"):
                 return
             for person in self._people:
-                if person.still_in and self._engagements.of(person.user_id) is None:
-                    self._engagements.claim([person.user_id], self._name)
+                if person.still_in:
+                    with contextlib.suppress(Busy):  # playing this tournament's match, say
+                        await self._engagements.claim([person.user_id], self._name)
             self._chat = TournamentChat(self.code, self._row.chat_id, self._chat_rooms)
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._chat.run)
@@ -207,16 +210,16 @@ class Tournament:
         if len(self._people) >= self._row.size:
             raise Conflict("This tournament is full.", code="tournament_full")
         try:
-            self._engagements.claim([person.id], self._name)
+            await self._engagements.claim([person.id], self._name)
         except Busy as busy:
             raise Conflict(f"You are already in {busy.engagement}.", code="already_engaged") from None
         try:
             joined = await self._repo.join(self._row.id, person.id, alias or person.nickname)
         except AliasTaken:
-            self._engagements.release(person.id, self._name)
+            await self._engagements.release(person.id, self._name)
             raise Conflict("Another participant goes by this alias.", code="alias_taken") from None
         except BaseException:
-            self._engagements.release(person.id, self._name)
+            await self._engagements.release(person.id, self._name)
             raise
         await self._reload()
         await self._chat.enrol([person.id])
@@ -250,7 +253,7 @@ class Tournament:
                 await repo.cancel(self._row.id)
             elif user_id == self._row.created_by:
                 await repo.hand_over(self._row.id, rest[0].user_id)
-        self._engagements.release(user_id, self._name)
+        await self._engagements.release(user_id, self._name)
         await self._reload()
         await self._chat.unenrol(user_id)
         if banned:
@@ -361,9 +364,9 @@ class Tournament:
             await self._repo.match_started(match.id, spec.code)
             match_name = f"match:{spec.code}"
             for user_id in spec.players:
-                self._engagements.release(user_id, self._name)
+                await self._engagements.release(user_id, self._name)
                 try:
-                    self._engagements.claim([user_id], match_name)
+                    await self._engagements.claim([user_id], match_name)
                 except Busy:
                     log.warning("tournament %s: user %d is busy elsewhere", self.code, user_id)
             await self._start_match(spec, on_recorded=report_to(self._registry, self.code))
@@ -412,9 +415,9 @@ class Tournament:
         if match.round != rounds:
             # The match freed its players as it ended, before this actor heard of it:
             # the winner goes back to the tournament, unless something else has them.
-            self._engagements.release(winner, f"match:{ended.code}")
-            if self._engagements.of(winner) is None:
-                self._engagements.claim([winner], self._name)
+            await self._engagements.release(winner, f"match:{ended.code}")
+            with contextlib.suppress(Busy):
+                await self._engagements.claim([winner], self._name)
         await self._reload()
         self._chat.announce(tournament_chat.match_result(
             self.code, next(m for m in self._bracket if m.id == match.id), self._people))
@@ -432,7 +435,7 @@ class Tournament:
             self._bus.publish(self._ids(), "tournament-finish", {}, {
                 "id": self._row.id, "name": self._row.name, "username": by_id[winner].username,
             })
-            self._engagements.release_all(self._name)
+            await self._engagements.release_all(self._name)
             self._closed = True
             return
         self._offer_spectating()

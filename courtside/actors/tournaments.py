@@ -17,7 +17,7 @@ from .engagements import Engagements
 from .handle import Reply
 from .lobby_messages import Person
 from .matchmaker import new_match_code
-from .registry import Registry, ask_named
+from .registry import NameTaken, Registry, ask_named
 from .supervisor import Restart, Supervisor
 from .tournament import TOURNAMENT, Tournament, busy
 from .tournament_messages import Instance, ShowTournament, TournamentTiming
@@ -53,7 +53,10 @@ class TournamentDirectory:
         self._timing = timing
 
     async def launch(self, code: str) -> None:
-        """Run the actor of the stored tournament ``code``, restarted on failure."""
+        """Run the actor of the stored tournament ``code`` here, restarted on failure,
+        unless a live node runs it already (the cluster's lease decides)."""
+        if not await self._bus.claim(TOURNAMENT + code):
+            return
         factory = functools.partial(
             Tournament, code, database=self._database, registry=self._registry,
             engagements=self._engagements, bus=self._bus, chat_rooms=self._chat_rooms,
@@ -63,12 +66,23 @@ class TournamentDirectory:
         try:
             await self._supervisor.start(factory, name=TOURNAMENT + code, restart=Restart.ON_FAILURE,
                                          on_exit=self._gone)
+        except NameTaken:
+            pass  # it runs here already
         except RuntimeError:
             raise ServiceUnavailable("The server is shutting down.") from None
 
-    def _gone(self, name: str, crashed: Exception | None) -> None:
-        """No incarnation runs any more (given up, or ended): nobody stays engaged in it."""
-        self._engagements.release_all(name)
+    async def _gone(self, name: str, crashed: Exception | None) -> None:
+        """No incarnation runs any more (given up, or ended): nobody stays engaged in it.
+        One stopped by a shutdown keeps its people and its lease: a survivor, or this
+        node started again, takes it over from its rows."""
+        if self._supervisor.stopping:
+            return
+        await self._engagements.release_all(name)
+        await self._bus.release(name)
+
+    async def take_over(self, name: str) -> None:
+        """A dead node ran this tournament: it goes on here, from its rows."""
+        await self.launch(name.removeprefix(TOURNAMENT))
 
     async def resume_all(self) -> None:
         """At start-up: every tournament left open or running resumes from its rows."""
@@ -78,7 +92,7 @@ class TournamentDirectory:
     async def create(self, creator: Person, *, name: str, size: int, private: bool, alias: str) -> Instance:
         code = new_match_code()
         # Claimed before the rows are written: a lobby or queue joined meanwhile is refused.
-        self._engagements.claim([creator.id], TOURNAMENT + code)
+        await self._engagements.claim([creator.id], TOURNAMENT + code)
         try:
             async with self._database.transaction() as tx:
                 chat_id = await Chats(tx).create_owned_group(name, [creator.id])
@@ -86,7 +100,7 @@ class TournamentDirectory:
                                                 creator_id=creator.id, alias=alias, chat_id=chat_id)
             await self.launch(code)
         except BaseException as failed:
-            self._engagements.release(creator.id, TOURNAMENT + code)
+            await self._engagements.release(creator.id, TOURNAMENT + code)
             if isinstance(failed, AlreadyHosting):
                 raise Conflict("You already run an open tournament.",
                                code="already_hosting") from None
@@ -94,5 +108,5 @@ class TournamentDirectory:
         return await self.ask(code, functools.partial(ShowTournament, creator.id), missing=busy())
 
     async def ask(self, code: str, make_message: Callable[[Reply[T]], Any], *, missing: ApiError) -> T:
-        return await ask_named(self._registry, TOURNAMENT + code, make_message,
+        return await ask_named(self._bus.find, TOURNAMENT + code, make_message,
                                timeout=REQUEST_TIMEOUT, missing=missing, busy=busy())

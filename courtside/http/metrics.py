@@ -90,6 +90,24 @@ class Metrics:
             read,
         ))
 
+    def watch_cluster(
+        self, *, live_nodes: Callable[[], int], node_id: Callable[[], int],
+        events_lost: Callable[[], int],
+    ) -> None:
+        """Export what this node sees of the cluster; membership starts after the metrics."""
+        self.registry.register(_ScrapeTimeGauges({
+            "courtside_cluster_nodes_alive": (
+                "Nodes of the cluster with a recent heartbeat, as of this node's last beat",
+                None, live_nodes,
+            ),
+            "courtside_cluster_node_id": ("This node's id in the cluster", None, node_id),
+        }))
+        self.registry.register(_ScrapeTimeCounter(
+            "courtside_events_lost",
+            "User-channel events this node could not write to the cluster's event log",
+            events_lost,
+        ))
+
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(route).observe(seconds)

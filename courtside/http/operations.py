@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import trio
 from quart import Blueprint, Response, make_response
 from quart_schema import hide
@@ -28,8 +30,9 @@ async def healthz() -> dict[str, str]:
 @blueprint.get("/readyz")
 @hide
 @public
-async def readyz() -> dict[str, str]:
-    """The database answers and every supervised actor is running."""
+async def readyz() -> dict[str, Any]:
+    """The database answers and every supervised actor is running; which node this
+    is, and the cluster's live nodes as of its last heartbeat."""
     svc = services()
     with trio.move_on_after(READINESS_TIMEOUT):
         try:
@@ -38,7 +41,16 @@ async def readyz() -> dict[str, str]:
             raise ServiceUnavailable(f"Database unreachable: {error}", code="database_unavailable") from error
         if not svc.supervisor.is_healthy:
             raise ServiceUnavailable("An actor failed beyond its restart limit.", code="actors_failed")
-        return {"status": "ready"}
+        cluster = svc.cluster
+        return {
+            "status": "ready",
+            "node": cluster.node_id,
+            "nodes": [
+                {"id": node.id, "http_url": node.http_url, "game_url": node.game_url,
+                 "live_matches": node.live_matches, "connections": node.connections}
+                for node in cluster.membership.live
+            ],
+        }
     raise ServiceUnavailable("Database did not answer in time.", code="database_unavailable")
 
 

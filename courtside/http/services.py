@@ -9,6 +9,7 @@ from quart import current_app
 
 from courtside.actors import Bus, ChatRooms, LiveMatches, Lobbies, Registry, Supervisor
 from courtside.actors.tournaments import TournamentDirectory
+from courtside.cluster import ClusterNode
 from courtside.persistence import AvatarStore, Database
 
 from .auth.tokens import TokenSigner
@@ -32,6 +33,7 @@ class Services:
     avatars: AvatarStore
     # Events to users' live channels, and who is online (DESIGN.md §6, §10).
     bus: Bus
+    cluster: ClusterNode  # this node's membership of the cluster
     # The full game WebSocket URL of a match, as clients must be handed it.
     ws_url: Callable[[str], str]
     live_matches: LiveMatches  # matches in progress, for GET /api/game/live/

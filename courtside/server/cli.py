@@ -38,7 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", help="HTTP port (default 8000)")
     serve.add_argument("--game-port", help="game WebSocket port (default: the HTTP port + 1)")
-    serve.add_argument("--secret-key", help="key that signs tokens (default: generated once)")
+    serve.add_argument("--public-host",
+                       help="host named in this node's ws_urls (default: the bind host)")
+    serve.add_argument("--secret-key",
+                       help="key that signs tokens (default: the cluster's, kept in the database)")
     commands.add_parser("migrate", parents=[common], help="apply database migrations")
     return parser
 

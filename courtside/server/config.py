@@ -9,13 +9,16 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from courtside.persistence import Executor
+from courtside.persistence.cluster import SIGNING_KEY, cluster_secret
+
 ENV_PREFIX = "COURTSIDE_"
+_WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -40,11 +43,14 @@ def default_data_dir() -> Path:
 class Config:
     host: str = "127.0.0.1"
     port: int = 8000
+    # The host this node's ws_urls name, as clients reach it; None: the bind host
+    # (localhost when bound to every address).
+    public_host: str | None = None
     # The game WebSocket's own listener; None means port + 1 (DESIGN.md §6).
     game_port: int | None = None
     # None: start the embedded PostgreSQL under data_dir.
     database_url: str | None = None
-    # None: generated once and kept in data_dir, so tokens survive restarts.
+    # None: the cluster's key, generated once and kept in the database.
     secret_key: str | None = None
     log_level: str = "INFO"
     data_dir: Path = dataclasses.field(default_factory=default_data_dir)
@@ -92,6 +98,12 @@ class Config:
         return self.port + 1 if self.port else 0
 
     @property
+    def advertised_host(self) -> str:
+        if self.public_host:
+            return self.public_host
+        return "localhost" if self.host in _WILDCARD_HOSTS else self.host
+
+    @property
     def log_level_number(self) -> int:
         return logging.getLevelNamesMapping()[self.log_level]
 
@@ -128,18 +140,14 @@ def _coerce(name: str, annotation: Any, raw: Any) -> Any:
     return str(raw)
 
 
-def resolve_secret_key(config: Config) -> str:
-    """The configured secret key, or one generated once and kept under data_dir."""
+async def signing_key(config: Config, database: Executor) -> str:
+    """The key that signs tokens: ``--secret-key`` when given (the same on every
+    node), else the cluster's own, made once in the database. An install that kept
+    a key in its data dir seeds the cluster's with it, so its tokens stay valid."""
     if config.secret_key:
         return config.secret_key
-    path = config.data_dir / "secret_key"
     try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        pass
-    config.data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as file:
-        file.write(key)
-    return key
+        kept = (config.data_dir / "secret_key").read_text().strip() or None
+    except OSError:
+        kept = None
+    return await cluster_secret(database, SIGNING_KEY, seed=kept)

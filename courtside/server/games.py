@@ -35,7 +35,6 @@ from .config import Config
 log = logging.getLogger(__name__)
 
 QUEUE_MODES = ("duel", "ranked")
-_WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +46,11 @@ class Games:
     # How lobbies, tournaments and invitations start a match, as the matchmakers
     # do; a tournament also passes on_recorded to hear the result.
     start_match: Callable[..., Awaitable[None]]
+
+    @property
+    def game_url(self) -> str:
+        """ws://host:port of this node's game listener, as its ws_urls name it."""
+        return self.ws_url("").removesuffix("/ws/game//")
 
     async def let_matches_finish(self, grace_seconds: float) -> None:
         """Shutdown (DESIGN.md §7): matches under way get ``grace_seconds`` to end on
@@ -112,24 +116,20 @@ async def start_games(
             restart=Restart.NEVER,
         )
 
-    host = "localhost" if config.host in _WILDCARD_HOSTS else config.host
-    ws_url = functools.partial(game_port.ws_url, host)
-    for mode in QUEUE_MODES:
-        await supervisor.start(
-            functools.partial(
-                Matchmaker, mode,
-                engagements=engagements, bus=bus, start_match=start_match, ws_url=ws_url,
-            ),
-            name=f"queue:{mode}",
-            restart=Restart.ON_FAILURE,
-            vital=True,
-        )
-    await supervisor.start(
-        functools.partial(
-            Rematches, engagements=engagements, bus=bus, start_match=start_match, ws_url=ws_url,
-        ),
-        name=REMATCH,
-        restart=Restart.ON_FAILURE,
-        vital=True,
-    )
+    ws_url = functools.partial(game_port.ws_url, config.advertised_host)
     return Games(shard, live_matches, game_port, ws_url, start_match)
+
+
+async def start_matchmaking(
+    games: Games, *, supervisor: Supervisor, bus: Bus, engagements: Engagements
+) -> None:
+    """The cluster's one matchmaker per mode and its rematches: here, unless a live
+    node runs them (then here once that node dies)."""
+    actors = {f"queue:{mode}": functools.partial(Matchmaker, mode) for mode in QUEUE_MODES}
+    actors[REMATCH] = Rematches
+    for name, actor in actors.items():
+        factory = functools.partial(actor, engagements=engagements, bus=bus,
+                                    start_match=games.start_match, ws_url=games.ws_url)
+        await bus.singleton(name, functools.partial(
+            supervisor.start, factory, name=name, restart=Restart.ON_FAILURE, vital=True,
+        ))

@@ -22,28 +22,25 @@ import trio
 from quart import Quart
 
 from courtside.actors import (
-    HUB,
     INVITATIONS,
-    Bus,
     ChatRooms,
-    Engagements,
     Invitations,
     Kickoff,
     Lobbies,
-    NotificationHub,
     Registry,
     Restart,
     Supervisor,
 )
 from courtside.actors.tournament_messages import TournamentTiming
+from courtside.cluster import ClusterNode
 from courtside.actors.tournaments import TournamentDirectory
 from courtside.http import Metrics, OpenSockets, Services, Throttle, TokenSigner, create_app
 from courtside.http.chat import message_instance
 from courtside.http.live import user_socket
-from courtside.persistence import AvatarStore, Database, EmbeddedPostgres, Social, Users, migrate
+from courtside.persistence import AvatarStore, Database, EmbeddedPostgres, migrate
 
-from .config import Config, resolve_secret_key
-from .games import Games, start_games
+from .config import Config, signing_key
+from .games import Games, start_games, start_matchmaking
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +54,7 @@ class Node:
     database: Database
     services: Services
     games: Games
+    cluster: ClusterNode
     _shutdown: trio.Event
 
     def shutdown(self) -> None:
@@ -86,14 +84,17 @@ async def database_for(config: Config) -> AsyncIterator[Database]:
 
 async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.TASK_STATUS_IGNORED) -> None:
     """Run until ``Node.shutdown()``; ``task_status.started`` once it serves."""
-    secret_key = resolve_secret_key(config)
     async with database_for(config) as database, trio.open_nursery() as actors_nursery:
         registry = Registry()
         supervisor = Supervisor(registry=registry)
         await actors_nursery.start(supervisor.run)
         sockets = OpenSockets()
-        tokens = TokenSigner(secret_key)
+        tokens = TokenSigner(await signing_key(config, database))
         games: Games | None = None
+        cluster = ClusterNode(
+            database, registry, load=lambda: (len(games.shard) if games else 0, len(sockets)),
+        )
+        engagements, bus = cluster.engagements, cluster.bus
         metrics = Metrics(
             actors_by_kind=supervisor.live_by_kind,
             mailbox_depth_by_kind=registry.depth_by_kind,
@@ -103,13 +104,15 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
             live_matches=lambda: len(games.shard) if games else 0,
             game_sockets=lambda: games.game_port.open_sockets if games else 0,
         )
-        engagements, bus = Engagements(), Bus(registry)
-        await start_hub(supervisor, database, engagements)
+        metrics.watch_cluster(live_nodes=lambda: len(cluster.membership.live),
+                              node_id=lambda: cluster.node_id, events_lost=lambda: cluster.stream.lost)
         games = await start_games(
             config, actors_nursery, supervisor=supervisor, registry=registry,
             database=database, tokens=tokens, metrics=metrics, bus=bus, engagements=engagements,
         )
         log.info("serving game sockets on ws://%s:%s", config.host, games.game_port.port)
+        await cluster.start(actors_nursery, supervisor, game_url=games.game_url)
+        await start_matchmaking(games, supervisor=supervisor, bus=bus, engagements=engagements)
         avatars = AvatarStore(config.data_dir / "media")
         await trio.to_thread.run_sync(avatars.ensure_default)
         chat_rooms = ChatRooms(
@@ -134,6 +137,7 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
             ws_url=games.ws_url,
             live_matches=games.live_matches,
             bus=bus,
+            cluster=cluster,
             chat_rooms=chat_rooms,
             lobbies=Lobbies(
                 supervisor=supervisor, registry=registry, engagements=engagements, bus=bus,
@@ -146,19 +150,19 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
                 timing=TournamentTiming(round_cap=config.tournament_round_seconds),
             ),
         )
+        bus.take_over("tournament", svc.tournaments.take_over)
+        bus.take_over("lobby", svc.lobbies.take_over)
         await svc.tournaments.resume_all()
-        await supervisor.start(
-            functools.partial(
-                Invitations, database=database, chat_rooms=svc.chat_rooms, lobbies=svc.lobbies,
-                engagements=engagements, bus=bus,
-                render_message=functools.partial(message_instance, avatars=avatars),
-                kickoff=Kickoff(engagements=engagements, bus=bus, start_match=games.start_match,
-                                ws_url=games.ws_url),
-            ),
-            name=INVITATIONS,
-            restart=Restart.ON_FAILURE,
-            vital=True,
+        invitations = functools.partial(
+            Invitations, database=database, chat_rooms=svc.chat_rooms, lobbies=svc.lobbies,
+            engagements=engagements, bus=bus,
+            render_message=functools.partial(message_instance, avatars=avatars),
+            kickoff=Kickoff(engagements=engagements, bus=bus, start_match=games.start_match,
+                            ws_url=games.ws_url),
         )
+        await bus.singleton(INVITATIONS, functools.partial(
+            supervisor.start, invitations, name=INVITATIONS, restart=Restart.ON_FAILURE, vital=True,
+        ))
         app = create_app(svc)
         shutdown = trio.Event()
         async with trio.open_nursery() as http_nursery:
@@ -172,29 +176,17 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
             )
             http_url = binds[0]
             log.info("serving HTTP on %s", http_url)
-            task_status.started(Node(http_url, app, database, svc, games, shutdown))
+            await cluster.serving_at(http_url)
+            task_status.started(Node(http_url, app, database, svc, games, cluster, shutdown))
             await shutdown.wait()
             log.info("shutting down: closing sockets, draining requests and matches")
             sockets.close_all()
             await games.let_matches_finish(config.shutdown_grace_seconds)
             games.game_port.close_all()
         await supervisor.shutdown()
+        await cluster.leave()
         actors_nursery.cancel_scope.cancel()
     log.info("stopped")
-
-
-async def start_hub(supervisor: Supervisor, database: Database, engagements: Engagements) -> None:
-    """The notification hub: restarted on failure, its connections then reconnect."""
-    await supervisor.start(
-        lambda: NotificationHub(
-            engagements=engagements,
-            friends_of=Social(database).friend_ids,
-            went_offline=Users(database).went_offline,
-        ),
-        name=HUB,
-        restart=Restart.ON_FAILURE,
-        vital=True,
-    )
 
 
 def _failed_logins(config: Config, allowed: int) -> Throttle:

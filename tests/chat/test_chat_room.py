@@ -1,8 +1,7 @@
 """The chat room actor on its own clock: idle stops, racing starts, typing and send rates.
 
-The database is real, so its calls take real time in worker threads; the mock
-clock jumps only after AUTOJUMP_AFTER real seconds with every task waiting, which
-lets those calls finish before virtual time moves on.
+The database is real, so its calls take real time in worker threads: the tests
+run on tests.conftest's database_clock.
 """
 
 from __future__ import annotations
@@ -15,17 +14,7 @@ import pytest
 import trio
 from trio.testing import MockClock
 
-from courtside.actors import (
-    HUB,
-    Bus,
-    ChatRooms,
-    Connection,
-    Engagements,
-    NotificationHub,
-    Registry,
-    Restart,
-    Supervisor,
-)
+from courtside.actors import Bus, ChatRooms, Connection, Registry, Supervisor
 from courtside.actors.chat_room import (
     IDLE_TIMEOUT,
     SEND_BURST,
@@ -34,17 +23,9 @@ from courtside.actors.chat_room import (
     UNREAD_EVERY,
     room_name,
 )
+from courtside.cluster import ClusterNode
 from courtside.persistence import Chats, Database, Users
 from courtside.protocol import Throttled
-
-AUTOJUMP_AFTER = 0.5
-
-
-@pytest.fixture
-def clock(mock_clock: MockClock) -> MockClock:
-    mock_clock.autojump_threshold = AUTOJUMP_AFTER
-    return mock_clock
-
 
 class Rooms:
     def __init__(self, rooms: ChatRooms, registry: Registry, supervisor: Supervisor,
@@ -60,20 +41,11 @@ async def chat_rooms(database: Database) -> AsyncIterator[Rooms]:
     registry = Registry()
     supervisor = Supervisor(registry=registry)
 
-    async def no_friends(user_id: int) -> list[int]:
-        return []
-
-    async def went_offline(user_id: int) -> None:
-        pass
-
     async with trio.open_nursery() as nursery:
         await nursery.start(supervisor.run)
-        await supervisor.start(
-            lambda: NotificationHub(engagements=Engagements(), friends_of=no_friends,
-                                    went_offline=went_offline),
-            name=HUB, restart=Restart.ON_FAILURE,
-        )
-        bus = Bus(registry)
+        cluster = ClusterNode(database, registry)
+        await cluster.start(nursery, supervisor, game_url="ws://localhost:1")
+        bus = cluster.bus
         rooms = ChatRooms(supervisor=supervisor, registry=registry, database=database, bus=bus,
                           render_message=lambda message: {"id": message.id})
         yield Rooms(rooms, registry, supervisor, bus)
@@ -97,7 +69,7 @@ async def _names(connection: Connection, count: int) -> list[tuple[str, dict[str
 
 
 async def test_an_idle_room_stops_and_the_next_message_starts_it_again(
-    database: Database, clock: MockClock
+    database: Database, database_clock: MockClock
 ) -> None:
     chat_id, alice, bob = await _dialogue(database)
     async with chat_rooms(database) as rooms:
@@ -115,7 +87,7 @@ async def test_an_idle_room_stops_and_the_next_message_starts_it_again(
         assert rooms.supervisor.restarts == 0
 
 
-async def test_many_callers_at_once_start_one_room(database: Database, clock: MockClock) -> None:
+async def test_many_callers_at_once_start_one_room(database: Database, database_clock: MockClock) -> None:
     chat_id, alice, bob = await _dialogue(database)
     answers = []
     async with chat_rooms(database) as rooms:
@@ -129,7 +101,7 @@ async def test_many_callers_at_once_start_one_room(database: Database, clock: Mo
 
 
 async def test_typing_passes_again_once_the_interval_is_over(
-    database: Database, clock: MockClock
+    database: Database, database_clock: MockClock
 ) -> None:
     chat_id, alice, bob = await _dialogue(database)
     async with chat_rooms(database) as rooms, rooms.bus.connect(bob) as bobs:
@@ -145,7 +117,7 @@ async def test_typing_passes_again_once_the_interval_is_over(
 
 
 async def test_a_member_sending_too_fast_waits_for_the_bucket_to_refill(
-    database: Database, clock: MockClock
+    database: Database, database_clock: MockClock
 ) -> None:
     chat_id, alice, bob = await _dialogue(database)
     async with chat_rooms(database) as rooms:
@@ -161,7 +133,7 @@ async def test_a_member_sending_too_fast_waits_for_the_bucket_to_refill(
 
 
 async def test_unread_counts_come_at_once_then_at_most_once_per_window(
-    database: Database, clock: MockClock
+    database: Database, database_clock: MockClock
 ) -> None:
     chat_id, alice, bob = await _dialogue(database)
     async with chat_rooms(database) as rooms, rooms.bus.connect(bob) as bobs:

@@ -11,7 +11,7 @@ import trio
 import trio_websocket
 from trio.testing import MockClock
 
-from courtside.actors import HUB, MAX_CONNECTIONS_PER_USER, Publish
+from courtside.actors import HUB, MAX_CONNECTIONS_PER_USER, Deliver, Event
 from courtside.http.live.sse import HEARTBEAT_SECONDS
 from courtside.http.live.user_socket import MAX_MESSAGE_BYTES
 from courtside.protocol.admission import MALFORMED_LIMIT, MESSAGES_PER_SECOND, SUSTAINED_ABUSE
@@ -124,7 +124,8 @@ async def test_a_crashed_hub_is_restarted_and_its_clients_reconnect(
     alice = await make_user(client, "alice")
     async with user_socket(node, alice) as socket:
         hub = node.services.registry.lookup(HUB)
-        hub.send_nowait(Publish(user_ids=([alice.id],), name="bad", data={}))  # unhashable: a bug
+        # An unhashable user id: a bug, as the hub meets it.
+        hub.send_nowait(Deliver(user_ids=([alice.id],), event=Event(1, "bad", {})))
         assert await close_code(socket) == 1011
     with trio.fail_after(5):
         while node.services.registry.lookup(HUB) in (None, hub):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import trio
+from trio.testing import MockClock
 
 from courtside.actors import Engagements, Lobbies, Registry, Supervisor
 from courtside.actors.lobby_messages import Person, Settings, Show
@@ -25,8 +26,10 @@ async def no_match(spec) -> None:
     raise AssertionError("no match starts here")
 
 
-async def test_a_crashed_lobby_destroys_itself_and_frees_its_members(autojump_clock) -> None:
-    registry, engagements, bus = Registry(), Engagements(), RecordingBus()
+async def test_a_crashed_lobby_destroys_itself_and_frees_its_members(
+    database_clock: MockClock, engagements: Engagements
+) -> None:
+    registry, bus = Registry(), RecordingBus()
     supervisor = Supervisor(registry=registry)
     async with trio.open_nursery() as nursery:
         await nursery.start(supervisor.run)
@@ -34,11 +37,11 @@ async def test_a_crashed_lobby_destroys_itself_and_frees_its_members(autojump_cl
                           bus=bus, start_match=no_match, ws_url=lambda code: code)
         alice = Person(1, "alice", "Alice", False, {})
         lobby = await lobbies.create(alice, Settings("custom_game", "1v1", 5))
-        assert engagements.of(1) == f"lobby:{lobby['code']}"
+        assert await engagements.of(1) == f"lobby:{lobby['code']}"
         handle = registry.lookup(f"lobby:{lobby['code']}")
         handle.send_nowait(Show(1, None))  # a request with no way back: the lobby fails on it
         await trio.sleep(5)  # past the restart backoff
-        assert engagements.of(1) is None
+        assert await engagements.of(1) is None
         assert bus.events == [((1,), "lobby-destroy", {"code": lobby["code"]})]
         assert registry.lookup(f"lobby:{lobby['code']}") is None
         assert supervisor.restarts == 1 and supervisor.is_healthy

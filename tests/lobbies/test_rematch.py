@@ -57,13 +57,15 @@ async def test_rematch_refusals(fast_clock: MockClock, client: httpx.AsyncClient
     assert (blocked.status_code, blocked.json()["code"]) == (403, "user_blocked")
 
 
-async def test_a_rematch_offer_lapses_after_its_expiry(autojump_clock) -> None:
+async def test_a_rematch_offer_lapses_after_its_expiry(
+    database_clock: MockClock, engagements: Engagements
+) -> None:
     bus, started = RecordingBus(), []
 
     async def start_match(spec) -> None:
         started.append(spec)
 
-    rematches = Rematches(engagements=Engagements(), bus=bus, start_match=start_match,
+    rematches = Rematches(engagements=engagements, bus=bus, start_match=start_match,
                           ws_url=lambda code: code)
     async with trio.open_nursery() as nursery:
         handle = await nursery.start(rematches.run)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from courtside.server.config import Config, ConfigError, load_config, resolve_secret_key
+from courtside.persistence import Database
+from courtside.server.config import Config, ConfigError, load_config, signing_key
 
 
 def test_flags_win_over_environment_over_defaults() -> None:
@@ -40,10 +41,19 @@ def test_bad_settings_are_refused_with_a_reason(environ: dict[str, str], message
         load_config({}, environ)
 
 
-def test_generated_secret_key_is_kept_across_restarts(tmp_path: Path) -> None:
-    config = Config(data_dir=tmp_path)
-    first = resolve_secret_key(config)
+async def test_the_signing_key_belongs_to_the_cluster(database: Database, tmp_path: Path) -> None:
+    # Two nodes with data dirs of their own share the key the first one made.
+    first = await signing_key(Config(data_dir=tmp_path / "a"), database)
     assert len(first) >= 48
-    assert resolve_secret_key(config) == first
-    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
-    assert resolve_secret_key(Config(data_dir=tmp_path, secret_key="given")) == "given"
+    assert await signing_key(Config(data_dir=tmp_path / "b"), database) == first
+    assert await signing_key(Config(data_dir=tmp_path, secret_key="given"), database) == "given"
+
+
+async def test_a_key_kept_by_an_older_install_becomes_the_clusters(
+    database: Database, tmp_path: Path
+) -> None:
+    (tmp_path / "secret_key").write_text("kept-by-a-single-node-install\n")
+    assert await signing_key(Config(data_dir=tmp_path), database) == "kept-by-a-single-node-install"
+    assert await signing_key(Config(data_dir=tmp_path / "other"), database) == (
+        "kept-by-a-single-node-install"
+    )

@@ -110,7 +110,7 @@ def _id(invite_id: int) -> int:
 
 async def _ask(make_message: Callable[..., Any]) -> Any:
     return await ask_named(
-        services().registry, INVITATIONS, make_message, timeout=REQUEST_TIMEOUT,
+        services().bus.find, INVITATIONS, make_message, timeout=REQUEST_TIMEOUT,
         missing=ServiceUnavailable("Invitations are restarting; try again.", code="invitations_busy"),
         busy=ServiceUnavailable("Invitations are busy; try again.", code="invitations_busy"),
     )

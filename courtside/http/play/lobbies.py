@@ -75,8 +75,8 @@ def _no_lobby() -> NotFound:
     return NotFound("You are not in a lobby.")
 
 
-def _my_code() -> str:
-    code = services().lobbies.code_of(current_user().id)
+async def _my_code() -> str:
+    code = await services().lobbies.code_of(current_user().id)
     if code is None:
         raise _no_lobby()
     return code
@@ -106,7 +106,7 @@ async def create_lobby(data: CreateLobby) -> tuple[dict[str, Any], int]:
 @blueprint.get("/")
 async def my_lobby() -> dict[str, Any]:
     return await services().lobbies.ask(
-        _my_code(), functools.partial(Show, current_user().id), missing=_no_lobby()
+        await _my_code(), functools.partial(Show, current_user().id), missing=_no_lobby()
     )
 
 
@@ -114,7 +114,7 @@ async def my_lobby() -> dict[str, Any]:
 @validate_request(UpdateLobby)
 async def update_lobby(data: UpdateLobby) -> dict[str, Any]:
     return await services().lobbies.ask(
-        _my_code(),
+        await _my_code(),
         functools.partial(ChangeSettings, current_user().id, data.match_type, data.score_to_win),
         missing=_no_lobby(),
     )

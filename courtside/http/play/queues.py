@@ -18,8 +18,8 @@ blueprint = Blueprint("queues", __name__, url_prefix="/api/play")
 REQUEST_TIMEOUT = 5.0
 
 
-def _queue(mode: str):
-    handle = services().registry.lookup(f"queue:{mode}")
+async def _queue(mode: str):
+    handle = await services().bus.find(f"queue:{mode}")
     if handle is None:
         raise ServiceUnavailable(f"The {mode} queue is restarting; try again.")
     return handle
@@ -31,7 +31,7 @@ async def join_queue(mode: str) -> tuple[dict[str, Any], int]:
     if mode == "ranked" and caller.is_guest:
         raise Forbidden("Guests cannot play ranked; register the account first.", code="guest_account")
     try:
-        ticket = await _queue(mode).request(
+        ticket = await (await _queue(mode)).request(
             lambda reply: Enqueue(caller.id, caller.trophies, reply), timeout=REQUEST_TIMEOUT
         )
     except Busy as busy:
@@ -43,7 +43,7 @@ async def join_queue(mode: str) -> tuple[dict[str, Any], int]:
 
 @blueprint.delete("/<any(duel, ranked):mode>/")
 async def leave_queue(mode: str) -> Response:
-    left = await _queue(mode).request(
+    left = await (await _queue(mode)).request(
         lambda reply: Dequeue(current_user().id, reply), timeout=REQUEST_TIMEOUT
     )
     if not left:

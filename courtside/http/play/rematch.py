@@ -34,7 +34,7 @@ async def rematch(code: str) -> tuple[dict[str, Any], int]:
     relationships = await Social(services().database).relationships(caller.id, others)
     if any(r.blocked_by or r.block_id is not None for r in relationships.values()):
         raise Forbidden("There is a block between you and a player of this match.", code="user_blocked")
-    handle = services().registry.lookup(REMATCH)
+    handle = await services().bus.find(REMATCH)
     if handle is None:
         raise ServiceUnavailable("Rematches are restarting; try again.")
     by_slot = sorted(players, key=lambda p: p.slot)

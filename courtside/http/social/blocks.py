@@ -60,7 +60,7 @@ async def block_user(data: BlockBody) -> tuple[dict[str, Any], int]:
     except UniqueViolation:
         raise Conflict("You have already blocked this user.", code="already_blocked") from None
     events.blocked(severed, caller.id)
-    cancel_invites_between(services().registry, caller.id, target.id)
+    await cancel_invites_between(services().bus, caller.id, target.id)
     return (await Instances.of([block.blocked])).blocked(block), 201
 
 
