@@ -39,6 +39,8 @@ def default_data_dir() -> Path:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Config:
     host: str = "127.0.0.1"
+    # The host other nodes and clients reach this one at; None means the bind host.
+    public_host: str | None = None
     port: int = 8000
     # The game WebSocket's own listener; None means port + 1 (DESIGN.md §6).
     game_port: int | None = None
@@ -65,6 +67,9 @@ class Config:
     # How long requests and matches under way get to finish once shutdown starts
     # (DESIGN.md §7); what is still running then is aborted and recorded.
     shutdown_grace_seconds: float = 30.0
+    # None: this process is the node. N: a parent running N worker nodes on the shared
+    # HTTP port, worker i on game port + i (docs/WORKERS.md); "auto" means the cores.
+    workers: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("port", "game_port"):
@@ -83,6 +88,11 @@ class Config:
             raise ConfigError("database pool size must be at least 1")
         if self.throttle_burst < 1 or self.throttle_per_second <= 0:
             raise ConfigError("throttle burst and rate must be positive")
+        if self.workers is not None:
+            if self.workers < 1:
+                raise ConfigError(f"workers must be at least 1 or auto, got {self.workers}")
+            if self.game_port_number and self.game_port_number + self.workers - 1 > 65535:
+                raise ConfigError(f"{self.workers} game ports from {self.game_port_number} pass 65535")
 
     @property
     def game_port_number(self) -> int:
@@ -90,6 +100,10 @@ class Config:
         if self.game_port is not None:
             return self.game_port
         return self.port + 1 if self.port else 0
+
+    @property
+    def public_host_name(self) -> str:
+        return self.public_host or self.host
 
     @property
     def log_level_number(self) -> int:
@@ -116,6 +130,8 @@ def load_config(flags: Mapping[str, Any], environ: Mapping[str, str]) -> Config:
 
 def _coerce(name: str, annotation: Any, raw: Any) -> Any:
     kind = str(annotation)
+    if name == "workers":
+        return _worker_count(raw)
     try:
         if kind.startswith("int"):
             return int(raw)
@@ -126,6 +142,15 @@ def _coerce(name: str, annotation: Any, raw: Any) -> Any:
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
     return str(raw)
+
+
+def _worker_count(raw: Any) -> int:
+    if str(raw).lower() == "auto":
+        return len(os.sched_getaffinity(0))  # the cores this process may run on
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"workers must be a number or auto, got {raw!r}") from None
 
 
 def resolve_secret_key(config: Config) -> str:
