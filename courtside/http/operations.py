@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import trio
 from quart import Blueprint, Response, make_response
 from quart_schema import hide
@@ -28,8 +30,9 @@ async def healthz() -> dict[str, str]:
 @blueprint.get("/readyz")
 @hide
 @public
-async def readyz() -> dict[str, str]:
-    """The database answers and every supervised actor is running."""
+async def readyz() -> dict[str, object]:
+    """The database answers and every supervised actor is running. ``node`` names the
+    process that answered: the workers of ``--workers N`` share one port."""
     svc = services()
     with trio.move_on_after(READINESS_TIMEOUT):
         try:
@@ -38,7 +41,7 @@ async def readyz() -> dict[str, str]:
             raise ServiceUnavailable(f"Database unreachable: {error}", code="database_unavailable") from error
         if not svc.supervisor.is_healthy:
             raise ServiceUnavailable("An actor failed beyond its restart limit.", code="actors_failed")
-        return {"status": "ready"}
+        return {"status": "ready", "node": {"pid": os.getpid()}}
     raise ServiceUnavailable("Database did not answer in time.", code="database_unavailable")
 
 
