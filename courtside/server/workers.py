@@ -60,22 +60,35 @@ class RestartPolicy:
 async def serve_workers(config: Config, policy: RestartPolicy = RestartPolicy()) -> int:
     """Run ``config.workers`` workers until SIGINT or SIGTERM; returns the exit status:
     0 once stopped, 1 when every worker was given up."""
-    count = config.workers or 1
     stopping = trio.Event()
-    # Opened first, as by one node: a signal during start-up stops the workers once
-    # they are started rather than leaving the database server behind.
+    # Watched from the start: a signal while the database starts means no worker starts.
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async with postgres_for(config) as database_url:
-            await _migrate_once(database_url)
-            secret_key = resolve_secret_key(config)
-            with _http_listener(config) as listener:
-                port = listener.getsockname()[1]
-                log.info(
-                    "serving HTTP on http://%s:%d with %d workers (game ports %s)",
-                    config.host, port, count, _game_ports(config, count),
-                )
-                workers = [
-                    Worker(
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_stop_on_signal, signals, stopping)
+            await _run_workers(config, policy, stopping)
+            nursery.cancel_scope.cancel()
+    if stopping.is_set():
+        log.info("stopped")
+        return 0
+    log.error("every worker was given up; exiting")
+    return 1
+
+
+async def _run_workers(config: Config, policy: RestartPolicy, stopping: trio.Event) -> None:
+    """Until every worker is stopped or given up."""
+    count = config.workers or 1
+    async with postgres_for(config) as database_url:
+        await _migrate_once(database_url)
+        secret_key = resolve_secret_key(config)
+        with _http_listener(config) as listener:
+            port = listener.getsockname()[1]
+            log.info(
+                "serving HTTP on http://%s:%d with %d workers (game ports %s)",
+                config.host, port, count, _game_ports(config, count),
+            )
+            async with trio.open_nursery() as running:
+                for index in range(count):
+                    worker = Worker(
                         index,
                         environment=worker_environment(
                             config, index, database_url=database_url, secret_key=secret_key,
@@ -85,19 +98,7 @@ async def serve_workers(config: Config, policy: RestartPolicy = RestartPolicy())
                         stop_timeout=config.shutdown_grace_seconds + STOP_MARGIN_SECONDS,
                         policy=policy,
                     )
-                    for index in range(count)
-                ]
-                async with trio.open_nursery() as nursery:
-                    nursery.start_soon(_stop_on_signal, signals, stopping)
-                    async with trio.open_nursery() as running:
-                        for worker in workers:
-                            running.start_soon(worker.run, stopping)
-                    nursery.cancel_scope.cancel()
-    if stopping.is_set():
-        log.info("stopped")
-        return 0
-    log.error("every worker was given up; exiting")
-    return 1
+                    running.start_soon(worker.run, stopping)
 
 
 class Worker:
@@ -208,11 +209,18 @@ async def _migrate_once(database_url: str) -> None:
 
 
 def _http_listener(config: Config) -> socket.socket:
-    """The one HTTP socket: connections queue here whichever worker dies or restarts."""
+    """The one HTTP socket, bound as hypercorn binds its own (accepted sockets inherit
+    TCP_NODELAY): connections wait here while a worker dies or restarts."""
     family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
-    listener = socket.create_server((config.host, config.port), family=family)
-    # As hypercorn does on the sockets it binds itself; accepted sockets inherit it.
-    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((config.host, config.port))
+        listener.listen()
+    except BaseException:
+        listener.close()
+        raise
     return listener
 
 
