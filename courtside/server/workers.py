@@ -39,17 +39,16 @@ class RestartPolicy:
     """When the parent starts a dead worker again, and when it stops trying."""
 
     first_delay: float = 0.5
-    max_delay: float = 8.0
     # A worker that served this long had started well: its death counts from one again.
     stable_after: float = 10.0
     max_deaths_in_a_row: int = 5
 
     def delay(self, deaths_in_a_row: int) -> float | None:
-        """The wait before the next start, doubling with each death in a row; None:
-        give the worker up."""
+        """The wait before the next start, doubling with each death in a row (so the
+        longest is first_delay * 2 ** (max_deaths_in_a_row - 2)); None: give it up."""
         if deaths_in_a_row >= self.max_deaths_in_a_row:
             return None
-        return min(self.first_delay * 2 ** (deaths_in_a_row - 1), self.max_delay)
+        return self.first_delay * 2 ** (deaths_in_a_row - 1)
 
     def deaths_in_a_row(self, before: int, served_for: float) -> int:
         """A death counts on the ones before unless the worker served ``stable_after``
@@ -57,7 +56,7 @@ class RestartPolicy:
         return before + 1 if served_for < self.stable_after else 1
 
 
-async def serve_workers(config: Config, policy: RestartPolicy = RestartPolicy()) -> int:
+async def serve_workers(config: Config) -> int:
     """Run ``config.workers`` workers until SIGINT or SIGTERM; returns the exit status:
     0 once stopped, 1 when every worker was given up."""
     stopping = trio.Event()
@@ -65,7 +64,7 @@ async def serve_workers(config: Config, policy: RestartPolicy = RestartPolicy())
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(_stop_on_signal, signals, stopping)
-            await _run_workers(config, policy, stopping)
+            await _run_workers(config, RestartPolicy(), stopping)
             nursery.cancel_scope.cancel()
     if stopping.is_set():
         log.info("stopped")

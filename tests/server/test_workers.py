@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from courtside.server.config import Config, load_config
-from courtside.server.workers import RestartPolicy, worker_environment
+from courtside.server.workers import STOP_MARGIN_SECONDS, RestartPolicy, worker_environment
 from tests.server.serving import courtside, free_port, postgres_processes, wait_healthy
 
 # Bounds on waits for real processes on a shared, busy machine; none is asserted on.
@@ -104,6 +104,11 @@ def start_parent(tmp_path: Path) -> Iterator:
             process.wait()
 
 
+def _index_of(worker: psutil.Process) -> int:
+    command = worker.cmdline()  # python -m courtside.server.worker INDEX HTTP_FD LINK_FD
+    return int(command[command.index("courtside.server.worker") + 1])
+
+
 def _game_port_open(port: int) -> bool:
     try:
         socket.create_connection(("127.0.0.1", port), timeout=5).close()
@@ -143,8 +148,7 @@ def test_a_killed_worker_is_started_again_and_the_port_keeps_serving(
                                   env={"COURTSIDE_DATABASE_URL": database_url})
     first, second = parent.wait_for_workers(2)
     parent.wait_until_answered_by({first.pid, second.pid})
-    command = second.cmdline()  # python -m courtside.server.worker INDEX HTTP_FD LINK_FD
-    index = int(command[command.index("courtside.server.worker") + 1])
+    index = _index_of(second)
 
     second.kill()
     second.wait(timeout=STOP_TIMEOUT)
@@ -175,6 +179,20 @@ def test_a_worker_that_keeps_dying_at_start_is_given_up(start_parent, database_u
     assert "every worker was given up; exiting" in output
 
 
+def test_a_worker_that_does_not_stop_in_time_is_killed(start_parent, database_url: str) -> None:
+    parent: Parent = start_parent("2", "--game-port", "0", env={"COURTSIDE_DATABASE_URL": database_url})
+    first, second = parent.wait_for_workers(2)
+    parent.wait_until_answered_by({first.pid, second.pid})
+    index = _index_of(second)
+    second.suspend()  # SIGSTOP: the SIGTERM the parent forwards waits, unhandled
+
+    output = parent.stop()
+    stop_timeout = 1 + STOP_MARGIN_SECONDS  # COURTSIDE_SHUTDOWN_GRACE_SECONDS is 1
+    assert f"worker {index} did not stop within {stop_timeout:g} s; killing it" in output
+    assert f"worker {index} stopped: killed by SIGKILL" in output
+    assert f"worker {1 - index} stopped: exit 0" in output
+
+
 def test_workers_stop_when_their_parent_is_killed(start_parent, database_url: str) -> None:
     parent: Parent = start_parent("2", "--game-port", "0", env={"COURTSIDE_DATABASE_URL": database_url})
     workers = parent.wait_for_workers(2)
@@ -199,12 +217,12 @@ def test_a_worker_runs_with_the_parents_settings_on_its_own_game_port() -> None:
 
 
 def test_restarts_back_off_and_a_worker_dying_at_start_is_given_up() -> None:
-    policy = RestartPolicy(first_delay=0.5, max_delay=3.0, stable_after=10.0, max_deaths_in_a_row=5)
+    policy = RestartPolicy(first_delay=0.5, stable_after=10.0, max_deaths_in_a_row=5)
     deaths, delays = 0, []
     for served_for in (0.0, 0.0, 2.0, 9.9, 0.0):
         deaths = policy.deaths_in_a_row(deaths, served_for)
         delays.append(policy.delay(deaths))
-    assert delays == [0.5, 1.0, 2.0, 3.0, None]
+    assert delays == [0.5, 1.0, 2.0, 4.0, None]
     # A worker that served a while before dying starts the count afresh.
     assert policy.deaths_in_a_row(4, served_for=10.0) == 1
     assert policy.delay(1) == 0.5
