@@ -89,10 +89,20 @@ class Config:
         if self.throttle_burst < 1 or self.throttle_per_second <= 0:
             raise ConfigError("throttle burst and rate must be positive")
         if self.workers is not None:
-            if self.workers < 1:
-                raise ConfigError(f"workers must be at least 1 or auto, got {self.workers}")
-            if self.game_port_number and self.game_port_number + self.workers - 1 > 65535:
-                raise ConfigError(f"{self.workers} game ports from {self.game_port_number} pass 65535")
+            self._check_workers(self.workers)
+
+    def _check_workers(self, workers: int) -> None:
+        """Worker i listens on game port + i: the range must fit and spare the HTTP port."""
+        if workers < 1:
+            raise ConfigError(f"workers must be at least 1 or auto, got {workers}")
+        first = self.game_port_number
+        if not first:
+            return  # port 0: each worker takes any free port
+        last = first + workers - 1
+        if last > 65535:
+            raise ConfigError(f"{workers} game ports from {first} pass 65535")
+        if first <= self.port <= last:
+            raise ConfigError(f"game ports {first}-{last} include the HTTP port {self.port}")
 
     @property
     def game_port_number(self) -> int:

@@ -62,6 +62,8 @@ def test_workers_auto_means_the_cores_this_process_may_use() -> None:
         ({"workers": "0"}, "workers must be at least 1 or auto"),
         ({"workers": "many"}, "workers must be a number or auto"),
         ({"workers": "3", "game_port": "65534"}, "3 game ports from 65534 pass 65535"),
+        ({"workers": "3", "port": "8000", "game_port": "7999"},
+         "game ports 7999-8001 include the HTTP port 8000"),
     ],
 )
 def test_bad_worker_counts_are_refused_with_a_reason(flags: dict[str, str], message: str) -> None:
