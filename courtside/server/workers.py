@@ -178,7 +178,9 @@ class Worker:
         await stopping.wait()
         process.send_signal(signal.SIGTERM)
         await trio.sleep(self._stop_timeout)
-        log.warning("worker %d did not stop within %g s; killing it", self.index, self._stop_timeout)
+        log.warning(
+            "worker %d did not stop within %g s; killing it", self.index, self._stop_timeout
+        )
         process.kill()
 
 

@@ -9,7 +9,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -81,8 +81,11 @@ class Parent:
         return self.output()
 
 
+StartParent = Callable[..., "Parent"]
+
+
 @pytest.fixture
-def start_parent(tmp_path: Path) -> Iterator:
+def start_parent(tmp_path: Path) -> Iterator[StartParent]:
     started: list[subprocess.Popen[str]] = []
 
     def start(*args: str, env: dict[str, str] | None = None) -> Parent:
@@ -104,6 +107,19 @@ def start_parent(tmp_path: Path) -> Iterator:
             process.wait()
 
 
+def _free_game_ports(count: int) -> int:
+    """The first of ``count`` consecutive ports free now, for worker i on first + i."""
+    while True:
+        first = free_port()
+        try:
+            with contextlib.ExitStack() as probes:
+                for offset in range(1, count):
+                    probes.enter_context(socket.create_server(("127.0.0.1", first + offset)))
+        except OSError:
+            continue
+        return first
+
+
 def _index_of(worker: psutil.Process) -> int:
     command = worker.cmdline()  # python -m courtside.server.worker INDEX HTTP_FD LINK_FD
     return int(command[command.index("courtside.server.worker") + 1])
@@ -117,9 +133,11 @@ def _game_port_open(port: int) -> bool:
     return True
 
 
-def test_workers_share_the_http_port_each_on_its_own_game_port(start_parent, data_dir: Path) -> None:
-    game_port = free_port()
-    parent: Parent = start_parent("2", "--game-port", str(game_port), "--data-dir", str(data_dir))
+def test_workers_share_the_http_port_each_on_its_own_game_port(
+    start_parent: StartParent, data_dir: Path
+) -> None:
+    game_port = _free_game_ports(2)
+    parent = start_parent("2", "--game-port", str(game_port), "--data-dir", str(data_dir))
     workers = parent.wait_for_workers(2)
     parent.wait_until_answered_by({worker.pid for worker in workers})
     assert _game_port_open(game_port) and _game_port_open(game_port + 1)
@@ -129,11 +147,15 @@ def test_workers_share_the_http_port_each_on_its_own_game_port(start_parent, dat
 
     output = parent.stop()
     assert not postgres_processes(data_dir)
-    assert f"serving HTTP on {parent.url} with 2 workers (game ports {game_port}-{game_port + 1})" in output
-    assert f"worker 0 courtside.server.node: serving game sockets on ws://127.0.0.1:{game_port}\n" in output
-    assert f"worker 1 courtside.server.node: serving game sockets on ws://127.0.0.1:{game_port + 1}\n" in output
+    ports = f"game ports {game_port}-{game_port + 1}"
+    assert f"serving HTTP on {parent.url} with 2 workers ({ports})" in output
+    for index in (0, 1):
+        assert (f"worker {index} courtside.server.node: serving game sockets on "
+                f"ws://127.0.0.1:{game_port + index}\n") in output
     # Migrations ran once, in the parent, before any worker started.
-    applied = re.findall(r"INFO (.*)courtside\.persistence\.migrations: applied migration (\w+)", output)
+    applied = re.findall(
+        r"INFO (.*)courtside\.persistence\.migrations: applied migration (\w+)", output
+    )
     assert applied, output
     assert {tag for tag, _ in applied} == {""}
     assert max(collections.Counter(name for _, name in applied).values()) == 1
@@ -141,10 +163,10 @@ def test_workers_share_the_http_port_each_on_its_own_game_port(start_parent, dat
 
 
 def test_a_killed_worker_is_started_again_and_the_port_keeps_serving(
-    start_parent, database_url: str
+    start_parent: StartParent, database_url: str
 ) -> None:
-    game_port = free_port()
-    parent: Parent = start_parent("2", "--game-port", str(game_port),
+    game_port = _free_game_ports(2)
+    parent = start_parent("2", "--game-port", str(game_port),
                                   env={"COURTSIDE_DATABASE_URL": database_url})
     first, second = parent.wait_for_workers(2)
     parent.wait_until_answered_by({first.pid, second.pid})
@@ -163,10 +185,12 @@ def test_a_killed_worker_is_started_again_and_the_port_keeps_serving(
     assert f"worker {index} serving: pid {restarted.pid}" in output
 
 
-def test_a_worker_that_keeps_dying_at_start_is_given_up(start_parent, database_url: str) -> None:
+def test_a_worker_that_keeps_dying_at_start_is_given_up(
+    start_parent: StartParent, database_url: str
+) -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         game_port = taken.getsockname()[1]
-        parent: Parent = start_parent("1", "--game-port", str(game_port),
+        parent = start_parent("1", "--game-port", str(game_port),
                                       env={"COURTSIDE_DATABASE_URL": database_url})
         policy = RestartPolicy()
         assert parent.process.wait(timeout=START_TIMEOUT * policy.max_deaths_in_a_row) == 1
@@ -179,8 +203,10 @@ def test_a_worker_that_keeps_dying_at_start_is_given_up(start_parent, database_u
     assert "every worker was given up; exiting" in output
 
 
-def test_a_worker_that_does_not_stop_in_time_is_killed(start_parent, database_url: str) -> None:
-    parent: Parent = start_parent("2", "--game-port", "0", env={"COURTSIDE_DATABASE_URL": database_url})
+def test_a_worker_that_does_not_stop_in_time_is_killed(
+    start_parent: StartParent, database_url: str
+) -> None:
+    parent = start_parent("2", "--game-port", "0", env={"COURTSIDE_DATABASE_URL": database_url})
     first, second = parent.wait_for_workers(2)
     parent.wait_until_answered_by({first.pid, second.pid})
     index = _index_of(second)
@@ -193,8 +219,10 @@ def test_a_worker_that_does_not_stop_in_time_is_killed(start_parent, database_ur
     assert f"worker {1 - index} stopped: exit 0" in output
 
 
-def test_workers_stop_when_their_parent_is_killed(start_parent, database_url: str) -> None:
-    parent: Parent = start_parent("2", "--game-port", "0", env={"COURTSIDE_DATABASE_URL": database_url})
+def test_workers_stop_when_their_parent_is_killed(
+    start_parent: StartParent, database_url: str
+) -> None:
+    parent = start_parent("2", "--game-port", "0", env={"COURTSIDE_DATABASE_URL": database_url})
     workers = parent.wait_for_workers(2)
     parent.wait_until_answered_by({worker.pid for worker in workers})
 
