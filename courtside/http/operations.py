@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import trio
@@ -31,8 +32,9 @@ async def healthz() -> dict[str, str]:
 @hide
 @public
 async def readyz() -> dict[str, Any]:
-    """The database answers and every supervised actor is running; which node this
-    is, and the cluster's live nodes as of its last heartbeat."""
+    """The database answers and every supervised actor is running. ``node`` names the
+    node that answered (the workers of ``--workers N`` share one port), ``nodes`` the
+    cluster's live nodes as of its last heartbeat."""
     svc = services()
     with trio.move_on_after(READINESS_TIMEOUT):
         try:
@@ -44,7 +46,7 @@ async def readyz() -> dict[str, Any]:
         cluster = svc.cluster
         return {
             "status": "ready",
-            "node": cluster.node_id,
+            "node": {"id": cluster.node_id, "pid": os.getpid()},
             "nodes": [
                 {"id": node.id, "http_url": node.http_url, "game_url": node.game_url,
                  "live_matches": node.live_matches, "connections": node.connections}

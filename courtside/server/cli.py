@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import logging
 import os
@@ -14,6 +15,7 @@ import trio
 
 from .config import Config, ConfigError, load_config
 from .node import database_for, run_node
+from .workers import serve_workers
 
 log = logging.getLogger("courtside")
 
@@ -42,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="host named in this node's ws_urls (default: the bind host)")
     serve.add_argument("--secret-key",
                        help="key that signs tokens (default: the cluster's, kept in the database)")
+    serve.add_argument(
+        "--workers", help="run N worker nodes on the shared HTTP port (auto: one per core)"
+    )
     commands.add_parser("migrate", parents=[common], help="apply database migrations")
     return parser
 
@@ -54,22 +59,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"courtside: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=config.log_level_number,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    command = _serve if args.command == "serve" else _migrate
-    trio.run(command, config)
+    configure_logging(config)
+    if args.command == "migrate":
+        trio.run(_migrate, config)
+        return 0
+    if config.workers is not None:
+        return trio.run(serve_workers, config)
+    trio.run(serve_node, config)
     return 0
 
 
-async def _serve(config: Config) -> None:
+def configure_logging(config: Config, *, tag: str = "") -> None:
+    """One line per record; ``tag`` names the worker the line comes from."""
+    logging.basicConfig(
+        level=config.log_level_number,
+        format=f"%(asctime)s %(levelname)s {tag}%(name)s: %(message)s",
+    )
+
+
+async def serve_node(
+    config: Config,
+    http_fd: int | None = None,
+    *,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Run one node until SIGINT or SIGTERM, then shut it down in order;
+    ``task_status.started`` once it serves."""
     # Opened first, so a signal during start-up is handled once the node is up
     # instead of interrupting it half-way (and orphaning the database server).
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
-            node = await nursery.start(run_node, config)
+            node = await nursery.start(functools.partial(run_node, config, http_fd=http_fd))
             _tune_gc_for_ticks()
+            task_status.started()
             async for signum in signals:
                 log.info("received %s", signal.Signals(signum).name)
                 node.shutdown()

@@ -71,6 +71,9 @@ class Config:
     # How long requests and matches under way get to finish once shutdown starts
     # (DESIGN.md §7); what is still running then is aborted and recorded.
     shutdown_grace_seconds: float = 30.0
+    # None: this process is the node. N: a parent running N worker nodes on the shared
+    # HTTP port, worker i on game port + i (docs/WORKERS.md); "auto" means the cores.
+    workers: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("port", "game_port"):
@@ -89,6 +92,21 @@ class Config:
             raise ConfigError("database pool size must be at least 1")
         if self.throttle_burst < 1 or self.throttle_per_second <= 0:
             raise ConfigError("throttle burst and rate must be positive")
+        if self.workers is not None:
+            self._check_workers(self.workers)
+
+    def _check_workers(self, workers: int) -> None:
+        """Worker i listens on game port + i: the range must fit and spare the HTTP port."""
+        if workers < 1:
+            raise ConfigError(f"workers must be at least 1 or auto, got {workers}")
+        first = self.game_port_number
+        if not first:
+            return  # port 0: each worker takes any free port
+        last = first + workers - 1
+        if last > 65535:
+            raise ConfigError(f"{workers} game ports from {first} pass 65535")
+        if first <= self.port <= last:
+            raise ConfigError(f"game ports {first}-{last} include the HTTP port {self.port}")
 
     @property
     def game_port_number(self) -> int:
@@ -128,6 +146,8 @@ def load_config(flags: Mapping[str, Any], environ: Mapping[str, str]) -> Config:
 
 def _coerce(name: str, annotation: Any, raw: Any) -> Any:
     kind = str(annotation)
+    if name == "workers":
+        return _worker_count(raw)
     try:
         if kind.startswith("int"):
             return int(raw)
@@ -138,6 +158,15 @@ def _coerce(name: str, annotation: Any, raw: Any) -> Any:
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
     return str(raw)
+
+
+def _worker_count(raw: Any) -> int:
+    if str(raw).lower() == "auto":
+        return len(os.sched_getaffinity(0))  # the cores this process may run on
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"workers must be a number or auto, got {raw!r}") from None
 
 
 async def signing_key(config: Config, database: Executor) -> str:

@@ -64,26 +64,39 @@ class Node:
 @asynccontextmanager
 async def database_for(config: Config) -> AsyncIterator[Database]:
     """The configured PostgreSQL, or the embedded one, migrated and pooled."""
+    async with postgres_for(config) as url, Database.open(url, pool_size=config.db_pool_size) as db:
+        await migrate(db)
+        yield db
+
+
+@asynccontextmanager
+async def postgres_for(config: Config) -> AsyncIterator[str]:
+    """The configured PostgreSQL's URL, or the embedded one's, started for the block."""
     if config.database_url is not None:
         log.info("database: %s", _without_password(config.database_url))
-        async with Database.open(config.database_url, pool_size=config.db_pool_size) as db:
-            await migrate(db)
-            yield db
+        yield config.database_url
         return
     embedded = EmbeddedPostgres(config.data_dir / "postgres")
     await trio.to_thread.run_sync(embedded.start)
     try:
         log.info("database: embedded PostgreSQL in %s", embedded.data_dir)
-        async with Database.open(embedded.url(), pool_size=config.db_pool_size) as db:
-            await migrate(db)
-            yield db
+        yield embedded.url()
     finally:
         with trio.CancelScope(shield=True):
             await trio.to_thread.run_sync(embedded.stop)
 
 
-async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.TASK_STATUS_IGNORED) -> None:
-    """Run until ``Node.shutdown()``; ``task_status.started`` once it serves."""
+async def run_node(
+    config: Config,
+    *,
+    http_fd: int | None = None,
+    task_status: trio.TaskStatus[Node] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Run until ``Node.shutdown()``; ``task_status.started`` once it serves.
+
+    ``http_fd``: a listening socket to serve HTTP on (a worker's, shared with the
+    other workers, docs/WORKERS.md) instead of binding ``host:port``.
+    """
     async with database_for(config) as database, trio.open_nursery() as actors_nursery:
         registry = Registry()
         supervisor = Supervisor(registry=registry)
@@ -170,7 +183,7 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
                 functools.partial(
                     hypercorn.trio.serve,
                     app,
-                    _hypercorn_config(config),
+                    _hypercorn_config(config, http_fd),
                     shutdown_trigger=shutdown.wait,
                 )
             )
@@ -197,9 +210,9 @@ def _failed_logins(config: Config, allowed: int) -> Throttle:
     )
 
 
-def _hypercorn_config(config: Config) -> hypercorn.Config:
+def _hypercorn_config(config: Config, http_fd: int | None) -> hypercorn.Config:
     hconfig = hypercorn.Config()
-    hconfig.bind = [f"{config.host}:{config.port}"]
+    hconfig.bind = [f"{config.host}:{config.port}" if http_fd is None else f"fd://{http_fd}"]
     hconfig.graceful_timeout = config.shutdown_grace_seconds
     hconfig.websocket_max_message_size = user_socket.MAX_MESSAGE_BYTES
     hconfig.accesslog = None

@@ -36,7 +36,7 @@ async def test_every_node_sees_the_cluster_and_honours_its_tokens(cluster: Clust
         assert refreshed.status_code == 200
     ready = await _nodes_seen(c, 3)
     assert sorted(node["http_url"] for node in ready["nodes"]) == sorted(n.http_url for n in cluster.nodes)
-    assert ready["node"] in {node["id"] for node in ready["nodes"]}
+    assert ready["node"]["id"] in {node["id"] for node in ready["nodes"]}
     async with c.client as on_c:
         assert "courtside_cluster_nodes_alive 3.0" in (await on_c.get("/metrics")).text
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import httpx
 import trio
 import trio_websocket
@@ -10,11 +12,15 @@ from courtside.actors import Inbox, Overflow, Restart
 from courtside.server.node import Node
 
 
-async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
+async def test_health_and_readiness(client: httpx.AsyncClient, node: Node) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     response = await client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready"}
+    ready = response.json()
+    me = node.services.cluster.node_id
+    assert (ready["status"], ready["node"]) == ("ready", {"id": me, "pid": os.getpid()})
+    assert [n["id"] for n in ready["nodes"]] == [me]
+    assert ready["nodes"][0]["http_url"] == node.http_url
 
 
 class CrashesAfterStarting:

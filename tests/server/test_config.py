@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,31 @@ async def test_a_key_kept_by_an_older_install_becomes_the_clusters(
     assert await signing_key(Config(data_dir=tmp_path / "other"), database) == (
         "kept-by-a-single-node-install"
     )
+
+
+def test_workers_auto_means_the_cores_this_process_may_use() -> None:
+    assert load_config({"workers": "auto"}, {}).workers == len(os.sched_getaffinity(0))
+    assert load_config({}, {"COURTSIDE_WORKERS": "3"}).workers == 3
+    assert load_config({}, {}).workers is None
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        ({"workers": "0"}, "workers must be at least 1 or auto"),
+        ({"workers": "many"}, "workers must be a number or auto"),
+        ({"workers": "3", "game_port": "65534"}, "3 game ports from 65534 pass 65535"),
+        ({"workers": "3", "port": "8000", "game_port": "7999"},
+         "game ports 7999-8001 include the HTTP port 8000"),
+    ],
+)
+def test_bad_worker_counts_are_refused_with_a_reason(flags: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(flags, {})
+
+
+def test_the_public_host_defaults_to_the_bind_host() -> None:
+    assert load_config({"host": "10.0.0.5"}, {}).advertised_host == "10.0.0.5"
+    assert load_config({"host": "0.0.0.0"}, {}).advertised_host == "localhost"
+    config = load_config({"host": "0.0.0.0"}, {"COURTSIDE_PUBLIC_HOST": "play.example.com"})
+    assert config.advertised_host == "play.example.com"
