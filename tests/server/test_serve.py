@@ -18,7 +18,9 @@ def test_serve_on_embedded_database_then_stop_cleanly(data_dir: Path) -> None:
                        "--data-dir", str(data_dir))
     try:
         wait_healthy(url, server, timeout=60)
-        assert httpx.get(f"{url}/readyz").json() == {"status": "ready", "node": {"pid": server.pid}}
+        ready = httpx.get(f"{url}/readyz").json()
+        assert (ready["status"], ready["node"]["pid"]) == ("ready", server.pid)
+        assert [node["http_url"] for node in ready["nodes"]] == [url]
         assert postgres_processes(data_dir)
 
         stopping = time.monotonic()
