@@ -172,3 +172,23 @@ async def test_an_unknown_provider_is_not_found(client: httpx.AsyncClient) -> No
         response = await client.get(path)
         assert response.status_code == 404
         assert response.json()["code"] == "not_found"
+
+
+async def test_the_provider_checks_verifier_secret_and_redirect_uri(
+    client: httpx.AsyncClient, oauth_provider: OAuthProvider, node: Node
+) -> None:
+    """What keeps a stolen code useless, proven on the provider these tests trust."""
+    code = (await started(client, "acme")).query["code"]
+    redirect_uri = f"{node.http_url}/api/auth/oauth/acme/callback/"
+    token_url = f"{oauth_provider.url}/token"
+
+    async def redeem(auth: tuple[str, str], **changes: str) -> httpx.Response:
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+                "code_verifier": "v" * 43, **changes}
+        return await client.post(token_url, data=form, auth=auth)
+
+    genuine = ("courtside-acme", "acme-client-secret")
+    assert (await redeem(genuine)).json()["error"] == "invalid_grant"  # not the PKCE verifier
+    assert (await redeem(("courtside-acme", "guess"))).json()["error"] == "invalid_client"
+    elsewhere = await redeem(genuine, redirect_uri="http://127.0.0.1:1/steal/")
+    assert elsewhere.json()["error"] == "invalid_grant"
