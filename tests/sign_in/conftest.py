@@ -62,6 +62,9 @@ def config(config: Config, mail_server: MailServer, oauth_provider: OAuthProvide
 @pytest.fixture
 async def node(node: Node, oauth_provider: OAuthProvider) -> Node:
     """The server; its callback URLs are registered at the provider once it listens."""
-    for (client_id, secret), name in ((OIDC_CLIENT, "acme"), (PLAIN_CLIENT, "forge")):
-        oauth_provider.register(client_id, secret, [f"{node.http_url}/api/auth/oauth/{name}/callback/"])
+    # As in the wild: OpenID Connect's client_secret_basic, GitHub's client_secret_post.
+    for (client_id, secret), name, method in ((OIDC_CLIENT, "acme", "client_secret_basic"),
+                                              (PLAIN_CLIENT, "forge", "client_secret_post")):
+        callback = f"{node.http_url}/api/auth/oauth/{name}/callback/"
+        oauth_provider.register(client_id, secret, [callback], method)
     return node

@@ -45,6 +45,7 @@ class Client(ClientMixin):
     client_id: str
     client_secret: str
     redirect_uris: list[str] = field(default_factory=list)
+    auth_method: str = "client_secret_basic"
     client_metadata: dict[str, Any] = field(default_factory=dict)
 
     def get_client_id(self) -> str:
@@ -63,7 +64,7 @@ class Client(ClientMixin):
         return secrets.compare_digest(client_secret, self.client_secret)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-        return method == "client_secret_basic"
+        return method == self.auth_method
 
     def check_response_type(self, response_type: str) -> bool:
         return response_type == "code"
@@ -162,8 +163,9 @@ class OAuthProvider:
         self._server.shutdown()
         self._thread.join()
 
-    def register(self, client_id: str, client_secret: str, redirect_uris: list[str]) -> None:
-        self.clients[client_id] = Client(client_id, client_secret, redirect_uris)
+    def register(self, client_id: str, client_secret: str, redirect_uris: list[str],
+                 auth_method: str) -> None:
+        self.clients[client_id] = Client(client_id, client_secret, redirect_uris, auth_method)
 
     def _app(self) -> Flask:
         app = Flask(__name__)

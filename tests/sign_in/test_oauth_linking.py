@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.accounts import Account, DEFAULT_PASSWORD, make_guest, make_user
+from tests.accounts import DEFAULT_PASSWORD, Account, make_guest, make_user
 from tests.sign_in.oauth_browser import at_provider, come_back, sign_in_with
 from tests.sign_in.oauth_server import OAuthProvider, ProviderUser
 

@@ -7,7 +7,6 @@ from email.message import EmailMessage
 
 import httpx
 import pytest
-import trio
 
 from courtside.persistence import Database
 from courtside.server.node import Node

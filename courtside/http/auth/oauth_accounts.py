@@ -10,8 +10,8 @@ from courtside.persistence import (
     IdentityTaken,
     OAuthIdentities,
     User,
-    Users,
     UsernameTaken,
+    Users,
 )
 
 from . import rules

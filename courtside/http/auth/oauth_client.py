@@ -59,6 +59,9 @@ class Endpoints:
     token: str
     userinfo: str
     issuer: str | None = None  # OpenID Connect only: what the ID token's iss must be
+    # client_secret_basic, the default of OpenID Connect; else client_secret_post,
+    # which GitHub and the 42 intra document.
+    secret_in_basic_auth: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +103,12 @@ class Provider:
             if self._endpoints is None:
                 document = await self._call("GET", self._settings.discovery_url or "")
                 try:
+                    methods = document.get("token_endpoint_auth_methods_supported",
+                                           ["client_secret_basic"])
                     self._endpoints = Endpoints(
                         document["authorization_endpoint"], document["token_endpoint"],
                         document["userinfo_endpoint"], document["issuer"],
+                        secret_in_basic_auth="client_secret_basic" in methods,
                     )
                 except (KeyError, TypeError):
                     raise ProviderFailed("The provider's discovery document is incomplete.") from None
@@ -131,14 +137,16 @@ class Provider:
     ) -> Profile:
         """Exchange the code (with the PKCE verifier) and read who signed in."""
         endpoints = await self.endpoints()
-        # RFC 6749 §2.3.1: id and secret are form-encoded before Basic encoding.
-        credentials = (quote(self._settings.client_id, safe=""),
-                       quote(self._settings.client_secret, safe=""))
-        tokens = await self._call(
-            "POST", endpoints.token, auth=credentials,
-            data={"grant_type": "authorization_code", "code": code,
-                  "redirect_uri": redirect_uri, "code_verifier": verifier},
-        )
+        form = {"grant_type": "authorization_code", "code": code,
+                "redirect_uri": redirect_uri, "code_verifier": verifier}
+        client_id, secret = self._settings.client_id, self._settings.client_secret
+        if endpoints.secret_in_basic_auth:
+            # RFC 6749 §2.3.1: id and secret are form-encoded before Basic encoding.
+            credentials = (quote(client_id, safe=""), quote(secret, safe=""))
+            tokens = await self._call("POST", endpoints.token, auth=credentials, data=form)
+        else:
+            form |= {"client_id": client_id, "client_secret": secret}
+            tokens = await self._call("POST", endpoints.token, data=form)
         access_token = tokens.get("access_token")
         if not isinstance(access_token, str):
             raise ProviderFailed("The provider's token answer has no access token.")
