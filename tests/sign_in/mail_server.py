@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import socket
+import ssl
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
 import trio
+import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -47,19 +49,36 @@ def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str, auth
 
 
 class MailServer:
-    """Accepts mail only from a client that logged in (plain SMTP on loopback)."""
+    """Accepts mail only from a client that logged in.
 
-    def __init__(self, inbox: Inbox) -> None:
+    ``plain`` SMTP (login without TLS: loopback only), ``starttls`` (required
+    before login) or ``tls`` from the first byte, with a certificate for
+    127.0.0.1 from ``ca``, a CA the client must be made to trust.
+    """
+
+    SCHEMES = {"plain": "smtp", "starttls": "smtp+starttls", "tls": "smtps"}
+
+    def __init__(self, inbox: Inbox, security: str = "plain", ca: trustme.CA | None = None) -> None:
         self.inbox = inbox
         self.port = _free_port()
+        self.security = security
+        tls: dict[str, Any] = {}
+        if security != "plain":
+            assert ca is not None
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ca.issue_cert("127.0.0.1").configure_cert(context)
+            tls = ({"tls_context": context, "require_starttls": True} if security == "starttls"
+                   else {"ssl_context": context})
         self._controller = Controller(
             inbox, hostname="127.0.0.1", port=self.port, authenticator=_authenticate,
-            auth_required=True, auth_require_tls=False,
+            # aiosmtpd only sees STARTTLS as TLS: with TLS from the first byte it
+            # must be told that login needs none (the whole connection is encrypted).
+            auth_required=True, auth_require_tls=security == "starttls", **tls,
         )
 
     @property
     def url(self) -> str:
-        return f"smtp://{USERNAME}:{PASSWORD}@127.0.0.1:{self.port}"
+        return f"{self.SCHEMES[self.security]}://{USERNAME}:{PASSWORD}@127.0.0.1:{self.port}"
 
     def __enter__(self) -> MailServer:
         self._controller.start()
