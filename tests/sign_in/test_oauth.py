@@ -160,6 +160,7 @@ async def test_a_refusal_at_the_provider_is_a_clear_error(client: httpx.AsyncCli
     ))
     assert denied.status_code == 400
     assert denied.json()["code"] == "oauth_denied"
+    assert "(access_denied)" in denied.json()["detail"]
     no_code = await come_back(client, Callback(
         f"/api/auth/oauth/acme/callback/?state={state}", callback.flow_cookie
     ))

@@ -8,6 +8,8 @@ A signed-in user starts a link with ``POST <name>/`` instead.
 
 from __future__ import annotations
 
+import re
+
 from quart import Blueprint, Response, jsonify, make_response, redirect, request
 
 from courtside.persistence import (
@@ -27,6 +29,8 @@ from .oauth_flow import FLOW_COOKIE, Flow, clear_flow_cookie, set_flow_cookie
 from .sessions import open_session, tokens_response
 
 blueprint = Blueprint("oauth", __name__, url_prefix="/api/auth/oauth")
+
+_ERROR_CODE = re.compile(r"[a-z_]{1,64}")
 
 
 class ProviderDenied(ValidationFailed):
@@ -86,7 +90,9 @@ async def callback(name: str) -> Response:
         request.cookies.get(FLOW_COOKIE), provider=provider.name, state=request.args.get("state")
     )
     if error := request.args.get("error"):
-        raise ProviderDenied(request.args.get("error_description") or f"The provider said: {error}.")
+        # Only the RFC 6749 error code, not the provider's free text, goes into our answer.
+        reason = error if _ERROR_CODE.fullmatch(error) else "error"
+        raise ProviderDenied(f"The sign-in was refused at the provider ({reason}).")
     code = request.args.get("code")
     if not code:
         raise ValidationFailed(errors={"code": ["This field is required."]})
@@ -94,7 +100,8 @@ async def callback(name: str) -> Response:
         code=code, redirect_uri=_redirect_uri(provider), verifier=flow.verifier, nonce=flow.nonce
     )
     if flow.link_user_id is not None:
-        response = await _link(flow.link_user_id, provider, profile.subject)
+        await _link(flow.link_user_id, provider, profile.subject)
+        response = jsonify({"provider": provider.name, "linked": True})
     else:
         user, created = await account_for(svc.database, provider.name, profile)
         pair = await open_session(svc.database, svc.tokens, user)
@@ -103,13 +110,14 @@ async def callback(name: str) -> Response:
     return response
 
 
-async def _link(user_id: int, provider: Provider, subject: str) -> Response:
+async def _link(user_id: int, provider: Provider, subject: str) -> None:
+    """Link the provider account to ``user_id``; linking it again changes nothing."""
     database = services().database
     if await Users(database).get(user_id) is None:
         raise NotFound("The account to link no longer exists.")
     identities = OAuthIdentities(database)
     if await identities.user_of(provider.name, subject) == user_id:
-        return jsonify({"provider": provider.name, "linked": True})
+        return
     try:
         await identities.link(user_id, provider.name, subject)
     except IdentityTaken:
@@ -118,7 +126,6 @@ async def _link(user_id: int, provider: Provider, subject: str) -> Response:
     except ProviderAlreadyLinked:
         raise Conflict(f"Another {provider.name} account is already linked; unlink it first.",
                        code="oauth_provider_linked") from None
-    return jsonify({"provider": provider.name, "linked": True})
 
 
 @blueprint.delete("/<name>/")

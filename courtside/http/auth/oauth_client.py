@@ -27,6 +27,7 @@ from .oauth_flow import FlowSeal
 
 HTTP_TIMEOUT = httpx.Timeout(10.0)
 OIDC_SCOPE = "openid profile email"
+_DISCOVERED = ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "issuer")
 
 
 class ProviderSettings(Protocol):
@@ -102,16 +103,16 @@ class Provider:
         async with self._discovering:
             if self._endpoints is None:
                 document = await self._call("GET", self._settings.discovery_url or "")
-                try:
-                    methods = document.get("token_endpoint_auth_methods_supported",
-                                           ["client_secret_basic"])
-                    self._endpoints = Endpoints(
-                        document["authorization_endpoint"], document["token_endpoint"],
-                        document["userinfo_endpoint"], document["issuer"],
-                        secret_in_basic_auth="client_secret_basic" in methods,
-                    )
-                except (KeyError, TypeError):
-                    raise ProviderFailed("The provider's discovery document is incomplete.") from None
+                urls = [document.get(key) for key in _DISCOVERED]
+                if not all(isinstance(url, str) for url in urls):
+                    raise ProviderFailed("The provider's discovery document is incomplete.")
+                methods = document.get("token_endpoint_auth_methods_supported")
+                self._endpoints = Endpoints(
+                    *urls,
+                    # Basic is OpenID Connect's default when the document names none.
+                    secret_in_basic_auth=not isinstance(methods, list)
+                    or "client_secret_basic" in methods,
+                )
             return self._endpoints
 
     async def authorization_url(
