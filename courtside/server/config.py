@@ -57,6 +57,8 @@ class OAuthProviderSettings:
 
     def __post_init__(self) -> None:
         variable = f"COURTSIDE_OAUTH_{self.name.upper()}"
+        if self.name == "linked":
+            raise ConfigError(f"{variable}: 'linked' names a route; call the provider otherwise")
         if not self.client_id:
             raise ConfigError(f"{variable}_CLIENT_ID is required")
         endpoints = (self.authorize_url, self.token_url, self.userinfo_url)

@@ -35,6 +35,10 @@ async def test_a_linked_provider_signs_into_the_existing_account(client: httpx.A
     assert linked.status_code == 200, linked.text
     assert linked.json() == {"provider": "acme", "linked": True}
 
+    listed = await client.get("/api/auth/oauth/linked/", headers=bob.headers)
+    assert listed.json()["has_password"] is True
+    assert [entry["provider"] for entry in listed.json()["linked"]] == ["acme"]
+
     signed_in = await sign_in_with(client, "acme")
     assert signed_in.status_code == 200
     assert signed_in.json()["created"] is False
@@ -86,6 +90,11 @@ async def test_the_last_way_to_sign_in_cannot_be_unlinked(client: httpx.AsyncCli
     assert last.json()["code"] == "last_sign_in_method"
 
     assert (await link(client, alice, "forge")).status_code == 200
+    listed = await client.get("/api/auth/oauth/linked/", headers={"Authorization": f"Bearer {alice['access']}"})
+    assert listed.json()["has_password"] is False
+    assert [entry["provider"] for entry in listed.json()["linked"]] == ["acme", "forge"]
+    assert all(entry["linked_at"].endswith("Z") for entry in listed.json()["linked"])
+
     assert (await unlink(client, alice["access"], "acme")).status_code == 204
     assert (await unlink(client, alice["access"], "forge")).json()["code"] == "last_sign_in_method"
     # Still in through forge.

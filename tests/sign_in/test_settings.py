@@ -34,6 +34,8 @@ def test_each_oauth_provider_is_one_group_of_variables() -> None:
          "COURTSIDE_OAUTH_X_CLIENT_ID is required"),
         ({"COURTSIDE_OAUTH_X_CLIENT_ID": "id", "COURTSIDE_OAUTH_X_TOKEN_URL": "https://t"},
          "_DISCOVERY_URL, or _AUTHORIZE_URL"),
+        ({"COURTSIDE_OAUTH_LINKED_CLIENT_ID": "id", "COURTSIDE_OAUTH_LINKED_DISCOVERY_URL": "https://d"},
+         "'linked' names a route"),
         ({"COURTSIDE_SMTP_URL": "mail.example:25"}, "SMTP URL must start with"),
         ({"COURTSIDE_PUBLIC_URL": "courtside.example"}, "public URL must start with"),
     ],

@@ -3,7 +3,8 @@
 Authorization-code flow with PKCE (S256) and ``state``, plus the nonce for
 OpenID Connect. ``GET <name>/`` sends the browser to the provider, which sends
 it back to ``GET <name>/callback/``; that completes the sign-in as login does.
-A signed-in user starts a link with ``POST <name>/`` instead.
+A signed-in user starts a link with ``POST <name>/`` instead; ``linked/``
+lists what is linked (no provider may be called "linked").
 """
 
 from __future__ import annotations
@@ -55,6 +56,17 @@ async def _started(provider: Provider, flow: Flow) -> tuple[str, str]:
 @public
 async def providers() -> dict[str, list[dict[str, str]]]:
     return {"providers": [{"name": name} for name in services().oauth.names]}
+
+
+@blueprint.get("/linked/")
+async def linked() -> dict[str, object]:
+    """The caller's linked providers, and whether a password is another way in."""
+    caller = current_user()
+    identities = await OAuthIdentities(services().database).linked(caller.id)
+    return {
+        "linked": [{"provider": i.provider, "linked_at": i.linked_at} for i in identities],
+        "has_password": caller.password_hash is not None,
+    }
 
 
 @blueprint.get("/<name>/")
