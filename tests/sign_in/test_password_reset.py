@@ -7,6 +7,7 @@ from email.message import EmailMessage
 
 import httpx
 import pytest
+import trio
 
 from courtside.persistence import Database
 from courtside.server.node import Node
@@ -214,3 +215,22 @@ async def test_one_mail_names_each_account_of_a_shared_address(
     assert await login(client, "bob", NEW_PASSWORD) == 200
     assert await login(client, "alice", DEFAULT_PASSWORD) == 200
     assert (await confirm(client, alice_token, "wonderland-5")).status_code == 204
+
+
+async def test_two_confirmations_of_one_link_at_once_let_one_win(
+    client: httpx.AsyncClient, inbox: Inbox
+) -> None:
+    await make_user(client, "alice", email="alice@example.org")
+    await ask_reset(client, "alice@example.org")
+    token = await token_from_mail(inbox, "alice@example.org")
+    statuses = []
+
+    async def attempt(password: str) -> None:
+        statuses.append((await confirm(client, token, password)).status_code)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(attempt, "first-choice-11")
+        nursery.start_soon(attempt, "second-choice-22")
+    assert sorted(statuses) == [204, 400]
+    winners = [await login(client, "alice", p) for p in ("first-choice-11", "second-choice-22")]
+    assert sorted(winners) == [200, 401]
