@@ -90,7 +90,8 @@ async def test_the_last_way_to_sign_in_cannot_be_unlinked(client: httpx.AsyncCli
     assert last.json()["code"] == "last_sign_in_method"
 
     assert (await link(client, alice, "forge")).status_code == 200
-    listed = await client.get("/api/auth/oauth/linked/", headers={"Authorization": f"Bearer {alice['access']}"})
+    listed = await client.get("/api/auth/oauth/linked/",
+                              headers={"Authorization": f"Bearer {alice['access']}"})
     assert listed.json()["has_password"] is False
     assert [entry["provider"] for entry in listed.json()["linked"]] == ["acme", "forge"]
     assert all(entry["linked_at"].endswith("Z") for entry in listed.json()["linked"])
