@@ -128,6 +128,10 @@ class Config:
             raise ConfigError("database pool size must be at least 1")
         if self.throttle_burst < 1 or self.throttle_per_second <= 0:
             raise ConfigError("throttle burst and rate must be positive")
+        if min(self.password_resets_per_address, self.password_resets_per_ip) < 1 or (
+            self.password_reset_window_seconds <= 0
+        ):
+            raise ConfigError("password reset limits and window must be positive")
         if self.smtp_url is not None and not self.smtp_url.startswith(SMTP_SCHEMES):
             raise ConfigError(f"SMTP URL must start with one of {', '.join(SMTP_SCHEMES)}")
         if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):

@@ -41,8 +41,8 @@ from courtside.http import Metrics, OpenSockets, Services, Throttle, TokenSigner
 from courtside.http.auth.mail import Mailer, SmtpServer
 from courtside.http.auth.oauth_client import OAuthProviders, Provider
 from courtside.http.chat import message_instance
-from courtside.http.public_url import PublicUrl
 from courtside.http.live import user_socket
+from courtside.http.public_url import PublicUrl
 from courtside.persistence import AvatarStore, Database, EmbeddedPostgres, Social, Users, migrate
 
 from .config import Config, resolve_secret_key

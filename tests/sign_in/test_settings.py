@@ -37,6 +37,7 @@ def test_each_oauth_provider_is_one_group_of_variables() -> None:
         ({"COURTSIDE_OAUTH_LINKED_CLIENT_ID": "id", "COURTSIDE_OAUTH_LINKED_DISCOVERY_URL": "https://d"},
          "'linked' names a route"),
         ({"COURTSIDE_SMTP_URL": "mail.example:25"}, "SMTP URL must start with"),
+        ({"COURTSIDE_PASSWORD_RESET_WINDOW_SECONDS": "0"}, "password reset limits"),
         ({"COURTSIDE_PUBLIC_URL": "courtside.example"}, "public URL must start with"),
     ],
 )
