@@ -12,8 +12,11 @@ from courtside.actors.tournaments import TournamentDirectory
 from courtside.cluster import ClusterNode
 from courtside.persistence import AvatarStore, Database
 
+from .auth.mail import Mailer
+from .auth.oauth_client import OAuthProviders
 from .auth.tokens import TokenSigner
 from .metrics import Metrics
+from .public_url import PublicUrl
 from .sockets import OpenSockets
 from .throttling import Throttle
 
@@ -40,6 +43,12 @@ class Services:
     chat_rooms: ChatRooms  # the way to a chat's room actor, started on demand
     lobbies: Lobbies  # creates, finds and asks lobby actors
     tournaments: TournamentDirectory  # creates, resumes and asks tournament actors
+    public_url: PublicUrl  # the start of reset links and OAuth redirect URIs
+    mailer: Mailer  # queues mail; a worker sends it
+    # Password-reset requests, limited per address (a victim's inbox) and per IP.
+    password_resets_by_address: Throttle
+    password_resets_by_ip: Throttle
+    oauth: OAuthProviders  # the configured sign-in providers
 
 
 def services() -> Services:

@@ -5,6 +5,13 @@ from .chats import Chat, Chats, DialogueExists, Message
 from .database import Database, DatabaseError, Executor, Transaction, UniqueViolation
 from .embedded import EmbeddedPostgres, EmbeddedPostgresError
 from .migrations import MigrationError, migrate
+from .oauth_identities import (
+    IdentityTaken,
+    OAuthIdentities,
+    ProviderAlreadyLinked,
+    Unlinking,
+)
+from .password_resets import PasswordResets, ResetAccount
 from .refresh_tokens import RefreshTokens, Rotation, Session
 from .social import (
     Block,
@@ -35,18 +42,24 @@ __all__ = [
     "FriendRequest",
     "Friendship",
     "FriendshipEnds",
+    "IdentityTaken",
     "Message",
     "MigrationError",
+    "OAuthIdentities",
+    "PasswordResets",
     "Person",
+    "ProviderAlreadyLinked",
     "RefreshTokens",
     "Relationship",
     "RequestEnds",
+    "ResetAccount",
     "Rotation",
     "Session",
     "Severed",
     "Social",
     "Transaction",
     "UniqueViolation",
+    "Unlinking",
     "User",
     "UsernameTaken",
     "Users",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,11 @@ from courtside.persistence.cluster import SIGNING_KEY, cluster_secret
 ENV_PREFIX = "COURTSIDE_"
 _WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SMTP_SCHEMES = ("smtp://", "smtps://", "smtp+starttls://")
+_OAUTH_SETTING = re.compile(
+    r"^COURTSIDE_OAUTH_([A-Z0-9_]+?)_"
+    r"(CLIENT_ID|CLIENT_SECRET|DISCOVERY_URL|AUTHORIZE_URL|TOKEN_URL|USERINFO_URL|SCOPE)$"
+)
 
 
 class ConfigError(ValueError):
@@ -37,6 +43,32 @@ def default_data_dir() -> Path:
     if os.geteuid() == 0:
         return Path("/var/lib/courtside")
     return Path.home() / ".local" / "share" / "courtside"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OAuthProviderSettings:
+    """One OAuth 2.0 provider: OpenID Connect discovery, or its three endpoints."""
+
+    name: str
+    client_id: str
+    client_secret: str = ""
+    discovery_url: str | None = None
+    authorize_url: str | None = None
+    token_url: str | None = None
+    userinfo_url: str | None = None
+    scope: str | None = None  # None: "openid profile email" with discovery, else none
+
+    def __post_init__(self) -> None:
+        variable = f"COURTSIDE_OAUTH_{self.name.upper()}"
+        if self.name == "linked":
+            raise ConfigError(f"{variable}: 'linked' names a route; call the provider otherwise")
+        if not self.client_id:
+            raise ConfigError(f"{variable}_CLIENT_ID is required")
+        endpoints = (self.authorize_url, self.token_url, self.userinfo_url)
+        if self.discovery_url is None and not all(endpoints):
+            raise ConfigError(
+                f"{variable} needs _DISCOVERY_URL, or _AUTHORIZE_URL, _TOKEN_URL and _USERINFO_URL"
+            )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,6 +106,19 @@ class Config:
     # None: this process is the node. N: a parent running N worker nodes on the shared
     # HTTP port, worker i on game port + i (docs/WORKERS.md); "auto" means the cores.
     workers: int | None = None
+    # Password-reset mail: smtp://, smtps:// or smtp+starttls://[user:password@]host[:port];
+    # None writes each mail to the log instead, as development servers do.
+    smtp_url: str | None = None
+    mail_from: str = "Courtside <noreply@localhost>"
+    # Where users reach this server: reset links and OAuth redirect URIs start with it.
+    # None: the server's own HTTP URL. Never taken from a request's Host header.
+    public_url: str | None = None
+    # Reset requests allowed per address and per IP, refilled over the window.
+    password_resets_per_address: int = 3
+    password_resets_per_ip: int = 10
+    password_reset_window_seconds: float = 3600.0
+    # From COURTSIDE_OAUTH_<NAME>_* variables, one entry per provider name.
+    oauth_providers: tuple[OAuthProviderSettings, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("port", "game_port"):
@@ -107,6 +152,14 @@ class Config:
             raise ConfigError(f"{workers} game ports from {first} pass 65535")
         if first <= self.port <= last:
             raise ConfigError(f"game ports {first}-{last} include the HTTP port {self.port}")
+        if min(self.password_resets_per_address, self.password_resets_per_ip) < 1 or (
+            self.password_reset_window_seconds <= 0
+        ):
+            raise ConfigError("password reset limits and window must be positive")
+        if self.smtp_url is not None and not self.smtp_url.startswith(SMTP_SCHEMES):
+            raise ConfigError(f"SMTP URL must start with one of {', '.join(SMTP_SCHEMES)}")
+        if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
+            raise ConfigError("public URL must start with http:// or https://")
 
     @property
     def game_port_number(self) -> int:
@@ -133,6 +186,8 @@ def load_config(flags: Mapping[str, Any], environ: Mapping[str, str]) -> Config:
     """
     values: dict[str, Any] = {}
     for field in dataclasses.fields(Config):
+        if field.name == "oauth_providers":
+            continue  # one group of variables per provider: oauth_providers_from
         raw = flags.get(field.name)
         if raw is None:
             raw = environ.get(ENV_PREFIX + field.name.upper())
@@ -141,7 +196,21 @@ def load_config(flags: Mapping[str, Any], environ: Mapping[str, str]) -> Config:
         values[field.name] = _coerce(field.name, field.type, raw)
     if "log_level" in values:
         values["log_level"] = values["log_level"].upper()
+    if providers := oauth_providers_from(environ):
+        values["oauth_providers"] = providers
     return Config(**values)
+
+
+def oauth_providers_from(environ: Mapping[str, str]) -> tuple[OAuthProviderSettings, ...]:
+    """``COURTSIDE_OAUTH_<NAME>_CLIENT_ID`` and its siblings, grouped by provider name."""
+    by_name: dict[str, dict[str, str]] = {}
+    for variable, value in environ.items():
+        if (match := _OAUTH_SETTING.match(variable)) and value:
+            by_name.setdefault(match.group(1).lower(), {})[match.group(2).lower()] = value
+    return tuple(
+        OAuthProviderSettings(name=name, **{"client_id": "", **settings})
+        for name, settings in sorted(by_name.items())
+    )
 
 
 def _coerce(name: str, annotation: Any, raw: Any) -> Any:

@@ -35,8 +35,11 @@ from courtside.actors.tournament_messages import TournamentTiming
 from courtside.cluster import ClusterNode
 from courtside.actors.tournaments import TournamentDirectory
 from courtside.http import Metrics, OpenSockets, Services, Throttle, TokenSigner, create_app
+from courtside.http.auth.mail import Mailer, SmtpServer
+from courtside.http.auth.oauth_client import OAuthProviders, Provider
 from courtside.http.chat import message_instance
 from courtside.http.live import user_socket
+from courtside.http.public_url import PublicUrl
 from courtside.persistence import AvatarStore, Database, EmbeddedPostgres, migrate
 
 from .config import Config, signing_key
@@ -102,7 +105,8 @@ async def run_node(
         supervisor = Supervisor(registry=registry)
         await actors_nursery.start(supervisor.run)
         sockets = OpenSockets()
-        tokens = TokenSigner(await signing_key(config, database))
+        secret_key = await signing_key(config, database)
+        tokens = TokenSigner(secret_key)
         games: Games | None = None
         cluster = ClusterNode(
             database, registry, load=lambda: (len(games.shard) if games else 0, len(sockets)),
@@ -132,6 +136,11 @@ async def run_node(
             supervisor=supervisor, registry=registry, database=database, bus=bus,
             render_message=functools.partial(message_instance, avatars=avatars),
         )
+        mailer = Mailer(
+            SmtpServer.from_url(config.smtp_url) if config.smtp_url else None,
+            config.mail_from, registry=metrics.registry,
+        )
+        await actors_nursery.start(mailer.run)
         svc = Services(
             database=database,
             supervisor=supervisor,
@@ -162,6 +171,13 @@ async def run_node(
                 start_match=games.start_match, ws_url=games.ws_url, avatar_urls=avatars.urls,
                 timing=TournamentTiming(round_cap=config.tournament_round_seconds),
             ),
+            public_url=PublicUrl(config.public_url),
+            mailer=mailer,
+            password_resets_by_address=_per_window(
+                config.password_resets_per_address, config.password_reset_window_seconds),
+            password_resets_by_ip=_per_window(
+                config.password_resets_per_ip, config.password_reset_window_seconds),
+            oauth=OAuthProviders(map(Provider, config.oauth_providers), secret_key=secret_key),
         )
         bus.take_over("tournament", svc.tournaments.take_over)
         bus.take_over("lobby", svc.lobbies.take_over)
@@ -188,6 +204,7 @@ async def run_node(
                 )
             )
             http_url = binds[0]
+            svc.public_url.serving_at(http_url)
             log.info("serving HTTP on %s", http_url)
             await cluster.serving_at(http_url)
             task_status.started(Node(http_url, app, database, svc, games, cluster, shutdown))
@@ -203,11 +220,12 @@ async def run_node(
 
 
 def _failed_logins(config: Config, allowed: int) -> Throttle:
-    return Throttle(
-        burst=allowed,
-        per_second=allowed / config.failed_login_window_seconds,
-        clock=trio.current_time,
-    )
+    return _per_window(allowed, config.failed_login_window_seconds)
+
+
+def _per_window(allowed: int, window_seconds: float) -> Throttle:
+    """``allowed`` at once, refilled evenly over ``window_seconds``."""
+    return Throttle(burst=allowed, per_second=allowed / window_seconds, clock=trio.current_time)
 
 
 def _hypercorn_config(config: Config, http_fd: int | None) -> hypercorn.Config:

@@ -22,13 +22,17 @@ PUBLIC = {
     ("POST", "/api/auth/register/"), ("POST", "/api/auth/login/"),
     ("POST", "/api/auth/guest/"), ("POST", "/api/auth/refresh/"),
     ("GET", "/media/avatars/<file_name>"),
+    ("POST", "/api/auth/password-reset/"), ("POST", "/api/auth/password-reset/confirm/"),
+    ("GET", "/api/auth/oauth/"), ("GET", "/api/auth/oauth/<name>/"),
+    ("GET", "/api/auth/oauth/<name>/callback/"),
 }
 
 
 # A value for each URL variable; a route with a variable missing here fails loudly.
 SAMPLE_VALUES = {"user_id": 1, "code": "abcdefghij", "mode": "duel", "file_name": "x.webp",
                  "filename": "x", "request_id": 1, "friendship_id": 1, "block_id": 1,
-                 "chat_id": 1, "message_id": 1, "invite_id": 1, "tournament_id": 1}
+                 "chat_id": 1, "message_id": 1, "invite_id": 1, "tournament_id": 1,
+                 "name": "github"}
 
 
 def routes(node: Node) -> list[tuple[str, str, bool]]:
