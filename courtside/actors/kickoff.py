@@ -22,13 +22,11 @@ class Kickoff:
         *,
         engagements: Engagements,
         bus: Bus,
-        start_match: Callable[[MatchSpec], Awaitable[None]],
-        ws_url: Callable[[str], str],
+        start_match: Callable[[MatchSpec], Awaitable[str]],  # answers its ws_url
     ) -> None:
         self._engagements = engagements
         self._bus = bus
         self._start_match = start_match
-        self._ws_url = ws_url
 
     async def __call__(
         self, mode: str, team_a: tuple[int, ...], team_b: tuple[int, ...], score_to_win: int
@@ -39,12 +37,11 @@ class Kickoff:
         engagement = f"match:{spec.code}"
         await self._engagements.claim(spec.players, engagement)
         try:
-            await self._start_match(spec)
+            ws_url = await self._start_match(spec)
         except BaseException:
             for user_id in spec.players:
                 await self._engagements.release(user_id, engagement)
             raise
-        ws_url = self._ws_url(spec.code)
         for team, opponents in ((spec.team_a, spec.team_b), (spec.team_b, spec.team_a)):
             for user_id in team:
                 self._bus.publish_to_user(user_id, "game-start", {

@@ -13,6 +13,7 @@ import itertools
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from courtside.persistence import Database
 from courtside.protocol import ApiError, ServiceUnavailable
 
 from .bus import Bus
@@ -43,21 +44,20 @@ class Lobbies:
         registry: Registry,
         engagements: Engagements,
         bus: Bus,
-        start_match: Callable[[MatchSpec], Awaitable[None]],
-        ws_url: Callable[[str], str],
+        database: Database,
+        start_match: Callable[[MatchSpec], Awaitable[str]],  # answers its ws_url
     ) -> None:
         self._supervisor = supervisor
         self._registry = registry
         self._engagements = engagements
         self._bus = bus
+        self._database = database
         self._start_match = start_match
-        self._ws_url = ws_url
-        self._ids = itertools.count(1)
 
     async def create(self, creator: Person, settings: Settings) -> Instance:
         """A new lobby held by ``creator``; Busy when they are engaged elsewhere."""
         code = new_match_code()
-        lobby_id = next(self._ids)
+        lobby_id = await self._database.fetchval("SELECT nextval('lobby_ids')", write=True)
         incarnations = itertools.count()
 
         def incarnate() -> Lobby:
@@ -66,7 +66,7 @@ class Lobbies:
             return Lobby(
                 lobby_id, code, creator=creator if first else None, settings=settings,
                 engagements=self._engagements, bus=self._bus,
-                start_match=self._start_match, ws_url=self._ws_url,
+                start_match=self._start_match,
             )
 
         await self._bus.claim(LOBBY + code)  # a new code: nobody else can hold it

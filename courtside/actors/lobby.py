@@ -75,8 +75,7 @@ class Lobby:
         settings: Settings,
         engagements: Engagements,
         bus: Bus,
-        start_match: Callable[[MatchSpec], Awaitable[None]],
-        ws_url: Callable[[str], str],
+        start_match: Callable[[MatchSpec], Awaitable[str]],  # answers its ws_url
     ) -> None:
         self.id = lobby_id
         self.code = code
@@ -86,7 +85,6 @@ class Lobby:
         self._engagements = engagements
         self._bus = bus
         self._start_match = start_match
-        self._ws_url = ws_url
         self._created_at = datetime.now(UTC)
         self._members: dict[int, Member] = {}  # in order of arrival
         self._creator_id = 0
@@ -325,7 +323,7 @@ class Lobby:
         match_name = f"match:{spec.code}"
         await self._engagements.transfer(spec.players, self._name, match_name)
         try:
-            await self._start_match(spec)
+            ws_url = await self._start_match(spec)
         except Exception:
             log.exception("lobby %s could not start its match", self.code)
             await self._engagements.transfer(spec.players, match_name, self._name)
@@ -334,7 +332,6 @@ class Lobby:
                 self._bus.publish(self._members, "lobby-update-participant",
                                   {"id": member.person.id, "is_ready": False})
             return
-        ws_url = self._ws_url(spec.code)
         for team, opponents in ((spec.team_a, spec.team_b), (spec.team_b, spec.team_a)):
             for user_id in team:
                 self._bus.publish_to_user(user_id, "game-start", {

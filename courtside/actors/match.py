@@ -86,6 +86,7 @@ class _Seat:
     slot: int  # paddle index in the physics state
     connection: PeerConnection | None = None
     ready: bool = False
+    taken: bool = False  # a connection of the player came, once
 
 
 class Match:
@@ -149,11 +150,17 @@ class Match:
                     await self._finish(outcome)
 
     async def _play(self, inbox: Inbox[object]) -> Outcome:
-        deadline = trio.current_time() + self._timing.ready_timeout
+        now = trio.current_time()
+        seats_by, deadline = now + self._timing.seat_timeout, now + self._timing.ready_timeout
         while not all(seat.ready for seat in self._seats):
-            with trio.move_on_at(deadline):
+            with trio.move_on_at(min(deadline, seats_by) if seats_by else deadline):
                 if (ended := self._handle(await inbox.receive())) is not None:
                     return ended
+                continue
+            if seats_by and trio.current_time() >= seats_by:
+                if not all(seat.taken for seat in self._seats):
+                    return self._outcome("aborted", winner=None)
+                seats_by = 0.0  # everyone came: now they have until the ready deadline
                 continue
             return self._outcome("timeout", winner=self._only_ready_team())
 
@@ -235,6 +242,7 @@ class Match:
         if seat.connection is not None and not seat.connection.closed:
             seat.connection.close(CloseCode.REPLACED, "replaced by a newer connection")
         seat.connection = connection
+        seat.taken = True
         reply.send(self._welcome("player", seat.team))
         if self._phase == "playing":  # a newer tab took over mid-game
             connection.hand_over()

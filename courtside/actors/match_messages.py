@@ -45,6 +45,9 @@ class JoinRefused(Exception):
 
 @dataclass(frozen=True, slots=True)
 class MatchTiming:
+    # A seat nobody took within seat_timeout ends the match unplayed (aborted): its
+    # players were handed a ws_url and never came, and must be free to play again.
+    seat_timeout: float = 15.0
     ready_timeout: float = 30.0
     countdown: float = 3.0
     grace: float = 10.0

@@ -62,14 +62,12 @@ class Matchmaker:
         *,
         engagements: Engagements,
         bus: Bus,
-        start_match: Callable[[MatchSpec], Awaitable[None]],
-        ws_url: Callable[[str], str],
+        start_match: Callable[[MatchSpec], Awaitable[str]],  # answers its ws_url
     ) -> None:
         self.mode = mode
         self._engagements = engagements
         self._bus = bus
         self._start_match = start_match
-        self._ws_url = ws_url
         self._waiting: dict[int, tuple[Waiting, QueueTicket]] = {}
 
     @property
@@ -125,7 +123,7 @@ class Matchmaker:
             )
             await self._engagements.transfer([first, second], self._engagement, f"match:{spec.code}")
             try:
-                await self._start_match(spec)
+                ws_url = await self._start_match(spec)
             except Exception:
                 log.exception("could not start match %s", spec.code)
                 for user_id in (first, second):
@@ -136,5 +134,5 @@ class Matchmaker:
                     "code": spec.code,
                     "game_mode": self.mode,
                     "opponent_id": opponent,
-                    "ws_url": self._ws_url(spec.code),
+                    "ws_url": ws_url,
                 })

@@ -54,13 +54,11 @@ class Rematches:
         *,
         engagements: Engagements,
         bus: Bus,
-        start_match: Callable[[MatchSpec], Awaitable[None]],
-        ws_url: Callable[[str], str],
+        start_match: Callable[[MatchSpec], Awaitable[str]],  # answers its ws_url
     ) -> None:
         self._engagements = engagements
         self._bus = bus
-        self._kickoff = Kickoff(engagements=engagements, bus=bus, start_match=start_match,
-                                ws_url=ws_url)
+        self._kickoff = Kickoff(engagements=engagements, bus=bus, start_match=start_match)
         self._offers: dict[str, _Offer] = {}
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:

@@ -64,23 +64,19 @@ def busy() -> ServiceUnavailable:
     return ServiceUnavailable("The tournament is busy; try again.", code="tournament_unavailable")
 
 
-def report_to(registry: Registry, code: str) -> Callable[[MatchRecord], None]:
-    """The record hook of a tournament match: finds the tournament's current incarnation."""
-
-    def report(record: MatchRecord) -> None:
-        handle = registry.lookup(TOURNAMENT + code)
-        outcome = record.outcome
-        message = TournamentMatchEnded(record.spec.code, outcome.winning_team,
-                                       outcome.score_a, outcome.score_b, outcome.reason)
-        try:
-            if handle is None:
-                raise ActorGone(TOURNAMENT + code)
-            handle.send_nowait(message)
-        except (ActorGone, MailboxFull) as why:
-            # The restarted incarnation reads the match's record instead.
-            log.warning("tournament %s missed match %s: %r", code, record.spec.code, why)
-
-    return report
+async def report_result(bus: Bus, name: str, record: MatchRecord) -> None:
+    """Tell the tournament ``name`` how its match ended, on whichever node it runs now."""
+    outcome = record.outcome
+    message = TournamentMatchEnded(record.spec.code, outcome.winning_team,
+                                   outcome.score_a, outcome.score_b, outcome.reason)
+    try:
+        handle = await bus.find(name)
+        if handle is None:
+            raise ActorGone(name)
+        handle.send_nowait(message)
+    except (ActorGone, MailboxFull) as why:
+        # The restarted incarnation reads the match's record instead.
+        log.warning("%s missed match %s: %r", name, record.spec.code, why)
 
 
 class Tournament:
@@ -108,6 +104,7 @@ class Tournament:
         self._chat: TournamentChat  # from the row, once read
         self._start_match = start_match
         self._ws_url = ws_url
+        self._ws_urls: dict[str, str] = {}  # of the matches this incarnation started
         self._avatar_urls = avatar_urls
         self._timing = timing
         self._repo = Tournaments(database)
@@ -324,7 +321,7 @@ class Tournament:
                 await self._match_ended(TournamentMatchEnded(
                     match.match_code, result.winning_team, result.score_a, result.score_b,
                     result.reason))
-            elif self._registry.lookup(f"match:{match.match_code}") is None:
+            elif await self._bus.find(f"match:{match.match_code}") is None:
                 await self._match_ended(TournamentMatchEnded(match.match_code, None, 0, 0, "aborted"))
         if self._row.status == "running":
             await self._play_round()
@@ -369,9 +366,8 @@ class Tournament:
                     await self._engagements.claim([user_id], match_name)
                 except Busy:
                     log.warning("tournament %s: user %d is busy elsewhere", self.code, user_id)
-            await self._start_match(spec, on_recorded=report_to(self._registry, self.code))
+            ws_url = self._ws_urls[spec.code] = await self._start_match(spec, report_to=self._name)
             started.append(spec.code)
-            ws_url = self._ws_url(spec.code)
             for user_id, opponent in ((match.player_a, match.player_b), (match.player_b, match.player_a)):
                 self._bus.publish_to_user(user_id, "game-start", {
                     "code": spec.code, "game_mode": "tournament", "opponent_id": opponent,
@@ -385,8 +381,10 @@ class Tournament:
             self._offer_spectating()
 
     def _offer_spectating(self) -> None:
-        live = {m.match_code: self._ws_url(m.match_code) for m in self._current_round()
-                if m.match_code is not None and m.winner_id is None}
+        # A restarted tournament no longer knows where its matches play: the ws_url it
+        # guesses names this node, whose game port redirects to the right one.
+        live = {m.match_code: self._ws_urls.get(m.match_code) or self._ws_url(m.match_code)
+                for m in self._current_round() if m.match_code is not None and m.winner_id is None}
         out = [p.user_id for p in self._people if not p.still_in]
         if live and out:
             self._bus.publish(out, "tournament-available-spectate-matches", live)

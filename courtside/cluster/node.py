@@ -16,6 +16,7 @@ from courtside.persistence import Database
 from .event_stream import EventStream
 from .membership import Membership
 from .ownership import Ownership
+from .placement import Placement
 from .presence import Presence
 from .remote import RemoteCalls
 
@@ -38,6 +39,7 @@ class ClusterNode:
         self.membership = Membership(database, load=load, on_dead_node=self._reap)
         self.calls = RemoteCalls(database, registry, lambda: self.membership.node_id)
         self.ownership = Ownership(database, registry, self.calls, lambda: self.membership.node_id)
+        self.placement = Placement(database, self.membership, self.calls)
         self.bus = Bus(registry, stream=self.stream, presence=self.presence,
                        ownership=self.ownership)
 

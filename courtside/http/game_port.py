@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import socket
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from http.cookies import CookieError, SimpleCookie
 
 import trio
@@ -74,9 +74,13 @@ class GamePort:
         registry: Registry,
         database: Database,
         tokens: TokenSigner,
+        locate: Callable[[str], Awaitable[str | None]],
     ) -> None:
+        """``locate`` answers the ws_url of a match another node hosts (a client on the
+        wrong node is closed with 4307 and told where to go)."""
         self._address = (host, port)
         self._registry = registry
+        self._locate = locate
         self._database = database
         self._tokens = tokens
         self.port = port
@@ -150,7 +154,11 @@ class GamePort:
         connection.user_id = user_id
         actor = self._registry.lookup(f"match:{code}")
         if actor is None:
-            connection.close(CloseCode.NOT_FOUND, "no such match")
+            elsewhere = await self._locate(code)
+            if elsewhere is not None:
+                connection.close(CloseCode.MOVED, elsewhere)
+            else:
+                connection.close(CloseCode.NOT_FOUND, "no such match")
             return
         try:
             welcome = await actor.request(lambda reply: Join(connection, reply), timeout=JOIN_TIMEOUT)

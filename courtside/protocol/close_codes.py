@@ -11,6 +11,7 @@ class CloseCode(IntEnum):
     POLICY_VIOLATION = 1008
     MESSAGE_TOO_BIG = 1009
     INTERNAL_ERROR = 1011
+    MOVED = 4307  # the match plays on another node: the close reason is its ws_url
     NOT_AUTHENTICATED = 4401
     FORBIDDEN = 4403
     NOT_FOUND = 4404

@@ -26,6 +26,8 @@ from courtside.actors import (
     TickShard,
 )
 from courtside.actors.match_messages import MatchRecord
+from courtside.actors.tournament import report_result
+from courtside.cluster.placement import HOST, MatchHost, Placement
 from courtside.http import Metrics, TokenSigner
 from courtside.http.game_port import GamePort
 from courtside.persistence import Database
@@ -44,8 +46,9 @@ class Games:
     game_port: GamePort
     ws_url: Callable[[str], str]
     # How lobbies, tournaments and invitations start a match, as the matchmakers
-    # do; a tournament also passes on_recorded to hear the result.
-    start_match: Callable[..., Awaitable[None]]
+    # do: on the least-loaded node, answering its ws_url; a tournament also passes
+    # report_to, its name, to hear the result.
+    start_match: Callable[..., Awaitable[str]]
 
     @property
     def game_url(self) -> str:
@@ -75,13 +78,14 @@ async def start_games(
     metrics: Metrics,
     bus: Bus,
     engagements: Engagements,
+    placement: Placement,
 ) -> Games:
     shard = TickShard(config.tick_rate, observe_lateness=metrics.tick_lateness.observe)
     metrics.count_skipped_ticks(lambda: shard.skipped_ticks)
     await nursery.start(shard.run)
     game_port = GamePort(
         host=config.host, port=config.game_port_number,
-        registry=registry, database=database, tokens=tokens,
+        registry=registry, database=database, tokens=tokens, locate=placement.ws_url_of,
     )
     await nursery.start(game_port.run)
     timing = MatchTiming(
@@ -93,30 +97,46 @@ async def start_games(
     record = MatchRecorder(database)
     live_matches = LiveMatches()
 
-    async def start_match(
-        spec: MatchSpec, on_recorded: Callable[[MatchRecord], None] | None = None
-    ) -> None:
-        """``on_recorded`` hears the record once it is written (or failed to be): never
-        await in it, and look the listener up then, as it may have restarted meanwhile."""
+    ws_url = functools.partial(game_port.ws_url, config.advertised_host)
 
-        async def record_then_report(match_record: MatchRecord) -> None:
-            try:
-                await record(match_record)
-            finally:
-                if on_recorded is not None:
-                    on_recorded(match_record)
+    async def record_and_report(match_record: MatchRecord, report_to: str | None) -> None:
+        try:
+            await record(match_record)
+        finally:
+            await placement.recorded(match_record.spec.code)
+            if report_to is not None:
+                await report_result(bus, report_to, match_record)
 
+    async def start_here(spec: MatchSpec, report_to: str | None) -> str:
+        """Host the match on this node; its ws_url names this node's game port."""
+        name = f"match:{spec.code}"
+        await bus.claim(name)  # a new code: nobody else holds it
+        await placement.placed_here(spec, report_to)
         # A match is never restarted: if it fails it ends as aborted and says so.
         await supervisor.start(
             lambda: Match(
                 spec, shard=shard, engagements=engagements, live_matches=live_matches, bus=bus,
-                record=record_then_report, timing=timing,
+                record=functools.partial(record_and_report, report_to=report_to), timing=timing,
             ),
-            name=f"match:{spec.code}",
+            name=name,
             restart=Restart.NEVER,
+            on_exit=lambda name, crashed: bus.release(name),
         )
+        return ws_url(spec.code)
 
-    ws_url = functools.partial(game_port.ws_url, config.advertised_host)
+    async def start_match(spec: MatchSpec, report_to: str | None = None) -> str:
+        """Start the match on the least-loaded node; its ws_url. ``report_to`` names the
+        actor (a tournament) that hears the result once it is recorded."""
+        return await placement.start(spec, start_here, report_to)
+
+    async def record_dead_nodes_match(name: str) -> None:
+        """The node hosting this match died: it ends as aborted, recorded here."""
+        aborted = await placement.aborted(name.removeprefix("match:"))
+        if aborted is not None:
+            await record_and_report(*aborted)
+
+    bus.take_over("match", record_dead_nodes_match)
+    await supervisor.start(lambda: MatchHost(start_here), name=HOST, restart=Restart.ON_FAILURE)
     return Games(shard, live_matches, game_port, ws_url, start_match)
 
 
@@ -129,7 +149,7 @@ async def start_matchmaking(
     actors[REMATCH] = Rematches
     for name, actor in actors.items():
         factory = functools.partial(actor, engagements=engagements, bus=bus,
-                                    start_match=games.start_match, ws_url=games.ws_url)
+                                    start_match=games.start_match)
         await bus.singleton(name, functools.partial(
             supervisor.start, factory, name=name, restart=Restart.ON_FAILURE, vital=True,
         ))

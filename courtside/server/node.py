@@ -109,7 +109,9 @@ async def run_node(
         tokens = TokenSigner(secret_key)
         games: Games | None = None
         cluster = ClusterNode(
-            database, registry, load=lambda: (len(games.shard) if games else 0, len(sockets)),
+            database, registry,
+            # Matches this node hosts, playing or waiting for their players: what placement weighs.
+            load=lambda: (supervisor.live_by_kind().get("match", 0), len(sockets)),
         )
         engagements, bus = cluster.engagements, cluster.bus
         metrics = Metrics(
@@ -126,6 +128,7 @@ async def run_node(
         games = await start_games(
             config, actors_nursery, supervisor=supervisor, registry=registry,
             database=database, tokens=tokens, metrics=metrics, bus=bus, engagements=engagements,
+            placement=cluster.placement,
         )
         log.info("serving game sockets on ws://%s:%s", config.host, games.game_port.port)
         await cluster.start(actors_nursery, supervisor, game_url=games.game_url)
@@ -163,7 +166,8 @@ async def run_node(
             chat_rooms=chat_rooms,
             lobbies=Lobbies(
                 supervisor=supervisor, registry=registry, engagements=engagements, bus=bus,
-                start_match=games.start_match, ws_url=games.ws_url,
+                database=database,
+                start_match=games.start_match,
             ),
             tournaments=TournamentDirectory(
                 supervisor=supervisor, registry=registry, database=database,
@@ -186,8 +190,7 @@ async def run_node(
             Invitations, database=database, chat_rooms=svc.chat_rooms, lobbies=svc.lobbies,
             engagements=engagements, bus=bus,
             render_message=functools.partial(message_instance, avatars=avatars),
-            kickoff=Kickoff(engagements=engagements, bus=bus, start_match=games.start_match,
-                            ws_url=games.ws_url),
+            kickoff=Kickoff(engagements=engagements, bus=bus, start_match=games.start_match),
         )
         await bus.singleton(INVITATIONS, functools.partial(
             supervisor.start, invitations, name=INVITATIONS, restart=Restart.ON_FAILURE, vital=True,

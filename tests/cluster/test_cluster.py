@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 
+import pytest
 import trio
 import trio_websocket
 
 from tests.accounts import make_user
 from tests.chat.conversation import open_dialogue, open_group
+from tests.games.conftest import game_client
 from tests.live.conftest import sse, user_socket
 from tests.social.graph import ask, befriend
 
@@ -221,3 +223,60 @@ async def test_a_survivor_takes_over_the_tournament_of_a_killed_node(cluster: Cl
                 await trio.sleep(0.5)
         seen = (await on_a.get("/api/play/tournament/", headers=carol.headers)).json()
         assert {p["id"] for p in seen["participants"]} == {carol.id, dave.id}
+
+
+async def _pair(on_a, a: ServeProcess, on_b, b: ServeProcess, names: tuple[str, str]) -> tuple:
+    """Two new players queue for a duel through two nodes; their game-start events."""
+    one, two = await make_user(on_a, names[0]), await make_user(on_a, names[1])
+    async with user_socket(a, one) as ones, user_socket(b, two) as twos:
+        assert (await on_a.post("/api/play/duel/", headers=one.headers)).status_code == 201
+        assert (await on_b.post("/api/play/duel/", headers=two.headers)).status_code == 201
+        with trio.fail_after(10):
+            start = await _next_named(ones, "game-start")
+            assert (await _next_named(twos, "game-start"))["code"] == start["code"]
+    return one, two, start
+
+
+def _port(ws_url: str) -> int:
+    return int(ws_url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
+
+
+async def test_matches_spread_over_the_nodes_and_the_wrong_node_says_where_to_go(
+    cluster: Cluster,
+) -> None:
+    a, b, c = cluster.nodes
+    async with a.client as on_a, b.client as on_b:
+        starts = [await _pair(on_a, a, on_b, b, (f"p{n}a", f"p{n}b")) for n in range(3)]
+    # Each match went to the least-loaded node, counting those just placed.
+    assert {_port(start["ws_url"]) for _, _, start in starts} == {n.game_port for n in cluster.nodes}
+    player, _, start = starts[0]
+    wrong = next(n for n in cluster.nodes if n.game_port != _port(start["ws_url"]))
+    with trio.fail_after(10):
+        async with game_client(f"ws://127.0.0.1:{wrong.game_port}/ws/game/{start['code']}/",
+                               player) as game:
+            with pytest.raises(trio_websocket.ConnectionClosed) as closed:
+                await game.until("welcome")
+    assert (closed.value.reason.code, closed.value.reason.reason) == (4307, start["ws_url"])
+
+
+async def test_a_killed_nodes_match_is_recorded_aborted_and_its_players_are_free(
+    cluster: Cluster,
+) -> None:
+    a, b, _ = cluster.nodes
+    async with a.client as on_a, b.client as on_b:
+        one, two, start = await _pair(on_a, a, on_b, b, ("alice", "bob"))
+        host = next(n for n in cluster.nodes if n.game_port == _port(start["ws_url"]))
+        host.kill()
+        survivor = next(n for n in cluster.nodes if n is not host)
+        async with survivor.client as on_survivor:
+            with trio.fail_after(REAPED_WITHIN + 5):
+                while (record := await on_survivor.get(f"/api/game/matches/{start['code']}/",
+                                                      headers=one.headers)).status_code != 200:
+                    await trio.sleep(0.5)
+            assert record.json()["reason"] == "aborted"
+            for player in (one, two):
+                with trio.fail_after(10):
+                    while (queued := await on_survivor.post(
+                            "/api/play/duel/", headers=player.headers)).status_code != 201:
+                        assert queued.status_code in (409, 503), queued.text
+                        await trio.sleep(0.5)

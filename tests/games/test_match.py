@@ -153,10 +153,11 @@ async def test_staying_away_past_the_grace_window_loses(
 async def test_players_who_never_get_ready_time_out(
     fast_clock: MockClock, client: httpx.AsyncClient, node: Node
 ) -> None:
-    alice, _, start, _ = await queue_pair(client, node)
+    alice, bob, start, _ = await queue_pair(client, node)
     with trio.fail_after(GAME_TIMEOUT):
-        async with game_client(start["ws_url"], alice) as a:
+        async with game_client(start["ws_url"], alice) as a, game_client(start["ws_url"], bob) as b:
             await a.until("welcome")
+            await b.until("welcome")
             await a.send("report_ready")
             ended = await a.until("game_ended")
     assert (ended["winner_id"], ended["reason"]) == (None, "timeout")
@@ -164,6 +165,22 @@ async def test_players_who_never_get_ready_time_out(
                                        start["code"])
     assert row == ("timeout", None)
     assert await node.database.fetchval("SELECT count(*) FROM user_stats") == 0
+
+
+async def test_a_seat_nobody_takes_frees_the_players(
+    fast_clock: MockClock, client: httpx.AsyncClient, node: Node
+) -> None:
+    alice, bob, start, _ = await queue_pair(client, node)
+    with trio.fail_after(GAME_TIMEOUT):
+        async with game_client(start["ws_url"], alice) as a:
+            await a.until("welcome")
+            await a.send("report_ready")
+            began = trio.current_time()
+            ended = await a.until("game_ended")
+            assert 15 <= trio.current_time() - began < 30  # the seat timeout, not the ready one
+    assert (ended["winner_id"], ended["reason"]) == (None, "aborted")
+    for player in (alice, bob):  # both may queue again
+        assert (await client.post("/api/play/duel/", headers=player.headers)).status_code == 201
 
 
 async def test_a_spectator_sees_the_same_states(

@@ -9,6 +9,7 @@ from trio.testing import MockClock
 
 from courtside.actors import Engagements, Lobbies, Registry, Supervisor
 from courtside.actors.lobby_messages import Person, Settings, Show
+from courtside.persistence import Database
 
 
 class RecordingBus:
@@ -27,14 +28,14 @@ async def no_match(spec) -> None:
 
 
 async def test_a_crashed_lobby_destroys_itself_and_frees_its_members(
-    database_clock: MockClock, engagements: Engagements
+    database_clock: MockClock, database: Database, engagements: Engagements
 ) -> None:
     registry, bus = Registry(), RecordingBus()
     supervisor = Supervisor(registry=registry)
     async with trio.open_nursery() as nursery:
         await nursery.start(supervisor.run)
         lobbies = Lobbies(supervisor=supervisor, registry=registry, engagements=engagements,
-                          bus=bus, start_match=no_match, ws_url=lambda code: code)
+                          bus=bus, database=database, start_match=no_match)
         alice = Person(1, "alice", "Alice", False, {})
         lobby = await lobbies.create(alice, Settings("custom_game", "1v1", 5))
         assert await engagements.of(1) == f"lobby:{lobby['code']}"

@@ -62,11 +62,11 @@ async def test_a_rematch_offer_lapses_after_its_expiry(
 ) -> None:
     bus, started = RecordingBus(), []
 
-    async def start_match(spec) -> None:
+    async def start_match(spec) -> str:
         started.append(spec)
+        return f"ws://localhost:1/ws/game/{spec.code}/"
 
-    rematches = Rematches(engagements=engagements, bus=bus, start_match=start_match,
-                          ws_url=lambda code: code)
+    rematches = Rematches(engagements=engagements, bus=bus, start_match=start_match)
     async with trio.open_nursery() as nursery:
         handle = await nursery.start(rematches.run)
 

@@ -73,3 +73,17 @@ CREATE TABLE bus_messages (
     body bytea NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- Matches placed on a node and not yet recorded: what a survivor records as aborted
+-- when that node dies (the spec, pickled as the nodes exchange it).
+CREATE TABLE placed_matches (
+    code text PRIMARY KEY,
+    node_id bigint NOT NULL,
+    spec bytea NOT NULL,
+    report_to text,
+    placed_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX placed_matches_node ON placed_matches (node_id);
+
+-- Lobby ids, unique across the nodes that hold lobbies (a lobby itself lives in memory).
+CREATE SEQUENCE lobby_ids;

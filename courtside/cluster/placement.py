@@ -1,0 +1,124 @@
+"""Where a match plays: on the least-loaded live node (DESIGN.md §10).
+
+Whoever starts a match (a matchmaker, a lobby, a tournament, an invitation, a
+rematch) asks ``Placement.start``; the match goes to the live node with the
+fewest matches, counting those this node placed since the last heartbeat, so a
+burst of pairings does not pile onto one node. That node's MatchHost starts it
+and answers with the ws_url naming its own game port. A match never spans
+processes: when its node dies, a survivor records it as aborted (``aborted``)
+and its players are free again.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from collections import Counter
+from collections.abc import Awaitable, Callable
+
+import msgspec
+import trio
+
+from courtside.actors.handle import ActorGone, Inbox, MailboxFull, Overflow, Reply, RequestTimeout
+from courtside.actors.match_messages import MatchRecord, MatchSpec, Outcome
+from courtside.actors.input_log import InputLog
+from courtside.persistence import Database
+from courtside.persistence.leases import Leases
+from courtside.persistence.placed_matches import PlacedMatches
+
+from .membership import Membership
+from .remote import RemoteCalls, RemoteHandle
+
+log = logging.getLogger(__name__)
+
+HOST = "match-host"
+PLACE_TIMEOUT = 5.0
+
+StartHere = Callable[[MatchSpec, str | None], Awaitable[str]]
+
+
+class StartMatch(msgspec.Struct, frozen=True):
+    spec: MatchSpec
+    report_to: str | None
+    reply: Reply[str]
+
+
+class MatchHost:
+    """This node's door for matches other nodes place on it."""
+
+    def __init__(self, start_here: StartHere) -> None:
+        self._start_here = start_here
+
+    async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        with Inbox(1024, Overflow.REJECT, name=HOST) as inbox:
+            task_status.started(inbox.handle)
+            async for message in inbox:
+                match message:
+                    case StartMatch(spec=spec, report_to=report_to, reply=reply):
+                        try:
+                            reply.send(await self._start_here(spec, report_to))
+                        except Exception as failed:
+                            reply.fail(failed)
+
+
+class Placement:
+    def __init__(self, database: Database, membership: Membership, calls: RemoteCalls) -> None:
+        self._placed = PlacedMatches(database)
+        self._leases = Leases(database)
+        self._membership = membership
+        self._calls = calls
+        self._sent_since_beat: Counter[int] = Counter()
+        self._beat_seen: object = None
+
+    async def start(self, spec: MatchSpec, start_here: StartHere, report_to: str | None = None) -> str:
+        """Start the match on the least-loaded live node; its ws_url. ``report_to``
+        names the actor that hears the result (a tournament)."""
+        target = self._least_loaded()
+        if target != self._membership.node_id:
+            try:
+                return await RemoteHandle(self._calls, target, HOST).request(
+                    lambda reply: StartMatch(spec, report_to, reply), timeout=PLACE_TIMEOUT
+                )
+            except (ActorGone, MailboxFull, RequestTimeout) as why:
+                log.warning("node %d could not take match %s (%r): it plays here", target,
+                            spec.code, why)
+        return await start_here(spec, report_to)
+
+    def _least_loaded(self) -> int:
+        live = self._membership.live
+        if live is not self._beat_seen:  # a fresh heartbeat counted what we sent
+            self._beat_seen, self._sent_since_beat = live, Counter()
+        me = self._membership.node_id
+        load = {node.id: node.live_matches + self._sent_since_beat[node.id] for node in live}
+        load.setdefault(me, 0)
+        target = min(load, key=lambda node_id: (load[node_id], node_id != me, node_id))
+        self._sent_since_beat[target] += 1
+        return target
+
+    async def ws_url_of(self, code: str) -> str | None:
+        """Where the match ``code`` plays, if on another live node."""
+        owner = await self._leases.owner(f"match:{code}")
+        node = next((n for n in self._membership.live if n.id == owner), None)
+        if node is None or owner == self._membership.node_id:
+            return None
+        return f"{node.game_url}/ws/game/{code}/"
+
+    async def placed_here(self, spec: MatchSpec, report_to: str | None) -> None:
+        """Write down a match this node hosts, so a survivor can record it if we die."""
+        await self._placed.place(spec.code, self._membership.node_id,
+                                 pickle.dumps(spec, pickle.HIGHEST_PROTOCOL), report_to)
+
+    async def recorded(self, code: str) -> None:
+        with trio.CancelScope(shield=True):
+            await self._placed.recorded(code)
+
+    async def aborted(self, code: str) -> tuple[MatchRecord, str | None] | None:
+        """The record of a match whose node died (aborted), and who hears of it; None
+        if it was recorded meanwhile."""
+        placed = await self._placed.get(code)
+        if placed is None:
+            return None
+        spec: MatchSpec = pickle.loads(placed[0])
+        return MatchRecord(spec=spec, outcome=Outcome("aborted", None, 0, 0), started_at=None,
+                           duration_seconds=0.0, own_goals={},
+                           inputs=InputLog(len(spec.players))), placed[1]
