@@ -11,7 +11,7 @@ from courtside.actors.chat_messages import (
 )
 from courtside.actors.chat_room import MAX_GROUP_MEMBERS, ChatRoom, RenderMessage
 from courtside.actors.chat_rooms import ChatRooms
-from courtside.actors.engagements import Busy, Engagements
+from courtside.actors.engagements import Busy, Engagements, already_engaged
 from courtside.actors.handle import (
     ActorGone,
     Handle,
@@ -120,6 +120,7 @@ __all__ = [
     "Supervisor",
     "TickShard",
     "Unread",
+    "already_engaged",
     "TooManyConnections",
     "UserPresence",
     "clean_content",

@@ -3,9 +3,16 @@
 One user does one of these at a time (DESIGN.md §8: joining a queue while in a
 match, lobby or tournament is a 409). In-process, like everything a single
 node owns; a user's engagements never span nodes.
+
+Engagements are named as the registry names their owners (``lobby:<code>``);
+clients are told them in their own words (``place``, ``already_engaged``).
 """
 
 from __future__ import annotations
+
+from courtside.protocol import Conflict
+
+QUEUE = "queue"
 
 
 class Busy(Exception):
@@ -15,6 +22,23 @@ class Busy(Exception):
         super().__init__(f"user {user_id} is already in {engagement}")
         self.user_id = user_id
         self.engagement = engagement
+
+
+def place(engagement: str, *, with_code: bool = True) -> str:
+    """An engagement as its user knows it: ``a lobby (code kZSg5CmDIW)``, ``the ranked queue``.
+
+    ``with_code=False`` says only the kind, for someone else's engagement: a
+    lobby's code lets whoever holds it ask to join.
+    """
+    kind, _, name = engagement.partition(":")
+    if kind == QUEUE:
+        return f"the {name} queue"
+    return f"a {kind} (code {name})" if with_code else f"a {kind}"
+
+
+def already_engaged(engagement: str) -> Conflict:
+    """The 409 of a user who asks for something while engaged in ``engagement``."""
+    return Conflict(f"You are already in {place(engagement)}.", code="already_engaged")
 
 
 class Engagements:

@@ -30,7 +30,7 @@ from .bracket import first_round, next_slot, round_name, rounds_for
 from . import tournament_chat
 from .bus import Bus
 from .chat_rooms import ChatRooms
-from .engagements import Busy, Engagements
+from .engagements import Busy, Engagements, already_engaged
 from .handle import Inbox, MailboxFull, ActorGone, Overflow
 from .match_messages import MatchRecord, MatchSpec
 from .matchmaker import new_match_code
@@ -209,7 +209,7 @@ class Tournament:
         try:
             self._engagements.claim([person.id], self._name)
         except Busy as busy:
-            raise Conflict(f"You are already in {busy.engagement}.", code="already_engaged") from None
+            raise already_engaged(busy.engagement) from None
         try:
             joined = await self._repo.join(self._row.id, person.id, alias or person.nickname)
         except AliasTaken:

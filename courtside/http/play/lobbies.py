@@ -13,7 +13,7 @@ import msgspec
 from quart import Blueprint, Response, make_response
 from quart_schema import validate_request
 
-from courtside.actors import Busy, InvalidContent, clean_content
+from courtside.actors import Busy, already_engaged, InvalidContent, clean_content
 from courtside.actors.lobby_messages import (
     Ban,
     ChangeSelf,
@@ -29,7 +29,7 @@ from courtside.actors.lobby_messages import (
     Show,
 )
 from courtside.persistence import Social
-from courtside.protocol import Conflict, Forbidden, NotFound, ValidationFailed
+from courtside.protocol import Forbidden, NotFound, ValidationFailed
 
 from ..auth.identity import current_user
 from ..services import services
@@ -99,7 +99,7 @@ async def create_lobby(data: CreateLobby) -> tuple[dict[str, Any], int]:
     try:
         lobby = await services().lobbies.create(caller_as_person(), _settings(data))
     except Busy as busy:
-        raise Conflict(f"You are already in {busy.engagement}.", code="already_engaged") from None
+        raise already_engaged(busy.engagement) from None
     return lobby, 201
 
 

@@ -13,7 +13,7 @@ import msgspec
 from quart import Blueprint, Response, make_response, request
 from quart_schema import validate_request
 
-from courtside.actors import Busy, InvalidContent, clean_content
+from courtside.actors import Busy, already_engaged, InvalidContent, clean_content
 from courtside.actors.tournament import tournament_instance
 from courtside.actors.tournament_messages import (
     BanFromTournament,
@@ -25,7 +25,7 @@ from courtside.actors.tournament_messages import (
 )
 from courtside.persistence import Social, Users
 from courtside.persistence.tournaments import Tournaments
-from courtside.protocol import Conflict, Forbidden, NotFound, ValidationFailed
+from courtside.protocol import Forbidden, NotFound, ValidationFailed
 from courtside.protocol.user_messages import MAX_ID
 
 from ..auth.identity import current_user
@@ -93,7 +93,7 @@ async def create_tournament(data: CreateTournament) -> tuple[dict[str, Any], int
         tournament = await services().tournaments.create(
             caller_as_person(), name=name, size=data.size, private=data.private, alias=_alias(data.alias))
     except Busy as busy:
-        raise Conflict(f"You are already in {busy.engagement}.", code="already_engaged") from None
+        raise already_engaged(busy.engagement) from None
     return tournament, 201
 
 
