@@ -86,3 +86,51 @@ async def test_the_data_download_holds_the_whole_social_graph(client: httpx.Asyn
     assert [r["id"] for r in social["friend_requests_sent"]] == [sent]
     assert [r["id"] for r in social["friend_requests_received"]] == [received]
     assert [b["id"] for b in social["blocked_users"]] == [block_id]
+
+
+async def test_a_friendship_answers_at_the_id_of_its_request(client: httpx.AsyncClient) -> None:
+    alice, bob, carol = [await make_user(client, name) for name in ("alice", "bob", "carol")]
+    request_id = (await ask(client, alice, "bob")).json()["id"]
+    accepted = await client.post(f"/api/users/me/friend_requests/{request_id}/", headers=bob.headers)
+    assert (accepted.status_code, accepted.json()["id"]) == (201, request_id)
+    url = f"{FRIENDS}{request_id}/"
+
+    seen_by_alice = await client.get(url, headers=alice.headers)
+    assert seen_by_alice.status_code == 200
+    assert seen_by_alice.json() == (await listed(client, FRIENDS, alice))[0]
+    assert seen_by_alice.json()["friend"]["username"] == "bob"
+    assert (await client.get(url, headers=bob.headers)).json()["friend"]["username"] == "alice"
+    assert (await client.get(url, headers=carol.headers)).status_code == 404
+    assert (await client.delete(url, headers=alice.headers)).status_code == 204
+    gone = await client.get(url, headers=bob.headers)
+    assert (gone.status_code, gone.json()["code"]) == (404, "not_found")
+
+
+async def test_friends_filtered_by_presence(client: httpx.AsyncClient, node: Node) -> None:
+    me = await make_user(client, "myself")
+    friends = {name: await make_user(client, name) for name in ("abby", "carl", "dora", "eddy")}
+    for friend in friends.values():
+        await befriend(client, me, friend)
+
+    async with online(node, friends["eddy"]), online(node, friends["carl"]):
+        present = (await client.get(f"{FRIENDS}?online=true", headers=me.headers)).json()
+        assert present["count"] == 2
+        assert [row["friend"]["username"] for row in present["results"]] == ["carl", "eddy"]
+        away = (await client.get(f"{FRIENDS}?online=false&limit=1", headers=me.headers)).json()
+        assert away["count"] == 2
+        assert [row["friend"]["username"] for row in away["results"]] == ["abby"]
+        assert away["next"].endswith("online=false&limit=1&offset=1")
+        everyone = (await client.get(FRIENDS, headers=me.headers)).json()
+        assert everyone["count"] == 4
+
+    bad = await client.get(f"{FRIENDS}?online=maybe", headers=me.headers)
+    assert (bad.status_code, bad.json()["code"]) == (400, "invalid")
+    assert "online" in bad.json()["errors"]
+
+
+async def test_the_openapi_document_describes_friends(client: httpx.AsyncClient) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    one = paths["/api/users/me/friends/{friendship_id}/"]["get"]
+    assert "friends_since" in str(one["responses"]["200"])
+    listing = paths["/api/users/me/friends/"]["get"]
+    assert "online" in [parameter["name"] for parameter in listing["parameters"]]
