@@ -42,6 +42,7 @@ from .tournament_messages import (
     InviteToTournament,
     JoinTournament,
     LeaveTournament,
+    LookAtTournament,
     SayInTournament,
     ShowTournament,
     TournamentMatchEnded,
@@ -176,6 +177,11 @@ class Tournament:
                     reply.fail(NotFound("You are not in this tournament."))
                 else:
                     reply.send(self.instance())
+            case LookAtTournament(viewer_id, reply):
+                if can_see(self._row, self._people, viewer_id):
+                    reply.send(self.instance())
+                else:
+                    reply.fail(NotFound("No tournament has this code."))
             case TournamentMatchEnded() as ended:
                 await self._match_ended(ended)
 
@@ -451,25 +457,36 @@ class Tournament:
         return [p.user_id for p in self._people if p.user_id != user_id]
 
     def _show(self, person: Participant) -> Instance:
-        """The reference's TournamentParticipantInstance."""
-        return {
-            "id": person.user_id,
-            "username": person.username,
-            "nickname": person.nickname,
-            "is_guest": person.is_guest,
-            "profile_picture": self._avatar_urls(person.avatar),
-            "alias": person.alias,
-            "tournament": self._row.id,
-            "stage": person.eliminated_in,
-            "seed": person.seed,
-            "still_in": person.still_in,
-            "creator": person.user_id == self._row.created_by,
-            "join_at": person.joined_at,
-        }
+        return participant_instance(self._row, person, self._avatar_urls)
 
     def instance(self) -> Instance:
         return tournament_instance(self._row, self._people, self._bracket, self._avatar_urls,
                                    start_at=self._start_at, show=self._show)
+
+
+def can_see(row: Any, people: list[Participant], viewer_id: int) -> bool:
+    """Participants see their tournament; anyone sees a public one."""
+    return not row.private or any(p.user_id == viewer_id for p in people)
+
+
+def participant_instance(
+    row: Any, person: Participant, avatar_urls: Callable[[str | None], dict[str, str]]
+) -> Instance:
+    """The reference's TournamentParticipantInstance."""
+    return {
+        "id": person.user_id,
+        "username": person.username,
+        "nickname": person.nickname,
+        "is_guest": person.is_guest,
+        "profile_picture": avatar_urls(person.avatar),
+        "alias": person.alias,
+        "tournament": row.id,
+        "stage": person.eliminated_in,
+        "seed": person.seed,
+        "still_in": person.still_in,
+        "creator": person.user_id == row.created_by,
+        "join_at": person.joined_at,
+    }
 
 
 def bracket_by_round(bracket: list[BracketMatch]) -> dict[str, list[dict[str, Any]]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from courtside.persistence import Database
@@ -129,8 +131,17 @@ async def test_friends_filtered_by_presence(client: httpx.AsyncClient, node: Nod
 
 
 async def test_the_openapi_document_describes_friends(client: httpx.AsyncClient) -> None:
-    paths = (await client.get("/openapi.json")).json()["paths"]
-    one = paths["/api/users/me/friends/{friendship_id}/"]["get"]
-    assert "friends_since" in str(one["responses"]["200"])
-    listing = paths["/api/users/me/friends/"]["get"]
-    assert "online" in [parameter["name"] for parameter in listing["parameters"]]
+    document = (await client.get("/openapi.json")).json()
+    paths, components = document["paths"], document["components"]["schemas"]
+
+    def response_schema(path: str) -> dict[str, Any]:
+        return paths[path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+
+    assert response_schema("/api/users/me/friends/{friendship_id}/") == {
+        "$ref": "#/components/schemas/FriendInstance"}
+    assert response_schema(FRIENDS) == {"$ref": "#/components/schemas/FriendsPage"}
+    assert components["FriendsPage"]["properties"]["results"]["items"] == {
+        "$ref": "#/components/schemas/FriendInstance"}
+    assert "friends_since" in components["FriendInstance"]["properties"]
+    assert "last_online" in components["UserStatus"]["properties"]
+    assert "online" in [parameter["name"] for parameter in paths[FRIENDS]["get"]["parameters"]]
