@@ -38,6 +38,7 @@ class Services:
     chat_rooms: ChatRooms  # the way to a chat's room actor, started on demand
     lobbies: Lobbies  # creates, finds and asks lobby actors
     tournaments: TournamentDirectory  # creates, resumes and asks tournament actors
+    sse_heartbeat_seconds: float  # how often a quiet event stream gets a comment line
 
 
 def services() -> Services:

@@ -145,6 +145,7 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
                 start_match=games.start_match, ws_url=games.ws_url, avatar_urls=avatars.urls,
                 timing=TournamentTiming(round_cap=config.tournament_round_seconds),
             ),
+            sse_heartbeat_seconds=config.sse_heartbeat_seconds,
         )
         await svc.tournaments.resume_all()
         await supervisor.start(

@@ -47,3 +47,16 @@ def test_generated_secret_key_is_kept_across_restarts(tmp_path: Path) -> None:
     assert resolve_secret_key(config) == first
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
     assert resolve_secret_key(Config(data_dir=tmp_path, secret_key="given")) == "given"
+
+
+def test_live_channel_and_lobby_settings_come_from_the_environment() -> None:
+    defaults = Config()
+    assert (defaults.sse_heartbeat_seconds, defaults.lobby_presence_grace_seconds) == (15.0, 30.0)
+    config = load_config({}, {"COURTSIDE_SSE_HEARTBEAT_SECONDS": "2.5",
+                              "COURTSIDE_LOBBY_PRESENCE_GRACE_SECONDS": "5"})
+    assert (config.sse_heartbeat_seconds, config.lobby_presence_grace_seconds) == (2.5, 5.0)
+    for environ, message in (({"COURTSIDE_SSE_HEARTBEAT_SECONDS": "0"}, "heartbeat"),
+                             ({"COURTSIDE_SSE_HEARTBEAT_SECONDS": "often"}, "must be a number"),
+                             ({"COURTSIDE_LOBBY_PRESENCE_GRACE_SECONDS": "-1"}, "grace")):
+        with pytest.raises(ConfigError, match=message):
+            load_config({}, environ)
