@@ -1,5 +1,6 @@
 """The actor runtime: inboxes and handles, request/reply, supervisors, the registry."""
 
+from courtside.actors.away_from_lobbies import AWAY_FROM_LOBBIES, AwayFromLobbies, went_offline
 from courtside.actors.bus import Bus
 from courtside.actors.chat_messages import (
     MAX_CONTENT_LENGTH,
@@ -58,6 +59,7 @@ from courtside.actors.supervisor import Actor, Backoff, Intensity, OnExit, Resta
 from courtside.actors.tick_shard import TickShard
 
 __all__ = [
+    "AWAY_FROM_LOBBIES",
     "CONNECTION_BACKLOG",
     "HUB",
     "HUB_STOPPED",
@@ -69,6 +71,7 @@ __all__ = [
     "SLOW_CONSUMER",
     "Actor",
     "ActorGone",
+    "AwayFromLobbies",
     "Backoff",
     "Bus",
     "Busy",
@@ -125,4 +128,5 @@ __all__ = [
     "UserPresence",
     "clean_content",
     "kind_of",
+    "went_offline",
 ]

@@ -35,6 +35,20 @@ def busy() -> ServiceUnavailable:
     return ServiceUnavailable("The lobby is busy; try again.", code="lobby_unavailable")
 
 
+def lobby_code_of(engagements: Engagements, user_id: int) -> str | None:
+    """The code of the lobby the user is in, if any."""
+    engagement = engagements.of(user_id) or ""
+    return engagement.removeprefix(LOBBY) if engagement.startswith(LOBBY) else None
+
+
+async def ask_lobby(
+    registry: Registry, code: str, make_message: Callable[[Reply[T]], Any], *, missing: ApiError
+) -> T:
+    """Send a request to the lobby ``code``; ``missing`` when there is none."""
+    return await ask_named(registry, LOBBY + code, make_message,
+                           timeout=REQUEST_TIMEOUT, missing=missing, busy=busy())
+
+
 class Lobbies:
     def __init__(
         self,
@@ -77,12 +91,10 @@ class Lobbies:
 
     def code_of(self, user_id: int) -> str | None:
         """The code of the lobby the user is in, if any."""
-        engagement = self._engagements.of(user_id) or ""
-        return engagement.removeprefix(LOBBY) if engagement.startswith(LOBBY) else None
+        return lobby_code_of(self._engagements, user_id)
 
     async def ask(
         self, code: str, make_message: Callable[[Reply[T]], Any], *, missing: ApiError
     ) -> T:
         """Send a request to the lobby ``code``; ``missing`` when there is none."""
-        return await ask_named(self._registry, LOBBY + code, make_message,
-                               timeout=REQUEST_TIMEOUT, missing=missing, busy=busy())
+        return await ask_lobby(self._registry, code, make_message, missing=missing)

@@ -22,8 +22,10 @@ import trio
 from quart import Quart
 
 from courtside.actors import (
+    AWAY_FROM_LOBBIES,
     HUB,
     INVITATIONS,
+    AwayFromLobbies,
     Bus,
     ChatRooms,
     Engagements,
@@ -34,6 +36,7 @@ from courtside.actors import (
     Registry,
     Restart,
     Supervisor,
+    went_offline,
 )
 from courtside.actors.tournament_messages import TournamentTiming
 from courtside.actors.tournaments import TournamentDirectory
@@ -104,7 +107,12 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
             game_sockets=lambda: games.game_port.open_sockets if games else 0,
         )
         engagements, bus = Engagements(), Bus(registry)
-        await start_hub(supervisor, database, engagements)
+        await supervisor.start(
+            functools.partial(AwayFromLobbies, registry=registry, engagements=engagements, bus=bus,
+                              grace_seconds=config.lobby_presence_grace_seconds),
+            name=AWAY_FROM_LOBBIES, restart=Restart.ON_FAILURE,
+        )
+        await start_hub(supervisor, database, engagements, registry)
         games = await start_games(
             config, actors_nursery, supervisor=supervisor, registry=registry,
             database=database, tokens=tokens, metrics=metrics, bus=bus, engagements=engagements,
@@ -184,13 +192,25 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
     log.info("stopped")
 
 
-async def start_hub(supervisor: Supervisor, database: Database, engagements: Engagements) -> None:
-    """The notification hub: restarted on failure, its connections then reconnect."""
+async def start_hub(
+    supervisor: Supervisor, database: Database, engagements: Engagements, registry: Registry
+) -> None:
+    """The notification hub: restarted on failure, its connections then reconnect.
+
+    A user's last connection closing writes ``last_online`` and starts their
+    lobby grace (AwayFromLobbies).
+    """
+    users = Users(database)
+
+    async def offline(user_id: int) -> None:
+        went_offline(registry, user_id)
+        await users.went_offline(user_id)
+
     await supervisor.start(
         lambda: NotificationHub(
             engagements=engagements,
             friends_of=Social(database).friend_ids,
-            went_offline=Users(database).went_offline,
+            went_offline=offline,
         ),
         name=HUB,
         restart=Restart.ON_FAILURE,
