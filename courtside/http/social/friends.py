@@ -25,9 +25,9 @@ blueprint = Blueprint("friends", __name__, url_prefix="/friends")
 
 
 class FriendsQuery(msgspec.Struct, frozen=True):
+    """Besides ``limit`` and ``offset``, which ``page_from`` reads as on every list."""
+
     online: bool | None = None  # only the friends online (true) or offline (false)
-    limit: int | None = None
-    offset: int | None = None
 
 
 def _not_found() -> NotFound:
