@@ -1,6 +1,6 @@
 """The actor runtime: inboxes and handles, request/reply, supervisors, the registry."""
 
-from courtside.actors.away_from_lobbies import AWAY_FROM_LOBBIES, AwayFromLobbies, went_offline
+from courtside.actors.away_from_lobbies import AWAY_FROM_LOBBIES, AwayFromLobbies, tell_lobbies_offline
 from courtside.actors.bus import Bus
 from courtside.actors.chat_messages import (
     MAX_CONTENT_LENGTH,
@@ -128,5 +128,5 @@ __all__ = [
     "UserPresence",
     "clean_content",
     "kind_of",
-    "went_offline",
+    "tell_lobbies_offline",
 ]

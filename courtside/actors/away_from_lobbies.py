@@ -7,10 +7,12 @@ lobby passes to the next member or closes. Someone whose lobby started its match
 meanwhile is in the match, not the lobby, and stays there: presence never ends
 a match (its own reconnection grace does, DESIGN.md §6).
 
-The hub's ``went_offline`` tells this actor (``went_offline`` below, wired in
-server/node.py). Coming back needs no word: when the grace ends, the member's
-presence is read again. A restarted incarnation has forgotten who was away;
-they stay in their lobbies until they leave the site again.
+The hub's ``went_offline`` hook tells this actor (``tell_lobbies_offline``,
+wired in server/node.py). Coming back needs no word: when the grace ends, the
+member's presence is read again; while the hub itself restarts, everyone reads
+as offline, so a member due at that moment leaves. A restarted incarnation of
+this actor has forgotten who was away; they stay in their lobbies until they
+leave the site again.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ class WentOffline(msgspec.Struct, frozen=True):
     user_id: int
 
 
-def went_offline(registry: Registry, user_id: int) -> None:
+def tell_lobbies_offline(registry: Registry, user_id: int) -> None:
     """Tell the actor that the user's last connection closed; never blocks, never raises
     (a word lost keeps a member in their lobby, which they can still leave)."""
     handle = registry.lookup(AWAY_FROM_LOBBIES)

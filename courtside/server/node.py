@@ -36,7 +36,7 @@ from courtside.actors import (
     Registry,
     Restart,
     Supervisor,
-    went_offline,
+    tell_lobbies_offline,
 )
 from courtside.actors.tournament_messages import TournamentTiming
 from courtside.actors.tournaments import TournamentDirectory
@@ -203,7 +203,7 @@ async def start_hub(
     users = Users(database)
 
     async def offline(user_id: int) -> None:
-        went_offline(registry, user_id)
+        tell_lobbies_offline(registry, user_id)
         await users.went_offline(user_id)
 
     await supervisor.start(

@@ -94,8 +94,11 @@ async def test_a_creator_away_hands_the_lobby_to_the_next_member(
     assert (creator["id"], creator["creator"]) == (bob.id, True)
 
 
-async def test_a_lobby_its_registered_members_left_closes(client: httpx.AsyncClient, node: Node) -> None:
-    alice, bob, guest = await make_user(client, "alice"), await make_user(client, "bob"), await make_guest(client)
+async def test_a_lobby_closes_once_its_registered_members_are_away(
+    client: httpx.AsyncClient, node: Node
+) -> None:
+    alice, bob = await make_user(client, "alice"), await make_user(client, "bob")
+    guest = await make_guest(client)
     bus = node.services.bus
     lone = (await create_lobby(client, bob, game_mode="custom_game"))["code"]
     code = (await create_lobby(client, alice, game_mode="custom_game"))["code"]
