@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import httpx
-from trio.testing import MockClock
 
 from courtside.actors.engagements import place
 from courtside.server.node import Node
@@ -25,7 +24,7 @@ def test_engagements_are_named_as_their_users_know_them() -> None:
 
 
 async def test_every_already_engaged_path_names_the_lobby_by_its_code(
-    fast_clock: MockClock, client: httpx.AsyncClient, node: Node
+    client: httpx.AsyncClient, node: Node
 ) -> None:
     alice, bob, carol, dave, erin = [
         await make_user(client, name) for name in ("alice", "bob", "carol", "dave", "erin")]
