@@ -13,7 +13,7 @@ import msgspec
 from quart import Blueprint, Response, make_response
 from quart_schema import document_response, validate_request
 
-from courtside.actors import Busy, already_engaged, InvalidContent, clean_content
+from courtside.actors import Busy, InvalidContent, already_engaged, clean_content
 from courtside.actors.lobby_messages import (
     Ban,
     ChangeSelf,

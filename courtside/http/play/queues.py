@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 from quart import Blueprint, Response, make_response
 
-from courtside.actors import Busy, already_engaged, Dequeue, Enqueue, QueueFull
+from courtside.actors import Busy, Dequeue, Enqueue, QueueFull, already_engaged
 from courtside.protocol import Forbidden, NotFound, ServiceUnavailable
 
 from ..auth.identity import current_user

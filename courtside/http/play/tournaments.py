@@ -13,7 +13,7 @@ import msgspec
 from quart import Blueprint, Response, make_response, request
 from quart_schema import document_response, validate_request
 
-from courtside.actors import Busy, already_engaged, InvalidContent, clean_content
+from courtside.actors import Busy, InvalidContent, already_engaged, clean_content
 from courtside.actors.tournament import can_see, participant_instance, tournament_instance
 from courtside.actors.tournament_messages import (
     BanFromTournament,
