@@ -1,5 +1,6 @@
 """The actor runtime: inboxes and handles, request/reply, supervisors, the registry."""
 
+from courtside.actors.away_from_lobbies import AWAY_FROM_LOBBIES, AwayFromLobbies, tell_lobbies_offline
 from courtside.actors.bus import Bus
 from courtside.actors.chat_messages import (
     MAX_CONTENT_LENGTH,
@@ -11,7 +12,7 @@ from courtside.actors.chat_messages import (
 )
 from courtside.actors.chat_room import MAX_GROUP_MEMBERS, ChatRoom, RenderMessage
 from courtside.actors.chat_rooms import ChatRooms
-from courtside.actors.engagements import Busy, Engagements
+from courtside.actors.engagements import Busy, Engagements, already_engaged
 from courtside.actors.handle import (
     ActorGone,
     Handle,
@@ -59,6 +60,7 @@ from courtside.actors.tick_shard import TickShard
 from courtside.persistence.presence import TooManyConnections
 
 __all__ = [
+    "AWAY_FROM_LOBBIES",
     "CONNECTION_BACKLOG",
     "HUB",
     "HUB_STOPPED",
@@ -70,6 +72,7 @@ __all__ = [
     "SLOW_CONSUMER",
     "Actor",
     "ActorGone",
+    "AwayFromLobbies",
     "Backoff",
     "Bus",
     "Busy",
@@ -123,6 +126,8 @@ __all__ = [
     "Unread",
     "TooManyConnections",
     "UserPresence",
+    "already_engaged",
     "clean_content",
     "kind_of",
+    "tell_lobbies_offline",
 ]

@@ -4,6 +4,9 @@ One user does one of these at a time (DESIGN.md §8: joining a queue while in a
 match, lobby or tournament is a 409), across every node of the cluster: the
 engagements live in PostgreSQL, so a lobby on one node and a queue on another
 agree on who is free. Claims and transfers are all or none.
+
+Engagements are named as the registry names their owners (``lobby:<code>``);
+clients are told them in their own words (``place``, ``already_engaged``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ import trio
 
 from courtside.persistence import Database
 from courtside.persistence.engagements import EngagementRows
+from courtside.protocol import Conflict
+
+QUEUE = "queue"
 
 
 class Busy(Exception):
@@ -26,6 +32,23 @@ class Busy(Exception):
 
     def __reduce__(self) -> tuple[type[Busy], tuple[int, str]]:
         return Busy, (self.user_id, self.engagement)
+
+
+def place(engagement: str, *, with_code: bool = True) -> str:
+    """An engagement as its user knows it: ``a lobby (code kZSg5CmDIW)``, ``the ranked queue``.
+
+    ``with_code=False`` says only the kind, for someone else's engagement: a
+    lobby's code lets whoever holds it ask to join.
+    """
+    kind, _, name = engagement.partition(":")
+    if kind == QUEUE:
+        return f"the {name} queue"
+    return f"a {kind} (code {name})" if with_code else f"a {kind}"
+
+
+def already_engaged(engagement: str) -> Conflict:
+    """The 409 of a user who asks for something while engaged in ``engagement``."""
+    return Conflict(f"You are already in {place(engagement)}.", code="already_engaged")
 
 
 class Engagements:

@@ -40,7 +40,7 @@ from courtside.protocol import ApiError, Conflict, Forbidden, NotFound, ServiceU
 
 from .bus import Bus
 from .chat_rooms import ChatRooms
-from .engagements import Busy, Engagements
+from .engagements import Busy, Engagements, already_engaged, place
 from .handle import ActorGone, Inbox, MailboxFull, Overflow, Reply
 from .kickoff import Kickoff
 from .lobbies import LOBBY, Lobbies
@@ -213,7 +213,7 @@ class Invitations:
         inviter = invite.inviter
         lobby_code = await self._lobby_for(inviter.id, invite.match_type)
         if (engaged := await self._engagements.of(invite.invitee_id)) is not None:
-            raise Conflict(f"This user is already busy ({engaged.split(':')[0]}).",
+            raise Conflict(f"This user is already in {place(engaged, with_code=False)}.",
                            code="invitee_engaged")
         sent = [p for p in self._pending.values() if p.inviter_id == inviter.id]
         if any(p.invitee_id == invite.invitee_id for p in sent):
@@ -249,7 +249,7 @@ class Invitations:
         engaged = await self._engagements.of(inviter_id)
         if match_type not in LOBBY_KIND:
             if engaged is not None:
-                raise Conflict(f"You are already in {engaged}.", code="already_engaged")
+                raise already_engaged(engaged)
             return None
         if engaged is None or not engaged.startswith(LOBBY):
             raise Conflict(f"Join or create a lobby for a {match_type} first: the invitation "
@@ -278,8 +278,7 @@ class Invitations:
                 )
             except Busy as busy:
                 if busy.user_id == pending.invitee_id:
-                    raise Conflict(f"You are already in {busy.engagement}.",
-                                   code="already_engaged") from None
+                    raise already_engaged(busy.engagement) from None
                 raise Conflict("The inviter is busy right now; try again later.",
                                code="inviter_engaged") from None
             answer["match"] = {"code": spec.code, "game_mode": spec.mode, "ws_url": ws_url}

@@ -36,6 +36,21 @@ def busy() -> ServiceUnavailable:
     return ServiceUnavailable("The lobby is busy; try again.", code="lobby_unavailable")
 
 
+async def lobby_code_of(engagements: Engagements, user_id: int) -> str | None:
+    """The code of the lobby the user is in, if any."""
+    engagement = await engagements.of(user_id) or ""
+    return engagement.removeprefix(LOBBY) if engagement.startswith(LOBBY) else None
+
+
+async def ask_lobby(
+    bus: Bus, code: str, make_message: Callable[[Reply[T]], Any], *, missing: ApiError
+) -> T:
+    """Send a request to the lobby ``code``, on whichever node runs it; ``missing``
+    when there is none."""
+    return await ask_named(bus.find, LOBBY + code, make_message,
+                           timeout=REQUEST_TIMEOUT, missing=missing, busy=busy())
+
+
 class Lobbies:
     def __init__(
         self,
@@ -90,12 +105,10 @@ class Lobbies:
 
     async def code_of(self, user_id: int) -> str | None:
         """The code of the lobby the user is in, if any."""
-        engagement = await self._engagements.of(user_id) or ""
-        return engagement.removeprefix(LOBBY) if engagement.startswith(LOBBY) else None
+        return await lobby_code_of(self._engagements, user_id)
 
     async def ask(
         self, code: str, make_message: Callable[[Reply[T]], Any], *, missing: ApiError
     ) -> T:
         """Send a request to the lobby ``code``; ``missing`` when there is none."""
-        return await ask_named(self._bus.find, LOBBY + code, make_message,
-                               timeout=REQUEST_TIMEOUT, missing=missing, busy=busy())
+        return await ask_lobby(self._bus, code, make_message, missing=missing)

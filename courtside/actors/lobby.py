@@ -26,7 +26,7 @@ import trio
 from courtside.protocol import Conflict, Forbidden, MethodNotAllowed, NotFound, ValidationFailed
 
 from .bus import Bus
-from .engagements import Busy, Engagements
+from .engagements import Busy, Engagements, already_engaged
 from .handle import Inbox, Overflow
 from .lobby_messages import (
     Ban,
@@ -184,7 +184,7 @@ class Lobby:
         try:
             await self._engagements.claim([person.id], self._name)
         except Busy as busy:
-            raise Conflict(f"You are already in {busy.engagement}.", code="already_engaged") from None
+            raise already_engaged(busy.engagement) from None
         member = Member(person, self._first_free_team(), _now())
         self._members[person.id] = member
         self._bus.publish(self._others(person.id), "lobby-join", self._participant(member),

@@ -19,7 +19,7 @@ import trio
 from courtside.protocol import Conflict
 
 from .bus import Bus
-from .engagements import Busy, Engagements
+from .engagements import Busy, Engagements, already_engaged, place
 from .handle import Inbox, Overflow, Reply
 from .kickoff import Kickoff
 from .match_messages import MatchSpec
@@ -76,7 +76,7 @@ class Rematches:
         self._offers = {code: o for code, o in self._offers.items() if o.expires_at > now}
         engaged = await self._engagements.of(ask.user_id)
         if engaged is not None:
-            raise Conflict(f"You are already in {engaged}.", code="already_engaged")
+            raise already_engaged(engaged)
         offer = self._offers.get(ask.code)
         if offer is None:
             if len(self._offers) >= MAX_OFFERS:
@@ -96,7 +96,7 @@ class Rematches:
             )
         except Busy as busy:
             # The offer stands: the busy player may ask again once free.
-            raise Conflict(f"Player {busy.user_id} is busy in {busy.engagement}.",
-                           code="opponent_engaged") from None
+            raise Conflict(f"Another player is already in {place(busy.engagement, with_code=False)};"
+                           " ask again once they are free.", code="opponent_engaged") from None
         del self._offers[ask.code]
         return {"status": "started", "code": spec.code, "ws_url": ws_url}

@@ -32,7 +32,7 @@ from .bracket import first_round, next_slot, round_name, rounds_for
 from . import tournament_chat
 from .bus import Bus
 from .chat_rooms import ChatRooms
-from .engagements import Busy, Engagements
+from .engagements import Busy, Engagements, already_engaged
 from .handle import Inbox, MailboxFull, ActorGone, Overflow
 from .match_messages import MatchRecord, MatchSpec
 from .matchmaker import new_match_code
@@ -44,6 +44,7 @@ from .tournament_messages import (
     InviteToTournament,
     JoinTournament,
     LeaveTournament,
+    LookAtTournament,
     SayInTournament,
     ShowTournament,
     TournamentMatchEnded,
@@ -176,6 +177,11 @@ class Tournament:
                     reply.fail(NotFound("You are not in this tournament."))
                 else:
                     reply.send(self.instance())
+            case LookAtTournament(viewer_id, reply):
+                if can_see(self._row, self._people, viewer_id):
+                    reply.send(self.instance())
+                else:
+                    reply.fail(NotFound("No tournament has this code."))
             case TournamentMatchEnded() as ended:
                 await self._match_ended(ended)
 
@@ -209,7 +215,7 @@ class Tournament:
         try:
             await self._engagements.claim([person.id], self._name)
         except Busy as busy:
-            raise Conflict(f"You are already in {busy.engagement}.", code="already_engaged") from None
+            raise already_engaged(busy.engagement) from None
         try:
             joined = await self._repo.join(self._row.id, person.id, alias or person.nickname)
         except AliasTaken:
@@ -452,25 +458,36 @@ class Tournament:
         return [p.user_id for p in self._people if p.user_id != user_id]
 
     def _show(self, person: Participant) -> Instance:
-        """The reference's TournamentParticipantInstance."""
-        return {
-            "id": person.user_id,
-            "username": person.username,
-            "nickname": person.nickname,
-            "is_guest": person.is_guest,
-            "profile_picture": self._avatar_urls(person.avatar),
-            "alias": person.alias,
-            "tournament": self._row.id,
-            "stage": person.eliminated_in,
-            "seed": person.seed,
-            "still_in": person.still_in,
-            "creator": person.user_id == self._row.created_by,
-            "join_at": person.joined_at,
-        }
+        return participant_instance(self._row, person, self._avatar_urls)
 
     def instance(self) -> Instance:
         return tournament_instance(self._row, self._people, self._bracket, self._avatar_urls,
                                    start_at=self._start_at, show=self._show)
+
+
+def can_see(row: Any, people: list[Participant], viewer_id: int) -> bool:
+    """Participants see their tournament; anyone sees a public one."""
+    return not row.private or any(p.user_id == viewer_id for p in people)
+
+
+def participant_instance(
+    row: Any, person: Participant, avatar_urls: Callable[[str | None], dict[str, str]]
+) -> Instance:
+    """The reference's TournamentParticipantInstance."""
+    return {
+        "id": person.user_id,
+        "username": person.username,
+        "nickname": person.nickname,
+        "is_guest": person.is_guest,
+        "profile_picture": avatar_urls(person.avatar),
+        "alias": person.alias,
+        "tournament": row.id,
+        "stage": person.eliminated_in,
+        "seed": person.seed,
+        "still_in": person.still_in,
+        "creator": person.user_id == row.created_by,
+        "join_at": person.joined_at,
+    }
 
 
 def bracket_by_round(bracket: list[BracketMatch]) -> dict[str, list[dict[str, Any]]]:

@@ -38,6 +38,13 @@ class ShowTournament(msgspec.Struct, frozen=True):
     reply: Reply[Instance]
 
 
+class LookAtTournament(msgspec.Struct, frozen=True):
+    """The TournamentInstance, for a participant or, when the tournament is public, anyone."""
+
+    viewer_id: int
+    reply: Reply[Instance]
+
+
 class BanFromTournament(msgspec.Struct, frozen=True):
     by_id: int
     user_id: int

@@ -34,6 +34,11 @@ class Presence:
         self._node_id = node_id
         self._publish = publish
         self._announcements: trio.Nursery | None = None
+        self._offline_hooks: list[Callable[[int], None]] = []
+
+    def when_offline(self, hook: Callable[[int], None]) -> None:
+        """Call ``hook(user_id)`` (never blocking) when a user is online nowhere any more."""
+        self._offline_hooks.append(hook)
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Hold the nursery announcements run in (they never hold up a connection)."""
@@ -81,6 +86,8 @@ class Presence:
         self._announcements.start_soon(work, *args)
 
     async def _gone(self, user_id: int) -> None:
+        for hook in self._offline_hooks:
+            hook(user_id)
         try:
             await self._users.went_offline(user_id)
         except Exception:

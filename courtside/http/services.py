@@ -49,6 +49,7 @@ class Services:
     password_resets_by_address: Throttle
     password_resets_by_ip: Throttle
     oauth: OAuthProviders  # the configured sign-in providers
+    sse_heartbeat_seconds: float  # how often a quiet event stream gets a comment line
 
 
 def services() -> Services:

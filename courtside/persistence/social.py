@@ -264,7 +264,8 @@ class Social:
         )
 
     async def accept_request(self, request_id: int, receiver_id: int) -> int | None:
-        """Turn the request into a friendship; its id, or None if the request is gone."""
+        """Turn the request into a friendship under the request's id (clients keep the
+        id they were sent); that id, or None if the request is gone."""
         ends = await self._db.fetchrow(
             "DELETE FROM friend_requests WHERE id = %s AND receiver_id = %s"
             " RETURNING sender_id, receiver_id",
@@ -273,9 +274,9 @@ class Social:
         if ends is None:
             return None
         return await self._db.fetchval(
-            "INSERT INTO friendships (user_low, user_high) VALUES (least(%s, %s), greatest(%s, %s))"
-            " RETURNING id",
-            *ends, *ends, write=True,
+            "INSERT INTO friendships (id, user_low, user_high)"
+            " VALUES (%s, least(%s, %s), greatest(%s, %s)) RETURNING id",
+            request_id, *ends, *ends, write=True,
         )
 
     # Friendships
@@ -288,16 +289,22 @@ class Social:
         return None if row is None else _friendship(row)
 
     async def friends(
-        self, user_id: int, *, online_ids: Sequence[int], limit: int | None, offset: int
+        self, user_id: int, *, online_ids: Sequence[int], among: Sequence[int] | None = None,
+        limit: int | None, offset: int,
     ) -> tuple[int, list[Friendship]]:
-        """The user's friendships: friends in ``online_ids`` first, then by username."""
+        """The user's friendships: friends in ``online_ids`` first, then by username;
+        only the friends in ``among`` unless it is None."""
+        among = None if among is None else list(among)
         count = await self._db.fetchval(
-            "SELECT count(*) FROM friendships WHERE %s IN (user_low, user_high)", user_id
+            "SELECT count(*) FROM friendships"
+            " WHERE %s IN (user_low, user_high) AND (%s::bigint[] IS NULL"
+            "  OR CASE WHEN user_low = %s THEN user_high ELSE user_low END = ANY(%s))",
+            user_id, among, user_id, among,
         )
         rows = await self._db.fetch(
-            f"{_FRIENDSHIP_SELECT}"
+            f"{_FRIENDSHIP_SELECT} WHERE (%s::bigint[] IS NULL OR u.id = ANY(%s))"
             " ORDER BY u.id = ANY(%s) DESC, lower(u.username), u.id LIMIT %s OFFSET %s",
-            user_id, list(online_ids), limit, offset,
+            user_id, among, among, list(online_ids), limit, offset,
         )
         return count, [_friendship(row) for row in rows]
 

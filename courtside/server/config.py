@@ -100,6 +100,10 @@ class Config:
     ready_timeout_seconds: float = 30.0
     grace_seconds: float = 10.0
     tournament_round_seconds: float = 600.0  # DESIGN.md §8: a 10-minute cap per round
+    # A lobby member whose last live connection closed leaves after this long away.
+    lobby_presence_grace_seconds: float = 30.0
+    # A quiet event stream gets a comment line this often (docs/REFERENCE_CLIENTS.md).
+    sse_heartbeat_seconds: float = 15.0
     # How long requests and matches under way get to finish once shutdown starts
     # (DESIGN.md §7); what is still running then is aborted and recorded.
     shutdown_grace_seconds: float = 30.0
@@ -137,6 +141,18 @@ class Config:
             raise ConfigError("database pool size must be at least 1")
         if self.throttle_burst < 1 or self.throttle_per_second <= 0:
             raise ConfigError("throttle burst and rate must be positive")
+        if min(self.password_resets_per_address, self.password_resets_per_ip) < 1 or (
+            self.password_reset_window_seconds <= 0
+        ):
+            raise ConfigError("password reset limits and window must be positive")
+        if self.smtp_url is not None and not self.smtp_url.startswith(SMTP_SCHEMES):
+            raise ConfigError(f"SMTP URL must start with one of {', '.join(SMTP_SCHEMES)}")
+        if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
+            raise ConfigError("public URL must start with http:// or https://")
+        if self.sse_heartbeat_seconds <= 0:
+            raise ConfigError("the SSE heartbeat interval must be positive")
+        if self.lobby_presence_grace_seconds < 0:
+            raise ConfigError("the lobby presence grace cannot be negative")
         if self.workers is not None:
             self._check_workers(self.workers)
 
@@ -152,14 +168,6 @@ class Config:
             raise ConfigError(f"{workers} game ports from {first} pass 65535")
         if first <= self.port <= last:
             raise ConfigError(f"game ports {first}-{last} include the HTTP port {self.port}")
-        if min(self.password_resets_per_address, self.password_resets_per_ip) < 1 or (
-            self.password_reset_window_seconds <= 0
-        ):
-            raise ConfigError("password reset limits and window must be positive")
-        if self.smtp_url is not None and not self.smtp_url.startswith(SMTP_SCHEMES):
-            raise ConfigError(f"SMTP URL must start with one of {', '.join(SMTP_SCHEMES)}")
-        if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
-            raise ConfigError("public URL must start with http:// or https://")
 
     @property
     def game_port_number(self) -> int:

@@ -22,7 +22,9 @@ import trio
 from quart import Quart
 
 from courtside.actors import (
+    AWAY_FROM_LOBBIES,
     INVITATIONS,
+    AwayFromLobbies,
     ChatRooms,
     Invitations,
     Kickoff,
@@ -30,6 +32,7 @@ from courtside.actors import (
     Registry,
     Restart,
     Supervisor,
+    tell_lobbies_offline,
 )
 from courtside.actors.tournament_messages import TournamentTiming
 from courtside.cluster import ClusterNode
@@ -125,6 +128,13 @@ async def run_node(
         )
         metrics.watch_cluster(live_nodes=lambda: len(cluster.membership.live),
                               node_id=lambda: cluster.node_id, events_lost=lambda: cluster.stream.lost)
+        # Lobbies follow presence: a member away from the whole cluster leaves after a grace.
+        await supervisor.start(
+            functools.partial(AwayFromLobbies, engagements=engagements, bus=bus,
+                              grace_seconds=config.lobby_presence_grace_seconds),
+            name=AWAY_FROM_LOBBIES, restart=Restart.ON_FAILURE,
+        )
+        cluster.presence.when_offline(functools.partial(tell_lobbies_offline, registry))
         games = await start_games(
             config, actors_nursery, supervisor=supervisor, registry=registry,
             database=database, tokens=tokens, metrics=metrics, bus=bus, engagements=engagements,
@@ -182,6 +192,7 @@ async def run_node(
             password_resets_by_ip=_per_window(
                 config.password_resets_per_ip, config.password_reset_window_seconds),
             oauth=OAuthProviders(map(Provider, config.oauth_providers), secret_key=secret_key),
+            sse_heartbeat_seconds=config.sse_heartbeat_seconds,
         )
         bus.take_over("tournament", svc.tournaments.take_over)
         bus.take_over("lobby", svc.lobbies.take_over)

@@ -12,9 +12,9 @@ import trio_websocket
 from trio.testing import MockClock
 
 from courtside.actors import HUB, MAX_CONNECTIONS_PER_USER, Deliver, Event
-from courtside.http.live.sse import HEARTBEAT_SECONDS
 from courtside.http.live.user_socket import MAX_MESSAGE_BYTES
 from courtside.protocol.admission import MALFORMED_LIMIT, MESSAGES_PER_SECOND, SUSTAINED_ABUSE
+from courtside.server.config import Config
 from courtside.server.node import Node
 from tests.accounts import DEFAULT_PASSWORD, make_user
 
@@ -179,14 +179,16 @@ def fast_clock() -> MockClock:
 
 
 async def test_a_quiet_stream_gets_a_heartbeat_every_period(
-    fast_clock: MockClock, client: httpx.AsyncClient, node: Node
+    fast_clock: MockClock, config: Config, client: httpx.AsyncClient, node: Node
 ) -> None:
+    period = config.sse_heartbeat_seconds
+    assert period == 15.0  # the default
     alice = await make_user(client, "alice")
     async with sse(client, alice) as stream:
         opened = trio.current_time()
         for beat in (1, 2):
-            assert await stream.next_frame(wait=HEARTBEAT_SECONDS * 1.5) == {"comment": "heartbeat"}
-            assert trio.current_time() - opened >= beat * HEARTBEAT_SECONDS
+            assert await stream.next_frame(wait=period * 1.5) == {"comment": "heartbeat"}
+            assert trio.current_time() - opened >= beat * period
 
 
 async def test_a_user_holds_at_most_so_many_connections(

@@ -86,3 +86,16 @@ def test_the_public_host_defaults_to_the_bind_host() -> None:
     assert load_config({"host": "0.0.0.0"}, {}).advertised_host == "localhost"
     config = load_config({"host": "0.0.0.0"}, {"COURTSIDE_PUBLIC_HOST": "play.example.com"})
     assert config.advertised_host == "play.example.com"
+
+
+def test_live_channel_and_lobby_settings_come_from_the_environment() -> None:
+    defaults = Config()
+    assert (defaults.sse_heartbeat_seconds, defaults.lobby_presence_grace_seconds) == (15.0, 30.0)
+    config = load_config({}, {"COURTSIDE_SSE_HEARTBEAT_SECONDS": "2.5",
+                              "COURTSIDE_LOBBY_PRESENCE_GRACE_SECONDS": "5"})
+    assert (config.sse_heartbeat_seconds, config.lobby_presence_grace_seconds) == (2.5, 5.0)
+    for environ, message in (({"COURTSIDE_SSE_HEARTBEAT_SECONDS": "0"}, "heartbeat"),
+                             ({"COURTSIDE_SSE_HEARTBEAT_SECONDS": "often"}, "must be a number"),
+                             ({"COURTSIDE_LOBBY_PRESENCE_GRACE_SECONDS": "-1"}, "grace")):
+        with pytest.raises(ConfigError, match=message):
+            load_config({}, environ)

@@ -24,6 +24,7 @@ async def test_ids_past_a_bigint_are_not_found(client: httpx.AsyncClient, node: 
     for method, url in (("GET", f"{FRIEND_REQUESTS}{PAST_A_BIGINT}/"),
                         ("POST", f"{FRIEND_REQUESTS}{PAST_A_BIGINT}/"),
                         ("DELETE", f"{FRIEND_REQUESTS}{PAST_A_BIGINT}/"),
+                        ("GET", f"{FRIENDS}{PAST_A_BIGINT}/"),
                         ("DELETE", f"{FRIENDS}{PAST_A_BIGINT}/")):
         response = await client.request(method, url, headers=alice.headers)
         assert (response.status_code, response.json()["code"]) == (404, "not_found"), (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from courtside.persistence import Database
@@ -86,3 +88,61 @@ async def test_the_data_download_holds_the_whole_social_graph(client: httpx.Asyn
     assert [r["id"] for r in social["friend_requests_sent"]] == [sent]
     assert [r["id"] for r in social["friend_requests_received"]] == [received]
     assert [b["id"] for b in social["blocked_users"]] == [block_id]
+
+
+async def test_a_friendship_answers_at_the_id_of_its_request(client: httpx.AsyncClient) -> None:
+    alice, bob, carol = [await make_user(client, name) for name in ("alice", "bob", "carol")]
+    request_id = (await ask(client, alice, "bob")).json()["id"]
+    accepted = await client.post(f"/api/users/me/friend_requests/{request_id}/", headers=bob.headers)
+    assert (accepted.status_code, accepted.json()["id"]) == (201, request_id)
+    url = f"{FRIENDS}{request_id}/"
+
+    seen_by_alice = await client.get(url, headers=alice.headers)
+    assert seen_by_alice.status_code == 200
+    assert seen_by_alice.json() == (await listed(client, FRIENDS, alice))[0]
+    assert seen_by_alice.json()["friend"]["username"] == "bob"
+    assert (await client.get(url, headers=bob.headers)).json()["friend"]["username"] == "alice"
+    assert (await client.get(url, headers=carol.headers)).status_code == 404
+    assert (await client.delete(url, headers=alice.headers)).status_code == 204
+    gone = await client.get(url, headers=bob.headers)
+    assert (gone.status_code, gone.json()["code"]) == (404, "not_found")
+
+
+async def test_friends_filtered_by_presence(client: httpx.AsyncClient, node: Node) -> None:
+    me = await make_user(client, "myself")
+    friends = {name: await make_user(client, name) for name in ("abby", "carl", "dora", "eddy")}
+    for friend in friends.values():
+        await befriend(client, me, friend)
+
+    async with online(node, friends["eddy"]), online(node, friends["carl"]):
+        present = (await client.get(f"{FRIENDS}?online=true", headers=me.headers)).json()
+        assert present["count"] == 2
+        assert [row["friend"]["username"] for row in present["results"]] == ["carl", "eddy"]
+        away = (await client.get(f"{FRIENDS}?online=false&limit=1", headers=me.headers)).json()
+        assert away["count"] == 2
+        assert [row["friend"]["username"] for row in away["results"]] == ["abby"]
+        assert away["next"].endswith("online=false&limit=1&offset=1")
+        everyone = (await client.get(FRIENDS, headers=me.headers)).json()
+        assert everyone["count"] == 4
+
+    for query, field in (("online=maybe", "online"), ("online=true&limit=many", "limit")):
+        bad = await client.get(f"{FRIENDS}?{query}", headers=me.headers)
+        assert (bad.status_code, bad.json()["code"]) == (400, "invalid"), query
+        assert list(bad.json()["errors"]) == [field], query
+
+
+async def test_the_openapi_document_describes_friends(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+    paths, components = document["paths"], document["components"]["schemas"]
+
+    def response_schema(path: str) -> dict[str, Any]:
+        return paths[path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+
+    assert response_schema("/api/users/me/friends/{friendship_id}/") == {
+        "$ref": "#/components/schemas/FriendInstance"}
+    assert response_schema(FRIENDS) == {"$ref": "#/components/schemas/FriendsPage"}
+    assert components["FriendsPage"]["properties"]["results"]["items"] == {
+        "$ref": "#/components/schemas/FriendInstance"}
+    assert "friends_since" in components["FriendInstance"]["properties"]
+    assert "last_online" in components["UserStatus"]["properties"]
+    assert "online" in [parameter["name"] for parameter in paths[FRIENDS]["get"]["parameters"]]

@@ -14,7 +14,7 @@ async def test_a_friendship_is_one_row_seen_from_both_sides(database: Database) 
     social = Social(database)
     request = await social.send_request(ben, ann)
     friendship_id = await social.accept_request(request.id, ann)
-    assert friendship_id is not None
+    assert friendship_id == request.id
     assert await social.accept_request(request.id, ann) is None
 
     assert await social.friend_ids(ann) == [ben]
@@ -28,7 +28,8 @@ async def test_a_friendship_is_one_row_seen_from_both_sides(database: Database) 
 
     with pytest.raises(UniqueViolation):
         await database.execute(
-            "INSERT INTO friendships (user_low, user_high) VALUES (%s, %s)", min(ann, ben), max(ann, ben)
+            "INSERT INTO friendships (id, user_low, user_high) VALUES (%s, %s, %s)",
+            friendship_id + 1, min(ann, ben), max(ann, ben),
         )
 
 

@@ -76,6 +76,12 @@ async def test_a_four_player_tournament_is_played_to_its_winner(
     board = (await client.get("/api/leaderboard/?mode=tournament", headers=champion.headers)).json()
     assert (board["me"]["rank"], board["me"]["score"]) == (1, 1)
     assert (await client.get(TOURNAMENT, headers=champion.headers)).status_code == 404
+    # Finished, it is still found by its code, from its rows.
+    by_code = (await client.get(f"{TOURNAMENT}{cup['code']}/", headers=champion.headers)).json()
+    assert (by_code["status"], by_code["winner_id"]) == ("finished", champion.id)
+    assert by_code["matches"] == record["matches"]
+    queen = by_code["participants"][0]
+    assert (queen["id"], queen["alias"], queen["creator"]) == (players[0].id, "Queen", True)
 
 
 async def finishes_heard(connection: Connection) -> list[dict[str, Any]]:

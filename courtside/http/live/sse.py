@@ -2,8 +2,9 @@
 
 Every event carries its id; a browser's EventSource reconnects on its own and
 sends the last one as Last-Event-ID, and the hub replays what came after it.
-A comment line every HEARTBEAT_SECONDS keeps proxies from timing the stream out
-and lets us notice a client that went away.
+A comment line every ``sse_heartbeat_seconds`` (COURTSIDE_SSE_HEARTBEAT_SECONDS)
+keeps proxies and clients' read timeouts from ending a quiet stream, and lets
+us notice a client that went away.
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ from ..services import Services, services
 from .events import ACCOUNT_DELETED, parse_event_id
 
 blueprint = Blueprint("sse", __name__)
-
-HEARTBEAT_SECONDS = 15.0
 
 
 class TooManyStreams(ApiError):
@@ -65,7 +64,7 @@ async def _stream(svc: Services, user_id: int, last_event_id: int | None) -> Asy
         yield SSE_RETRY
         for event in connection.replay:
             yield _frame(event)
-        while (event := await _next_or_heartbeat(connection)) is not None:
+        while (event := await _next_or_heartbeat(connection, svc.sse_heartbeat_seconds)) is not None:
             if event is _HEARTBEAT:
                 yield SSE_HEARTBEAT
                 continue
@@ -77,12 +76,13 @@ async def _stream(svc: Services, user_id: int, last_event_id: int | None) -> Asy
 _HEARTBEAT = Event(0, "heartbeat", {})
 
 
-async def _next_or_heartbeat(connection: Connection) -> Event | None:
-    """The next event, _HEARTBEAT after a quiet while, None once the hub ends the stream.
+async def _next_or_heartbeat(connection: Connection, quiet_seconds: float) -> Event | None:
+    """The next event, _HEARTBEAT after ``quiet_seconds`` without one, None once the hub
+    ends the stream.
 
     (An async generator must not yield inside a cancel scope, hence this helper.)
     """
-    with trio.move_on_after(HEARTBEAT_SECONDS):
+    with trio.move_on_after(quiet_seconds):
         try:
             return await connection.events.receive()
         except trio.EndOfChannel:

@@ -11,9 +11,9 @@ from typing import Annotated, Any
 
 import msgspec
 from quart import Blueprint, Response, make_response
-from quart_schema import validate_request
+from quart_schema import document_response, validate_request
 
-from courtside.actors import Busy, InvalidContent, clean_content
+from courtside.actors import Busy, InvalidContent, already_engaged, clean_content
 from courtside.actors.lobby_messages import (
     Ban,
     ChangeSelf,
@@ -29,10 +29,11 @@ from courtside.actors.lobby_messages import (
     Show,
 )
 from courtside.persistence import Social
-from courtside.protocol import Conflict, Forbidden, NotFound, ValidationFailed
+from courtside.protocol import Forbidden, NotFound, ValidationFailed
 
 from ..auth.identity import current_user
 from ..services import services
+from .instances import LobbyInstance, LobbyParticipant
 from .people import caller_as_person, check_invitable
 
 blueprint = Blueprint("lobbies", __name__, url_prefix="/api/play/lobby")
@@ -95,15 +96,17 @@ def _settings(data: CreateLobby) -> Settings:
 
 @blueprint.post("/")
 @validate_request(CreateLobby)
+@document_response(LobbyInstance, 201)
 async def create_lobby(data: CreateLobby) -> tuple[dict[str, Any], int]:
     try:
         lobby = await services().lobbies.create(caller_as_person(), _settings(data))
     except Busy as busy:
-        raise Conflict(f"You are already in {busy.engagement}.", code="already_engaged") from None
+        raise already_engaged(busy.engagement) from None
     return lobby, 201
 
 
 @blueprint.get("/")
+@document_response(LobbyInstance)
 async def my_lobby() -> dict[str, Any]:
     return await services().lobbies.ask(
         await _my_code(), functools.partial(Show, current_user().id), missing=_no_lobby()
@@ -120,7 +123,17 @@ async def update_lobby(data: UpdateLobby) -> dict[str, Any]:
     )
 
 
+@blueprint.get("/<code>/")
+@document_response(LobbyInstance)
+async def lobby(code: str) -> dict[str, Any]:
+    """The lobby with its participants, for its members; 404 for anyone else."""
+    return await services().lobbies.ask(
+        code, functools.partial(Show, current_user().id), missing=_not_found()
+    )
+
+
 @blueprint.post("/<code>/")
+@document_response(LobbyParticipant, 201)
 async def join_lobby(code: str) -> tuple[dict[str, Any], int]:
     caller = current_user()
     blocked_by = frozenset(await Social(services().database).blocker_ids(caller.id))

@@ -7,8 +7,8 @@ from typing import Any
 import msgspec
 from quart import Blueprint, Response, make_response
 
-from courtside.actors import Busy, Dequeue, Enqueue, QueueFull
-from courtside.protocol import Conflict, Forbidden, NotFound, ServiceUnavailable
+from courtside.actors import Busy, Dequeue, Enqueue, QueueFull, already_engaged
+from courtside.protocol import Forbidden, NotFound, ServiceUnavailable
 
 from ..auth.identity import current_user
 from ..services import services
@@ -35,7 +35,7 @@ async def join_queue(mode: str) -> tuple[dict[str, Any], int]:
             lambda reply: Enqueue(caller.id, caller.trophies, reply), timeout=REQUEST_TIMEOUT
         )
     except Busy as busy:
-        raise Conflict(f"You are already in {busy.engagement}.", code="already_engaged") from None
+        raise already_engaged(busy.engagement) from None
     except QueueFull:
         raise ServiceUnavailable("The queue is full; try again soon.") from None
     return msgspec.to_builtins(ticket), 201

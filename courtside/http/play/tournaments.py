@@ -11,26 +11,28 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from quart import Blueprint, Response, make_response, request
-from quart_schema import validate_request
+from quart_schema import document_response, validate_request
 
-from courtside.actors import Busy, InvalidContent, clean_content
-from courtside.actors.tournament import tournament_instance
+from courtside.actors import Busy, InvalidContent, already_engaged, clean_content
+from courtside.actors.tournament import can_see, participant_instance, tournament_instance
 from courtside.actors.tournament_messages import (
     BanFromTournament,
     InviteToTournament,
     JoinTournament,
     LeaveTournament,
+    LookAtTournament,
     SayInTournament,
     ShowTournament,
 )
 from courtside.persistence import Social, Users
 from courtside.persistence.tournaments import Tournaments
-from courtside.protocol import Conflict, Forbidden, NotFound, ValidationFailed
+from courtside.protocol import Forbidden, NotFound, ValidationFailed
 from courtside.protocol.user_messages import MAX_ID
 
 from ..auth.identity import current_user
 from ..pagination import page_from, paginated
 from ..services import services
+from .instances import TournamentInstance, TournamentParticipant
 from .people import caller_as_person, check_invitable
 
 blueprint = Blueprint("tournaments", __name__)
@@ -82,6 +84,7 @@ def _no_guests() -> None:
 
 @blueprint.post("/api/play/tournament/")
 @validate_request(CreateTournament)
+@document_response(TournamentInstance, 201)
 async def create_tournament(data: CreateTournament) -> tuple[dict[str, Any], int]:
     _no_guests()
     name = data.name.strip()
@@ -93,11 +96,12 @@ async def create_tournament(data: CreateTournament) -> tuple[dict[str, Any], int
         tournament = await services().tournaments.create(
             caller_as_person(), name=name, size=data.size, private=data.private, alias=_alias(data.alias))
     except Busy as busy:
-        raise Conflict(f"You are already in {busy.engagement}.", code="already_engaged") from None
+        raise already_engaged(busy.engagement) from None
     return tournament, 201
 
 
 @blueprint.get("/api/play/tournament/")
+@document_response(TournamentInstance)
 async def my_tournament() -> dict[str, Any]:
     code = await Tournaments(services().database).current_of(current_user().id)
     missing = NotFound("You are not in a tournament.")
@@ -119,7 +123,30 @@ async def search() -> dict[str, Any]:
     return paginated(request.url, page, count, msgspec.to_builtins(lines))
 
 
+@blueprint.get("/api/play/tournament/<code>/")
+@document_response(TournamentInstance)
+async def tournament(code: str) -> dict[str, Any]:
+    """The tournament with its participants: to them and, when it is public, to anyone."""
+    if "\x00" in code:  # PostgreSQL text cannot hold it, and no code has one
+        raise _not_found()
+    viewer_id = current_user().id
+    repo = Tournaments(services().database)
+    row = await repo.get(code)
+    if row is None or row.status == "cancelled":
+        raise _not_found()
+    if row.status != "finished":  # its actor holds what the rows do not: the countdown
+        return await services().tournaments.ask(
+            code, functools.partial(LookAtTournament, viewer_id), missing=_not_found())
+    people = await repo.participants(row.id)
+    if not can_see(row, people, viewer_id):
+        raise _not_found()
+    urls = services().avatars.urls
+    return tournament_instance(row, people, await repo.bracket(row.id), urls,
+                               show=functools.partial(participant_instance, row, avatar_urls=urls))
+
+
 @blueprint.post("/api/play/tournament/<code>/")
+@document_response(TournamentParticipant, 201)
 async def join_tournament(code: str) -> tuple[dict[str, Any], int]:
     _no_guests()
     body = await request.get_data(as_text=True)

@@ -1,10 +1,16 @@
-"""/api/users/me/friends/: the caller's friends, online first, and ending a friendship."""
+"""/api/users/me/friends/: the caller's friends, online first; one friendship; ending one.
+
+A friendship has the id of the friend request it was accepted from, so a client
+that kept the request's id reaches the friendship with it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from quart import Blueprint, Response, make_response, request
+from quart_schema import document_response, validate_querystring
 
 from courtside.persistence import Social
 from courtside.protocol import NotFound
@@ -13,13 +19,25 @@ from ..auth.identity import current_user
 from ..pagination import page_from, paginated
 from ..services import services
 from . import events
-from .instances import Instances
+from .instances import FriendInstance, FriendsPage, Instances
 
 blueprint = Blueprint("friends", __name__, url_prefix="/friends")
 
 
+class FriendsQuery(msgspec.Struct, frozen=True):
+    """Besides ``limit`` and ``offset``, which ``page_from`` reads as on every list."""
+
+    online: bool | None = None  # only the friends online (true) or offline (false)
+
+
+def _not_found() -> NotFound:
+    return NotFound("Friendship not found.")
+
+
 @blueprint.get("/")
-async def friends() -> dict[str, Any]:
+@validate_querystring(FriendsQuery)
+@document_response(FriendsPage)
+async def friends(query_args: FriendsQuery) -> dict[str, Any]:
     """Friends online first, then by username; each with the pair's head-to-head record."""
     page = page_from(request.args)
     caller = current_user()
@@ -28,11 +46,22 @@ async def friends() -> dict[str, Any]:
     # Presence of every friend, not only this page's: the order depends on it.
     presence = await svc.bus.presence(await social.friend_ids(caller.id))
     online_ids = [user_id for user_id, seen in presence.items() if seen.is_online]
+    among = None if query_args.online is None else [
+        user_id for user_id, seen in presence.items() if seen.is_online is query_args.online]
     count, friendships = await social.friends(
-        caller.id, online_ids=online_ids, limit=page.limit, offset=page.offset
+        caller.id, online_ids=online_ids, among=among, limit=page.limit, offset=page.offset
     )
     instances = Instances(presence, svc.avatars)
     return paginated(request.url, page, count, [instances.friend(f) for f in friendships])
+
+
+@blueprint.get("/<int:friendship_id>/")
+@document_response(FriendInstance)
+async def friendship(friendship_id: int) -> dict[str, Any]:
+    found = await Social(services().database).friendship(friendship_id, current_user().id)
+    if found is None:
+        raise _not_found()
+    return (await Instances.of([found.friend])).friend(found)
 
 
 @blueprint.delete("/<int:friendship_id>/")
@@ -40,6 +69,6 @@ async def end_friendship(friendship_id: int) -> Response:
     caller = current_user()
     ended = await Social(services().database).end_friendship(friendship_id, caller.id)
     if ended is None:
-        raise NotFound("Friendship not found.")
+        raise _not_found()
     events.friendship_ended(ended, caller.id)
     return await make_response("", 204)

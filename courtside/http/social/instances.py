@@ -8,7 +8,10 @@ put the online first.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
+
+import msgspec
 
 from courtside.actors import UserPresence
 from courtside.persistence import AvatarStore, Block, FriendRequest, Friendship, Person
@@ -18,6 +21,43 @@ from ..services import services
 # For someone who joined a list after its presence was read (a friend made
 # meanwhile): shown offline until the next read.
 _NOT_SEEN = UserPresence(is_online=False, game_playing=None)
+
+
+class UserStatus(msgspec.Struct, frozen=True):
+    is_online: bool
+    game_playing: str | None  # the code of the match they play
+    last_online: datetime | None
+
+
+class UserInstance(msgspec.Struct, frozen=True):
+    """The reference's SmallUserInstance (the OpenAPI document's; ``user`` renders it)."""
+
+    id: int
+    username: str
+    nickname: str
+    is_guest: bool
+    profile_picture: dict[str, str]
+    status: UserStatus
+
+
+class FriendInstance(msgspec.Struct, frozen=True):
+    """A friendship seen by the caller; its id is the accepted request's."""
+
+    id: int
+    friend: UserInstance
+    friend_wins: int
+    me_wins: int
+    friends_since: datetime
+    matches_played_against: int
+    matches_played_together: int
+    matches_won_together: int
+
+
+class FriendsPage(msgspec.Struct, frozen=True):
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[FriendInstance]
 
 
 class Instances:
