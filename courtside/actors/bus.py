@@ -37,9 +37,14 @@ REQUEST_TIMEOUT = 5.0
 OFFLINE = UserPresence(is_online=False, game_playing=None)
 
 
+# Given every published event, to keep the notable ones (notification_store); must not block.
+InboxSink = Callable[[tuple[int, ...], str, dict[str, Any], dict[str, Any]], None]
+
+
 class Bus:
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, *, inbox: InboxSink | None = None) -> None:
         self._registry = registry
+        self._inbox = inbox
 
     def _hub(self) -> Handle[Any]:
         hub = self._registry.lookup(HUB)
@@ -71,7 +76,10 @@ class Bus:
         The caller's own work (a committed row, a started match) stands even if
         the hub cannot take the event: clients that miss it see the state by REST.
         """
-        self._tell(Publish(tuple(user_ids), name, data, kwargs or {}), f"event {name} lost")
+        recipients, extra = tuple(user_ids), kwargs or {}
+        self._tell(Publish(recipients, name, data, extra), f"event {name} lost")
+        if self._inbox is not None:
+            self._inbox(recipients, name, data, extra)
 
     def publish_to_user(
         self, user_id: int, name: str, data: dict[str, Any], kwargs: dict[str, Any] | None = None

@@ -10,7 +10,7 @@ from quart_trio import QuartTrio
 
 from courtside.protocol import Throttled
 
-from . import error_handlers, operations, social
+from . import error_handlers, notifications, operations, social
 from .auth import routes as auth_routes
 from .auth.identity import authenticate
 from .bodies import MAX_ANY_BODY, UNSAFE_METHODS, JsonRequest, check_request_body
@@ -56,7 +56,7 @@ def create_app(svc: Services) -> Quart:
                       rematch.blueprint, leaderboard.blueprint, tournaments.blueprint,
                       invites.blueprint,
                       sse.blueprint, user_socket.blueprint, social.blueprint,
-                      chat_blueprint):
+                      chat_blueprint, notifications.blueprint):
         app.register_blueprint(blueprint)
     return app
 

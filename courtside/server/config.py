@@ -62,6 +62,8 @@ class Config:
     ready_timeout_seconds: float = 30.0
     grace_seconds: float = 10.0
     tournament_round_seconds: float = 600.0  # DESIGN.md §8: a 10-minute cap per round
+    # How long the notification inbox keeps a notification (issue 18).
+    notification_retention_days: float = 30.0
     # How long requests and matches under way get to finish once shutdown starts
     # (DESIGN.md §7); what is still running then is aborted and recorded.
     shutdown_grace_seconds: float = 30.0
@@ -83,6 +85,8 @@ class Config:
             raise ConfigError("database pool size must be at least 1")
         if self.throttle_burst < 1 or self.throttle_per_second <= 0:
             raise ConfigError("throttle burst and rate must be positive")
+        if self.notification_retention_days <= 0:
+            raise ConfigError("notification retention must be positive")
 
     @property
     def game_port_number(self) -> int:

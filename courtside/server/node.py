@@ -15,6 +15,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import hypercorn
 import hypercorn.trio
@@ -34,6 +35,11 @@ from courtside.actors import (
     Registry,
     Restart,
     Supervisor,
+)
+from courtside.actors.notification_store import (
+    NOTIFICATION_STORE,
+    NotificationSink,
+    NotificationStore,
 )
 from courtside.actors.tournament_messages import TournamentTiming
 from courtside.actors.tournaments import TournamentDirectory
@@ -103,8 +109,15 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
             live_matches=lambda: len(games.shard) if games else 0,
             game_sockets=lambda: games.game_port.open_sockets if games else 0,
         )
-        engagements, bus = Engagements(), Bus(registry)
+        engagements, bus = Engagements(), Bus(registry, inbox=NotificationSink(registry))
         await start_hub(supervisor, database, engagements)
+        await supervisor.start(
+            lambda: NotificationStore(
+                database, retention=timedelta(days=config.notification_retention_days)
+            ),
+            name=NOTIFICATION_STORE,
+            restart=Restart.ON_FAILURE,
+        )
         games = await start_games(
             config, actors_nursery, supervisor=supervisor, registry=registry,
             database=database, tokens=tokens, metrics=metrics, bus=bus, engagements=engagements,
