@@ -43,6 +43,7 @@ from courtside.actors.notification_store import (
 )
 from courtside.actors.tournament_messages import TournamentTiming
 from courtside.actors.tournaments import TournamentDirectory
+from courtside.actors.world_chat import WorldChat
 from courtside.http import Metrics, OpenSockets, Services, Throttle, TokenSigner, create_app
 from courtside.http.chat import message_instance
 from courtside.http.live import user_socket
@@ -125,9 +126,10 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
         log.info("serving game sockets on ws://%s:%s", config.host, games.game_port.port)
         avatars = AvatarStore(config.data_dir / "media")
         await trio.to_thread.run_sync(avatars.ensure_default)
+        render_message = functools.partial(message_instance, avatars=avatars)
         chat_rooms = ChatRooms(
             supervisor=supervisor, registry=registry, database=database, bus=bus,
-            render_message=functools.partial(message_instance, avatars=avatars),
+            render_message=render_message,
         )
         svc = Services(
             database=database,
@@ -148,6 +150,10 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
             live_matches=games.live_matches,
             bus=bus,
             chat_rooms=chat_rooms,
+            world_chat=await WorldChat.start(
+                supervisor=supervisor, registry=registry, database=database, bus=bus,
+                render_message=render_message,
+            ),
             lobbies=Lobbies(
                 supervisor=supervisor, registry=registry, engagements=engagements, bus=bus,
                 start_match=games.start_match, ws_url=games.ws_url,
@@ -163,8 +169,7 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
         await supervisor.start(
             functools.partial(
                 Invitations, database=database, chat_rooms=svc.chat_rooms, lobbies=svc.lobbies,
-                engagements=engagements, bus=bus,
-                render_message=functools.partial(message_instance, avatars=avatars),
+                engagements=engagements, bus=bus, render_message=render_message,
                 kickoff=Kickoff(engagements=engagements, bus=bus, start_match=games.start_match,
                                 ws_url=games.ws_url),
             ),
