@@ -122,15 +122,15 @@ class WorldChatRoom:
         )
         assert stored.message is not None  # with no partner, nothing refuses it
         message = stored.message
+        if stored.outcome is Outcome.STORED:
+            blockers = set(await self._social.blocker_ids(post.sender_id))
+            await self._fan_out("receive-message", self._render_message(message), {
+                "username": None if message.author is None else message.author.username,
+                "message": message.content,
+                "chat_id": self.chat_id,
+            }, skip=blockers)
+        # Answered once every member's channel has it, as a group's room does.
         post.reply.send(Posted(message, retried=stored.outcome is Outcome.DUPLICATE))
-        if stored.outcome is Outcome.DUPLICATE:
-            return
-        blockers = set(await self._social.blocker_ids(post.sender_id))
-        await self._fan_out("receive-message", self._render_message(message), {
-            "username": None if message.author is None else message.author.username,
-            "message": message.content,
-            "chat_id": self.chat_id,
-        }, skip=blockers)
 
     async def _delete_message(self, deletion: DeleteMessage) -> None:
         result = await self._chats.delete_message(self.chat_id, deletion.message_id,
@@ -138,10 +138,10 @@ class WorldChatRoom:
         if (refusal := deletion_refused(result)) is not None:
             deletion.reply.fail(refusal)
             return
-        deletion.reply.send(None)
         if result is Deletion.DELETED:
             await self._fan_out("delete-message",
                                 {"chat_id": self.chat_id, "message_id": deletion.message_id})
+        deletion.reply.send(None)
 
     async def _fan_out(self, name: str, data: dict[str, Any], kwargs: dict[str, Any] | None = None,
                        *, skip: Collection[int] = ()) -> None:

@@ -7,7 +7,7 @@ import httpx
 from courtside.actors import MAX_CONTENT_LENGTH
 from courtside.actors.world_chat import SEND_BURST
 from courtside.server.node import Node
-from tests.accounts import make_guest, make_user
+from tests.accounts import DEFAULT_PASSWORD, make_guest, make_user
 from tests.live.conftest import user_socket
 
 from .conversation import CHATS, block, chat_list
@@ -162,6 +162,25 @@ async def test_history_runs_newest_first_and_pages_back_stably(client: httpx.Asy
     for query, field in (("?limit=0", "limit"), ("?offset=x", "offset"), ("?before=-3", "before")):
         bad = await client.get(f"{WORLD_MESSAGES}{query}", headers=bob.headers)
         assert (bad.status_code, field in bad.json()["errors"]) == (400, True), query
+
+
+async def test_what_a_user_wrote_is_in_their_data_and_a_deleted_account_leaves(
+    client: httpx.AsyncClient,
+) -> None:
+    alice, bob = await make_user(client, "alice"), await make_user(client, "bob")
+    await join_world(client, alice)
+    await join_world(client, bob)
+    said = await world_say(client, alice, "for the record")
+    export = (await client.get("/api/users/me/download-data/", headers=alice.headers)).json()
+    [world] = [chat for chat in export["chat_data"] if chat["type"] == "world"]
+    assert (world["id"], [m["id"] for m in world["messages"]]) == (said["chat_id"], [said["id"]])
+    bobs = (await client.get("/api/users/me/download-data/", headers=bob.headers)).json()
+    assert [chat for chat in bobs["chat_data"] if chat["type"] == "world"] == []
+
+    deleted = await client.request("DELETE", "/api/users/me/", json={"password": DEFAULT_PASSWORD},
+                                   headers=alice.headers)
+    assert deleted.status_code == 204
+    assert (await client.get(WORLD, headers=bob.headers)).json()["members_count"] == 1
 
 
 async def test_the_world_chat_is_in_the_openapi_document(client: httpx.AsyncClient) -> None:
