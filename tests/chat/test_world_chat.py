@@ -72,6 +72,25 @@ async def test_members_hear_it_live_until_they_leave(client: httpx.AsyncClient, 
     assert (await client.get(WORLD, headers=alice.headers)).json()["is_member"] is False
 
 
+async def test_the_user_socket_posts_to_the_world_chat_by_its_id(
+    client: httpx.AsyncClient, node: Node
+) -> None:
+    alice, bob, guest = await make_user(client, "alice"), await make_user(client, "bob"), \
+        await make_guest(client)
+    world_id = (await join_world(client, bob))["id"]
+    async with user_socket(node, alice) as alice_ws, user_socket(node, bob) as bob_ws, \
+            user_socket(node, guest) as guest_ws:
+        sent = await ChatClient(alice_ws).send(world_id, " over the socket ", "ws-1")
+        assert sent["type"] == "message_sent"
+        assert (sent["message"]["chat_id"], sent["message"]["content"]) == (world_id,
+                                                                           "over the socket")
+        heard = await ChatClient(bob_ws).event()
+        assert (heard.name, heard.data["id"]) == ("receive-message", sent["message"]["id"])
+        refused = await ChatClient(guest_ws).send(world_id, "me too", "ws-2")
+        assert (refused["type"], refused["code"]) == ("message_refused", "guest_account")
+    assert await contents(client, bob) == ["over the socket"]
+
+
 async def test_a_blocked_users_messages_are_hidden_from_whoever_blocked_them(
     client: httpx.AsyncClient, node: Node
 ) -> None:

@@ -11,6 +11,7 @@ from courtside.protocol.user_messages import MAX_ID
 
 from . import chats, members, messages, world
 from .instances import message_instance
+from .world import post_to_world
 
 blueprint = Blueprint("chat", __name__, url_prefix="/api/chat")
 for part in (chats.blueprint, messages.blueprint, members.blueprint, world.blueprint):
@@ -24,4 +25,4 @@ def _ids_within_bigint(endpoint: str | None, values: dict[str, Any] | None) -> N
         if isinstance(value, int) and value > MAX_ID:
             raise NotChatMember() if name == "chat_id" else NotFound()
 
-__all__ = ["blueprint", "message_instance"]
+__all__ = ["blueprint", "message_instance", "post_to_world"]

@@ -2,7 +2,8 @@
 
 Everyone signed in reads its history, guests included; registered users post
 to it under the chat rules (1–2000 characters once trimmed, a flood limit per
-sender). Hearing it live is a choice: ``POST /api/chat/world/members/me/``
+sender), by REST or by the user socket's ``send_message`` with its chat id.
+Hearing it live is a choice: ``POST /api/chat/world/members/me/``
 joins (kept across sessions), ``DELETE`` leaves. Whoever blocked someone does
 not see that person's messages here, in the history or live. docs/WORLD_CHAT.md
 says it for clients.
@@ -16,6 +17,7 @@ import msgspec
 from quart import Blueprint, Response, make_response, request
 from quart_schema import validate_querystring, validate_request, validate_response
 
+from courtside.actors import Posted
 from courtside.persistence import Chats, User
 from courtside.persistence.world_chat import WorldChatMembers
 from courtside.protocol import Forbidden, NotFound
@@ -77,14 +79,18 @@ async def list_world_messages(query_args: PageQuery) -> dict[str, Any]:
 @validate_response(MessageInstance, 200)
 async def post_world_message(data: NewMessage) -> tuple[dict[str, Any], int]:
     """201 with the message stored; 200 with the one stored before for a client_id used already."""
-    caller = current_user()
-    if caller.is_guest:
+    content = content_of(data)
+    posted = await post_to_world(current_user(), content, data.client_id)
+    return message_instance(posted.message, services().avatars), 200 if posted.retried else 201
+
+
+async def post_to_world(sender: User, content: str, client_id: str | None) -> Posted:
+    """Post ``content`` (``clean_content``'d) as ``sender``; REST and the user socket's
+    ``send_message`` both come here. Guests are refused."""
+    if sender.is_guest:
         raise Forbidden("Guests may read the world chat; register the account to post in it.",
                         code="guest_account")
-    content = content_of(data)
-    svc = services()
-    posted = await svc.world_chat.post(caller.id, content, data.client_id)
-    return message_instance(posted.message, svc.avatars), 200 if posted.retried else 201
+    return await services().world_chat.post(sender.id, content, client_id)
 
 
 @blueprint.delete("/messages/<int:message_id>/")
