@@ -43,8 +43,14 @@ async def test_everyone_reads_the_one_world_chat_and_registered_users_post(
     assert (refused.status_code, refused.json()["code"]) == (403, "guest_account")
     assert (await client.get(WORLD_MESSAGES)).status_code == 401
     assert (await client.post(WORLD_MESSAGES, json={"content": "anon"})).status_code == 401
-    # It is nobody's dialogue or group: chat lists do not hold it.
+    # It is nobody's dialogue or group: chat lists do not hold it, nor do their routes.
     assert await chat_list(client, alice) == []
+    for refused in (
+        await client.get(f"{CHATS}{world['id']}/messages/", headers=alice.headers),
+        await client.post(f"{CHATS}{world['id']}/messages/", json={"content": "side door"},
+                          headers=alice.headers),
+    ):
+        assert (refused.status_code, refused.json()["code"]) == (403, "not_chat_member")
 
 
 async def test_members_hear_it_live_until_they_leave(client: httpx.AsyncClient, node: Node) -> None:
