@@ -28,7 +28,8 @@ PUBLIC = {
 # A value for each URL variable; a route with a variable missing here fails loudly.
 SAMPLE_VALUES = {"user_id": 1, "code": "abcdefghij", "mode": "duel", "file_name": "x.webp",
                  "filename": "x", "request_id": 1, "friendship_id": 1, "block_id": 1,
-                 "chat_id": 1, "message_id": 1, "invite_id": 1, "tournament_id": 1}
+                 "chat_id": 1, "message_id": 1, "invite_id": 1, "tournament_id": 1,
+                 "notification_id": 1}
 
 
 def routes(node: Node) -> list[tuple[str, str, bool]]:
