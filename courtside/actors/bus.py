@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 REQUEST_TIMEOUT = 5.0
 
 
+# Given every published event, to keep the notable ones (notification_store); must not block.
+InboxSink = Callable[[tuple[int, ...], str, dict[str, Any], dict[str, Any]], None]
+
+
 class Bus:
     def __init__(self, registry: Registry, *, stream: EventStream, presence: Presence,
                  ownership: Ownership) -> None:
@@ -35,6 +39,12 @@ class Bus:
         self._stream = stream
         self._presence = presence
         self._ownership = ownership
+        self._inbox: InboxSink | None = None
+
+    def keep_notable(self, inbox: InboxSink) -> None:
+        """Hand every event this node publishes to ``inbox`` too (the notification inbox
+        is written by the publishing node, so each event is stored once)."""
+        self._inbox = inbox
 
     # Named actors: one live owner each in the cluster, reached from any node.
 
@@ -71,7 +81,10 @@ class Bus:
         The caller's own work (a committed row, a started match) stands even if
         the event cannot be sent: clients that miss it see the state by REST.
         """
-        self._stream.publish(user_ids, name, data, kwargs or {})
+        recipients, extra = tuple(user_ids), kwargs or {}
+        self._stream.publish(recipients, name, data, extra)
+        if self._inbox is not None:
+            self._inbox(recipients, name, data, extra)
 
     def publish_to_user(
         self, user_id: int, name: str, data: dict[str, Any], kwargs: dict[str, Any] | None = None

@@ -12,8 +12,8 @@ from typing import Any
 
 import msgspec
 
-from courtside.persistence.chats import TEXT, Message
-from courtside.protocol import Forbidden
+from courtside.persistence.chats import TEXT, Deletion, Message
+from courtside.protocol import Forbidden, NotFound
 
 from .handle import Reply
 
@@ -44,6 +44,15 @@ class NotChatMember(Forbidden):
 
     code = "not_chat_member"
     detail = "You are not a member of this chat."
+
+
+def deletion_refused(result: Deletion) -> Exception | None:
+    """Why a member's deletion of a message was refused; None when it stands (or stood)."""
+    if result is Deletion.NOT_FOUND:
+        return NotFound("Message not found.")
+    if result is Deletion.NOT_AUTHOR:
+        return Forbidden("You can only delete your own messages.", code="not_message_author")
+    return None
 
 
 class Posted(msgspec.Struct, frozen=True):

@@ -65,8 +65,10 @@ from .chat_messages import (
     Typing,
     Unenrol,
     Unread,
+    deletion_refused,
 )
 from .handle import Inbox, Overflow, Reply
+from .send_rate import SendRate
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +92,12 @@ def room_name(chat_id: int) -> str:
 @dataclass(slots=True)
 class _Member:
     seen_count: int
-    send_tokens: float = SEND_BURST
-    tokens_at: float = 0.0
+    send_rate: SendRate
     typed_at: float = float("-inf")
+
+    @classmethod
+    def joining(cls, seen_count: int) -> _Member:
+        return cls(seen_count, SendRate(SEND_BURST, SENDS_PER_SECOND, trio.current_time()))
 
 
 class ChatRoom:
@@ -132,8 +137,7 @@ class ChatRoom:
         self._is_dialogue = room.kind == DIALOGUE
         self._admin_id = room.admin_id
         self._message_count = room.message_count
-        now = trio.current_time()
-        self._members = {m.user_id: _Member(m.seen_count, tokens_at=now) for m in room.members}
+        self._members = {m.user_id: _Member.joining(m.seen_count) for m in room.members}
         # Typing is worth nothing late: dropped when the room falls behind. Requests
         # that do not fit are refused to their caller whatever the policy.
         with Inbox[RoomMessage](INBOX_CAPACITY, Overflow.DROP_NEWEST,
@@ -196,7 +200,7 @@ class ChatRoom:
         if sender is None:
             post.reply.fail(NotChatMember())
             return
-        if wait := self._spend_send_token(sender):
+        if wait := sender.send_rate.spend(trio.current_time()):
             post.reply.fail(Throttled(wait))
             return
         stored = await self._chats.store_message(
@@ -244,18 +248,6 @@ class ChatRoom:
         self._tell_unread(list(self._members))
         announce.reply.send(Posted(message, retried=False))
 
-    def _spend_send_token(self, member: _Member) -> float:
-        """0.0 when the member may send now, else the seconds until they may."""
-        now = trio.current_time()
-        member.send_tokens = min(
-            SEND_BURST, member.send_tokens + (now - member.tokens_at) * SENDS_PER_SECOND
-        )
-        member.tokens_at = now
-        if member.send_tokens >= 1.0:
-            member.send_tokens -= 1.0
-            return 0.0
-        return (1.0 - member.send_tokens) / SENDS_PER_SECOND
-
     def _partner_of(self, user_id: int) -> int | None:
         """In a dialogue, the other person: blocks between the two are checked as it stores."""
         if not self._is_dialogue:
@@ -268,12 +260,8 @@ class ChatRoom:
             return
         result = await self._chats.delete_message(self.chat_id, deletion.message_id,
                                                   deletion.user_id)
-        if result is Deletion.NOT_FOUND:
-            deletion.reply.fail(NotFound("Message not found."))
-            return
-        if result is Deletion.NOT_AUTHOR:
-            deletion.reply.fail(Forbidden("You can only delete your own messages.",
-                                          code="not_message_author"))
+        if (refusal := deletion_refused(result)) is not None:
+            deletion.reply.fail(refusal)
             return
         if result is Deletion.DELETED:
             self._bus.publish(self._members, "delete-message",
@@ -364,7 +352,7 @@ class ChatRoom:
                                         code="chat_full"))
             return
         seen_count = await self._chats.add_member(self.chat_id, adding.user_id)
-        self._members[adding.user_id] = _Member(seen_count, tokens_at=trio.current_time())
+        self._members[adding.user_id] = _Member.joining(seen_count)
         self._bus.publish(self._members, "chat-member-add", {
             "chat_id": self.chat_id, "user_id": adding.user_id, "by_id": adding.by_id,
         })
@@ -405,7 +393,7 @@ class ChatRoom:
             enrol.reply.send(False)
             return
         seen_count = await self._chats.add_member(self.chat_id, enrol.user_id)
-        self._members[enrol.user_id] = _Member(seen_count, tokens_at=trio.current_time())
+        self._members[enrol.user_id] = _Member.joining(seen_count)
         self._bus.publish(self._members, "chat-member-add", {
             "chat_id": self.chat_id, "user_id": enrol.user_id, "by_id": None,
         })

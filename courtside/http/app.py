@@ -10,7 +10,7 @@ from quart_trio import QuartTrio
 
 from courtside.protocol import Throttled
 
-from . import error_handlers, operations, social
+from . import error_handlers, notifications, operations, social
 from .auth import oauth, password_reset
 from .auth import routes as auth_routes
 from .auth.identity import authenticate
@@ -59,7 +59,8 @@ def create_app(svc: Services) -> Quart:
                       rematch.blueprint, leaderboard.blueprint, tournaments.blueprint,
                       invites.blueprint,
                       sse.blueprint, user_socket.blueprint, social.blueprint,
-                      chat_blueprint, password_reset.blueprint, oauth.blueprint):
+                      chat_blueprint, password_reset.blueprint, oauth.blueprint,
+                      notifications.blueprint):
         app.register_blueprint(blueprint)
     return app
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import msgspec
+
 from courtside.protocol import ValidationFailed
+from courtside.protocol.user_messages import RowId
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -19,6 +22,19 @@ MAX_OFFSET = 2**63 - 1
 class Page:
     limit: int = DEFAULT_LIMIT
     offset: int = 0
+
+
+class PageQuery(msgspec.Struct, frozen=True):
+    """The query string of a list, newest first, that may page back from an item's id
+    (``before``): stable while new items arrive. For ``validate_querystring``."""
+
+    limit: Annotated[int, msgspec.Meta(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
+    offset: Annotated[int, msgspec.Meta(ge=0, le=MAX_OFFSET)] = 0
+    before: RowId | None = None
+
+    @property
+    def page(self) -> Page:
+        return Page(self.limit, self.offset)
 
 
 def page_from(query: Mapping[str, str]) -> Page:

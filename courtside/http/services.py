@@ -10,6 +10,7 @@ from quart import current_app
 from courtside.actors import Bus, ChatRooms, LiveMatches, Lobbies, Registry, Supervisor
 from courtside.actors.tournaments import TournamentDirectory
 from courtside.cluster import ClusterNode
+from courtside.actors.world_chat import WorldChat
 from courtside.persistence import AvatarStore, Database
 
 from .auth.mail import Mailer
@@ -41,6 +42,7 @@ class Services:
     ws_url: Callable[[str], str]
     live_matches: LiveMatches  # matches in progress, for GET /api/game/live/
     chat_rooms: ChatRooms  # the way to a chat's room actor, started on demand
+    world_chat: WorldChat  # the way to the world chat's room, which runs all along
     lobbies: Lobbies  # creates, finds and asks lobby actors
     tournaments: TournamentDirectory  # creates, resumes and asks tournament actors
     public_url: PublicUrl  # the start of reset links and OAuth redirect URIs

@@ -233,24 +233,31 @@ class Chats:
         ))
 
     async def messages(
-        self, chat_id: int, *, before: int | None, limit: int | None, offset: int
+        self, chat_id: int, *, before: int | None, limit: int | None, offset: int,
+        hidden_from: int | None = None,
     ) -> tuple[int, list[Message]]:
         """The chat's messages, newest first; with ``before``, only those older than it.
 
-        Paging from a ``before`` stays stable while new messages arrive.
+        Paging from a ``before`` stays stable while new messages arrive. With
+        ``hidden_from``, a reader's id, the messages of people they blocked are left
+        out (the world chat's rule).
         """
-        older = (
+        where = (
             "" if before is None else
             " AND m.seq < coalesce("
             "(SELECT seq FROM chat_messages WHERE id = %s AND chat_id = m.chat_id), 0)"
         )
         params: tuple[Any, ...] = () if before is None else (before,)
+        if hidden_from is not None:
+            where += (" AND NOT EXISTS (SELECT FROM blocks b"
+                      " WHERE b.blocker_id = %s AND b.blocked_id = m.sender_id)")
+            params += (hidden_from,)
         count = await self._db.fetchval(
-            f"SELECT count(*) FROM chat_messages m WHERE m.chat_id = %s{older}", chat_id, *params
+            f"SELECT count(*) FROM chat_messages m WHERE m.chat_id = %s{where}", chat_id, *params
         )
         rows = await self._db.fetch(
             f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages m LEFT JOIN users a ON a.id = m.sender_id"
-            f" WHERE m.chat_id = %s{older} ORDER BY m.seq DESC LIMIT %s OFFSET %s",
+            f" WHERE m.chat_id = %s{where} ORDER BY m.seq DESC LIMIT %s OFFSET %s",
             chat_id, *params, limit, offset,
         )
         return count, [message for row in rows if (message := _message(row)) is not None]

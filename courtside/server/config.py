@@ -104,6 +104,8 @@ class Config:
     lobby_presence_grace_seconds: float = 30.0
     # A quiet event stream gets a comment line this often (docs/REFERENCE_CLIENTS.md).
     sse_heartbeat_seconds: float = 15.0
+    # How long the notification inbox keeps a notification (issue 18).
+    notification_retention_days: float = 30.0
     # How long requests and matches under way get to finish once shutdown starts
     # (DESIGN.md §7); what is still running then is aborted and recorded.
     shutdown_grace_seconds: float = 30.0
@@ -153,6 +155,8 @@ class Config:
             raise ConfigError("the SSE heartbeat interval must be positive")
         if self.lobby_presence_grace_seconds < 0:
             raise ConfigError("the lobby presence grace cannot be negative")
+        if self.notification_retention_days <= 0:
+            raise ConfigError("notification retention must be positive")
         if self.workers is not None:
             self._check_workers(self.workers)
 

@@ -15,6 +15,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import hypercorn
 import hypercorn.trio
@@ -34,9 +35,15 @@ from courtside.actors import (
     Supervisor,
     tell_lobbies_offline,
 )
+from courtside.actors.notification_store import (
+    NOTIFICATION_STORE,
+    NotificationSink,
+    NotificationStore,
+)
 from courtside.actors.tournament_messages import TournamentTiming
 from courtside.cluster import ClusterNode
 from courtside.actors.tournaments import TournamentDirectory
+from courtside.actors.world_chat import WorldChat
 from courtside.http import Metrics, OpenSockets, Services, Throttle, TokenSigner, create_app
 from courtside.http.auth.mail import Mailer, SmtpServer
 from courtside.http.auth.oauth_client import OAuthProviders, Provider
@@ -135,6 +142,15 @@ async def run_node(
             name=AWAY_FROM_LOBBIES, restart=Restart.ON_FAILURE,
         )
         cluster.presence.when_offline(functools.partial(tell_lobbies_offline, registry))
+        # The inbox keeps what this node publishes (once per event, whatever node delivers it).
+        bus.keep_notable(NotificationSink(registry))
+        await supervisor.start(
+            lambda: NotificationStore(
+                database, retention=timedelta(days=config.notification_retention_days)
+            ),
+            name=NOTIFICATION_STORE,
+            restart=Restart.ON_FAILURE,
+        )
         games = await start_games(
             config, actors_nursery, supervisor=supervisor, registry=registry,
             database=database, tokens=tokens, metrics=metrics, bus=bus, engagements=engagements,
@@ -145,9 +161,10 @@ async def run_node(
         await start_matchmaking(games, supervisor=supervisor, bus=bus, engagements=engagements)
         avatars = AvatarStore(config.data_dir / "media")
         await trio.to_thread.run_sync(avatars.ensure_default)
+        render_message = functools.partial(message_instance, avatars=avatars)
         chat_rooms = ChatRooms(
             supervisor=supervisor, registry=registry, database=database, bus=bus,
-            render_message=functools.partial(message_instance, avatars=avatars),
+            render_message=render_message,
         )
         mailer = Mailer(
             SmtpServer.from_url(config.smtp_url) if config.smtp_url else None,
@@ -174,6 +191,10 @@ async def run_node(
             bus=bus,
             cluster=cluster,
             chat_rooms=chat_rooms,
+            world_chat=await WorldChat.start(
+                supervisor=supervisor, database=database, bus=bus,
+                render_message=render_message,
+            ),
             lobbies=Lobbies(
                 supervisor=supervisor, registry=registry, engagements=engagements, bus=bus,
                 database=database,
@@ -199,8 +220,7 @@ async def run_node(
         await svc.tournaments.resume_all()
         invitations = functools.partial(
             Invitations, database=database, chat_rooms=svc.chat_rooms, lobbies=svc.lobbies,
-            engagements=engagements, bus=bus,
-            render_message=functools.partial(message_instance, avatars=avatars),
+            engagements=engagements, bus=bus, render_message=render_message,
             kickoff=Kickoff(engagements=engagements, bus=bus, start_match=games.start_match),
         )
         await bus.singleton(INVITATIONS, functools.partial(

@@ -32,7 +32,7 @@ PUBLIC = {
 SAMPLE_VALUES = {"user_id": 1, "code": "abcdefghij", "mode": "duel", "file_name": "x.webp",
                  "filename": "x", "request_id": 1, "friendship_id": 1, "block_id": 1,
                  "chat_id": 1, "message_id": 1, "invite_id": 1, "tournament_id": 1,
-                 "name": "github"}
+                 "name": "github", "notification_id": 1}
 
 
 def routes(node: Node) -> list[tuple[str, str, bool]]:

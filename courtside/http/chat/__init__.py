@@ -1,4 +1,5 @@
-"""Chats under /api/chat/: dialogues and groups, their messages and members (DESIGN.md §9)."""
+"""Chats under /api/chat/: dialogues and groups, their messages and members (DESIGN.md §9),
+and the world chat (``world``)."""
 
 from typing import Any
 
@@ -8,11 +9,12 @@ from courtside.actors import NotChatMember
 from courtside.protocol import NotFound
 from courtside.protocol.user_messages import MAX_ID
 
-from . import chats, members, messages
+from . import chats, members, messages, world
 from .instances import message_instance
+from .world import post_to_world
 
 blueprint = Blueprint("chat", __name__, url_prefix="/api/chat")
-for part in (chats.blueprint, messages.blueprint, members.blueprint):
+for part in (chats.blueprint, messages.blueprint, members.blueprint, world.blueprint):
     blueprint.register_blueprint(part)
 
 
@@ -23,4 +25,4 @@ def _ids_within_bigint(endpoint: str | None, values: dict[str, Any] | None) -> N
         if isinstance(value, int) and value > MAX_ID:
             raise NotChatMember() if name == "chat_id" else NotFound()
 
-__all__ = ["blueprint", "message_instance"]
+__all__ = ["blueprint", "message_instance", "post_to_world"]

@@ -11,7 +11,10 @@ author's presence at the time of reading means nothing there.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
+
+import msgspec
 
 from courtside.persistence import AvatarStore, Chat, Message, Person
 from courtside.persistence.chats import INVITE
@@ -20,6 +23,38 @@ from ..services import services
 from ..social import Instances
 
 INVITES_PATH = "/api/play/invites/"  # courtside.http.play.invites; a message links to it
+
+
+class AuthorInstance(msgspec.Struct, frozen=True):
+    """What ``author_instance`` renders, as the OpenAPI document shows it."""
+
+    id: int
+    username: str
+    nickname: str
+    is_guest: bool
+    profile_picture: dict[str, str]
+
+
+class MessageInstance(msgspec.Struct, frozen=True):
+    """What ``message_instance`` renders, as the OpenAPI document shows it."""
+
+    id: int
+    chat_id: int
+    author: AuthorInstance | None
+    content: str
+    is_deleted: bool
+    sent_at: datetime
+    is_read: bool
+    type: str
+    payload: dict[str, Any] | None
+    actions: dict[str, str]
+
+
+class MessagePage(msgspec.Struct, frozen=True):
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[MessageInstance]
 
 
 def author_instance(person: Person, avatars: AvatarStore) -> dict[str, Any]:

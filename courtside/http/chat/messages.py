@@ -66,13 +66,18 @@ def _before(raw: str | None) -> int | None:
     return before
 
 
+def content_of(message: NewMessage) -> str:
+    """The message's content as stored (``clean_content``), or the 400 that says why not."""
+    try:
+        return clean_content(message.content)
+    except InvalidContent as invalid:
+        raise ValidationFailed(errors={"content": [str(invalid)]}) from None
+
+
 @blueprint.post("/<int:chat_id>/messages/")
 @validate_request(NewMessage)
 async def post_message(chat_id: int, data: NewMessage) -> tuple[dict[str, Any], int]:
-    try:
-        content = clean_content(data.content)
-    except InvalidContent as invalid:
-        raise ValidationFailed(errors={"content": [str(invalid)]}) from None
+    content = content_of(data)
     svc = services()
     posted = await svc.chat_rooms.post(chat_id, current_user().id, content, data.client_id)
     return message_instance(posted.message, svc.avatars), 200 if posted.retried else 201

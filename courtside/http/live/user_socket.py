@@ -51,7 +51,7 @@ from courtside.protocol.user_messages import (
 from courtside.actors import InvalidContent, clean_content
 
 from ..auth.identity import public, verified_user
-from ..chat import message_instance
+from ..chat import message_instance, post_to_world
 from ..services import services
 from ..sockets import close_websocket
 from .events import ACCOUNT_DELETED, close_for, parse_event_id
@@ -168,7 +168,10 @@ async def _send_message(user: User, request: SendMessage) -> ServerMessage:
     svc = services()
     try:
         content = clean_content(request.content)
-        posted = await svc.chat_rooms.post(request.chat_id, user.id, content, request.client_id)
+        if request.chat_id == svc.world_chat.chat_id:
+            posted = await post_to_world(user, content, request.client_id)
+        else:
+            posted = await svc.chat_rooms.post(request.chat_id, user.id, content, request.client_id)
     except InvalidContent as invalid:
         return MessageRefused(request.client_id, "invalid", str(invalid))
     except ApiError as refusal:

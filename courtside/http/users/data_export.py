@@ -3,7 +3,8 @@
 Each section shows the records as the endpoint that serves them does, whole
 rather than paged. A chat is the ChatInstance with ``messages`` (every message
 the user wrote there, tombstones included) in place of ``last_message``, as the
-reference asks.
+reference asks; the world chat, where the user wrote in it, is its id, type,
+name and those messages.
 """
 
 from __future__ import annotations
@@ -63,6 +64,11 @@ async def chat_export(user_id: int) -> list[dict[str, Any]]:
         del instance["last_message"]
         instance["messages"] = [message_instance(m, avatars) for m in written[chat.id]]
         exported.append(instance)
+    world = services().world_chat  # no member list holds it: there if the user wrote there
+    if world.chat_id in written:
+        exported.append({"id": world.chat_id, "type": "world", "name": world.name, "messages": [
+            message_instance(m, avatars) for m in written[world.chat_id]
+        ]})
     return exported
 
 

@@ -9,6 +9,8 @@ from quart import Blueprint, Response, jsonify, make_response, request
 from quart_schema import validate_request
 
 from courtside.persistence import Chats, RefreshTokens, Social, User, Users, UsernameTaken
+from courtside.persistence.notifications import Notifications
+from courtside.persistence.world_chat import WorldChatMembers
 from courtside.protocol import AuthenticationFailed, Forbidden, NotFound, ValidationFailed
 
 from ..auth import rules
@@ -151,6 +153,8 @@ async def delete_me() -> Response:
         await end_every_session(tx, caller.id)
         await Users(tx).anonymise(caller.id)
         severed = await Social(tx).sever_all(caller.id)
+        await Notifications(tx).delete_all(caller.id)
+        await WorldChatMembers(tx).leave(caller.id)
     events.ties_severed(severed, caller.id)
     # The account's other tabs and devices hear it is gone, then their sockets close.
     svc.bus.publish_to_user(caller.id, ACCOUNT_DELETED, {"id": caller.id})
