@@ -23,9 +23,10 @@ from ..auth.sessions import (
 )
 from ..live.events import ACCOUNT_DELETED
 from ..pagination import page_from, paginated
+from ..play.stats import stats_of
 from ..services import services
 from ..social import events
-from .data_export import chat_export, game_export, social_export, stats_export
+from .data_export import chat_export, game_export, social_export, trophy_history_export
 from .profiles import MeProfile, PublicProfile, me_profile, public_profile
 
 blueprint = Blueprint("users", __name__, url_prefix="/api/users")
@@ -224,7 +225,8 @@ async def download_data() -> Response:
         "profile_pictures_data": [svc.avatars.urls(caller.avatar)] if caller.avatar else [],
         "sessions": [msgspec.to_builtins(session) for session in sessions],
         "friends_data": await social_export(caller.id),
-        "stats_data": await stats_export(caller.id),
+        "stats_data": await stats_of(caller.id),
+        "trophy_history_data": await trophy_history_export(caller.id),
         "chat_data": await chat_export(caller.id),
         "game_data": await game_export(caller.id),
     }
