@@ -36,6 +36,12 @@ class MatchLine(msgspec.Struct, frozen=True):
     duration: float
 
 
+class PlayerName(msgspec.Struct, frozen=True):
+    user_id: int
+    username: str
+    nickname: str
+
+
 class StatsLine(msgspec.Struct, frozen=True):
     mode: str
     games: int
@@ -94,6 +100,14 @@ class MatchHistory:
         for match_id, *fields in rows:
             lines[match_id].append(PlayerLine(*fields))
         return lines
+
+    async def names(self, user_ids: tuple[int, ...]) -> dict[int, PlayerName]:
+        """Players' names as records show them: a deleted account's anonymised one."""
+        rows = await self._db.fetch(
+            "SELECT id AS user_id, username, nickname FROM users WHERE id = ANY(%s)",
+            list(user_ids), into=PlayerName,
+        )
+        return {row.user_id: row for row in rows}
 
     async def of_user(
         self, user_id: int, *, limit: int | None, offset: int

@@ -9,6 +9,7 @@ import msgspec
 from quart import Blueprint, request
 from quart_schema import document_response
 
+from courtside.actors import LiveMatch
 from courtside.persistence import Users
 from courtside.persistence.match_history import MatchHistory, MatchLine, PlayerLine, TrophyChange
 from courtside.protocol import NotFound
@@ -20,6 +21,8 @@ from .stats import ModeStats, stats_of
 
 blueprint = Blueprint("game_history", __name__)
 
+UNSET: Any = msgspec.UNSET
+
 
 class MatchPlayer(msgspec.Struct, frozen=True):
     user_id: int
@@ -27,30 +30,32 @@ class MatchPlayer(msgspec.Struct, frozen=True):
     nickname: str
     team: Literal["a", "b"]
     slot: int  # paddle index over both teams
-    goals: int
-    own_goals: int
-    trophies_before: int | None
-    trophies_after: int | None
+    # Known once the match is recorded:
+    goals: int | msgspec.UnsetType = UNSET
+    own_goals: int | msgspec.UnsetType = UNSET
+    trophies_before: int | None | msgspec.UnsetType = UNSET
+    trophies_after: int | None | msgspec.UnsetType = UNSET
 
 
 class MatchView(msgspec.Struct, frozen=True):
-    """A finished match's record."""
+    """A match from the moment it exists: live while it runs, then its record."""
 
-    id: int
+    id: int | None  # None until recorded
     code: str
     game_mode: str
-    status: Literal["finished", "aborted"]
+    status: Literal["waiting", "countdown", "playing", "paused", "finished", "aborted"]
     team_size: int
     score_to_win: int
     score_a: int
     score_b: int
     winning_team: Literal["a", "b"] | None
-    reason: str  # how it ended: score, forfeit, disconnect, timeout, aborted
+    reason: str | None  # how it ended: score, forfeit, disconnect, timeout, aborted
     started_at: datetime | None
-    ended_at: datetime
-    duration: float
+    ended_at: datetime | None
+    duration: float | None
     players: list[MatchPlayer]
-    replay_url: str
+    replay_url: str | None
+    ws_url: str | msgspec.UnsetType = UNSET  # while it runs: where to watch it
 
 
 class TrophyPage(msgspec.Struct, frozen=True):
@@ -76,6 +81,31 @@ async def match_records(lines: list[MatchLine]) -> list[dict[str, Any]]:
     return msgspec.to_builtins([_record(line, players[line.id]) for line in lines])
 
 
+def running_match(code: str) -> LiveMatch | None:
+    """The match in progress under ``code``, from this node's live index.
+
+    The one place that asks where a running match is: on several nodes this is
+    where the lookup reaches the cluster.
+    """
+    return services().live_matches.get(code)
+
+
+async def _live_view(match: LiveMatch) -> MatchView:
+    names = await MatchHistory(services().database).names(match.players)
+    players = [
+        MatchPlayer(user_id, names[user_id].username, names[user_id].nickname,
+                    "a" if slot < match.team_size else "b", slot)
+        for slot, user_id in enumerate(match.players)
+    ]
+    return MatchView(
+        id=None, code=match.code, game_mode=match.game_mode, status=match.phase,
+        team_size=match.team_size, score_to_win=match.score_to_win,
+        score_a=match.score_a, score_b=match.score_b, winning_team=None, reason=None,
+        started_at=match.started_at, ended_at=None, duration=None, players=players,
+        replay_url=None, ws_url=services().ws_url(match.code),
+    )
+
+
 async def _existing_user(user_id: int) -> int:
     if await Users(services().database).get(user_id) is None:
         raise NotFound("User not found.")
@@ -85,9 +115,13 @@ async def _existing_user(user_id: int) -> int:
 @blueprint.get("/api/game/matches/<code>/")
 @document_response(MatchView)
 async def match_record(code: str) -> dict[str, Any]:
+    # The live index first: a match leaves it only once its record is written,
+    # so one of the two always knows it.
+    if (running := running_match(code)) is not None:
+        return msgspec.to_builtins(await _live_view(running))
     line = await MatchHistory(services().database).match(code)
     if line is None:
-        raise NotFound("No finished match has this code.")
+        raise NotFound("No match has this code.")
     return (await match_records([line]))[0]
 
 
