@@ -55,7 +55,7 @@ async def stats_of(user_id: int) -> list[dict[str, Any]]:
 
 
 def _entry(mode: str, line: StatsLine | None, rivals: list[Rival]) -> ModeStats:
-    line = line or StatsLine(mode, *(0,) * (len(StatsLine.__struct_fields__) - 1))
+    line = line or StatsLine(mode, *(0,) * (len(StatsLine.__struct_fields__) - 1))  # all zero
     return ModeStats(
         game_mode=mode,  # type: ignore[arg-type]
         game_played=line.games,
