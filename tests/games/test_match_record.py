@@ -31,6 +31,12 @@ async def _first_goal(game: GameClient) -> dict:
         await game.send("paddle_position_update", position=state["ball_position_y"] - 50)
 
 
+async def _keep_reading(game: GameClient) -> None:
+    """Read every frame, as a browser does, so the server never closes a slow consumer."""
+    while True:
+        await game.receive()
+
+
 async def test_a_match_answers_from_the_moment_it_exists(
     fast_clock: MockClock, client: httpx.AsyncClient, node: Node
 ) -> None:
@@ -49,10 +55,12 @@ async def test_a_match_answers_from_the_moment_it_exists(
 
     with trio.fail_after(TIMEOUT):
         async with game_client(start["ws_url"], alice) as a:
-            async with game_client(start["ws_url"], bob) as b:
+            async with game_client(start["ws_url"], bob) as b, trio.open_nursery() as nursery:
                 await get_ready(a, b)
+                nursery.start_soon(_keep_reading, b)
                 state = await _first_goal(a)
                 playing = await _match(client, code, carol)
+                nursery.cancel_scope.cancel()
             # bob's socket is gone: the match pauses for his return.
             await a.until("opponent_disconnected")
             paused = await _match(client, code, carol)
