@@ -1,15 +1,23 @@
 """The matches in progress on this node, as GET /api/game/live/ lists them.
 
 Each match keeps its own line current (at creation, at each phase change and
-goal) and takes it out when it ends, so listing them asks no actor anything:
-a page costs a sort of the lines, not a request to every match. Shutdown reads
-it too, to wait for the matches under way to end.
+goal) and takes it out once its record is written, so listing them asks no actor
+anything: a page costs a sort of the lines, not a request to every match. Between
+the final whistle and the record the line stays, in phase ``finished`` or
+``aborted``: a match is always either here or in the database. Shutdown reads it
+too, to wait for the matches under way to end.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Literal
+
 import msgspec
 import trio
+
+Phase = Literal["waiting", "countdown", "playing", "paused", "finished", "aborted"]
+ENDED: tuple[Phase, ...] = ("finished", "aborted")
 
 
 class LiveMatch(msgspec.Struct, frozen=True):
@@ -17,11 +25,14 @@ class LiveMatch(msgspec.Struct, frozen=True):
 
     code: str
     game_mode: str
-    players: tuple[int, ...]
+    players: tuple[int, ...]  # team a, then team b, each in paddle order
+    team_size: int
+    score_to_win: int
     score_a: int
     score_b: int
-    phase: str
+    phase: Phase
     private: bool
+    started_at: datetime | None  # when play began, after the countdown
 
 
 class LiveMatches:
@@ -39,10 +50,14 @@ class LiveMatches:
             self._removed.set()
             self._removed = trio.Event()
 
+    def get(self, code: str) -> LiveMatch | None:
+        return self._by_code.get(code)
+
     def public_page(self, offset: int, limit: int) -> tuple[int, list[LiveMatch]]:
         """How many public matches are in progress, and that window of them by code."""
         public = sorted(
-            (match for match in self._by_code.values() if not match.private),
+            (match for match in self._by_code.values()
+             if not match.private and match.phase not in ENDED),
             key=lambda match: match.code,
         )
         return len(public), public[offset:offset + limit]

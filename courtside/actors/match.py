@@ -46,7 +46,7 @@ from .bus import Bus
 from .engagements import Engagements
 from .handle import Inbox, Overflow, Reply
 from .input_log import InputLog
-from .live_matches import LiveMatch, LiveMatches
+from .live_matches import LiveMatch, LiveMatches, Phase
 from .match_messages import (
     Gone,
     Join,
@@ -125,7 +125,7 @@ class Match:
         self._broadcast_every = max(1, timing.tick_rate // timing.broadcast_rate)
         self._inbox: Inbox[object] | None = None
         self._started_at: datetime | None = None
-        self._phase = "waiting"
+        self._phase: Phase = "waiting"
         self._last_scores = (0, 0)
         self._none_inputs: tuple[None, ...] = (None,) * len(self._seats)
         self._time_up_at = math.inf  # set when play starts, if the spec has a time cap
@@ -145,7 +145,7 @@ class Match:
                 outcome = await self._play(inbox)
             finally:
                 self._shard.remove(self)
-                self._live_matches.remove(self.spec.code)
+                self._enter("aborted" if outcome.reason == "aborted" else "finished")
                 with trio.CancelScope(shield=True):
                     await self._finish(outcome)
 
@@ -271,15 +271,16 @@ class Match:
                 seat.connection.hand_over()
         self._shard.add(self)
 
-    def _enter(self, phase: str) -> None:
+    def _enter(self, phase: Phase) -> None:
         self._phase = phase
         self._show()
 
     def _show(self) -> None:
         """Bring this match's line in the live index up to date."""
         self._live_matches.show(LiveMatch(
-            self.spec.code, self.spec.mode, self.spec.players,
-            self._state.score_a, self._state.score_b, self._phase, self.spec.private,
+            self.spec.code, self.spec.mode, self.spec.players, len(self.spec.team_a),
+            self.spec.score_to_win, self._state.score_a, self._state.score_b, self._phase,
+            self.spec.private, self._started_at,
         ))
 
     def _only_ready_team(self) -> Team | None:
@@ -410,6 +411,9 @@ class Match:
             await self._record(record)
         except Exception:
             log.exception("could not record match %s", self.spec.code)
+        finally:
+            # From here the record answers for the match (GET /api/game/matches/<code>/).
+            self._live_matches.remove(self.spec.code)
         winner_id = None
         if outcome.winning_team is not None:
             winners = self.spec.team_a if outcome.winning_team == "a" else self.spec.team_b

@@ -17,7 +17,7 @@ import msgspec
 import trio
 
 from .bus import Bus
-from .engagements import Engagements
+from .engagements import Busy, Engagements
 from .handle import Inbox, Overflow, Reply
 from .match_messages import MatchSpec
 from .pairing import Waiting, pairs
@@ -96,15 +96,19 @@ class Matchmaker:
                 if len(self._waiting) >= MAX_WAITING:
                     reply.fail(QueueFull())
                     return
+                if user_id in self._waiting:
+                    # Already queued is engaged like any other engagement: a 409, and
+                    # the place in the queue (and its waiting time) is kept.
+                    reply.fail(Busy(user_id, self._engagement))
+                    return
                 try:
                     await self._engagements.claim([user_id], self._engagement)
                 except Exception as busy:
                     reply.fail(busy)
                     return
-                if user_id not in self._waiting:
-                    ticket = QueueTicket(user_id, self.mode, trophies, datetime.now(UTC))
-                    self._waiting[user_id] = (Waiting(user_id, trophies, trio.current_time()), ticket)
-                reply.send(self._waiting[user_id][1])
+                ticket = QueueTicket(user_id, self.mode, trophies, datetime.now(UTC))
+                self._waiting[user_id] = (Waiting(user_id, trophies, trio.current_time()), ticket)
+                reply.send(ticket)
             case Dequeue(user_id, reply):
                 left = self._waiting.pop(user_id, None) is not None
                 await self._engagements.release(user_id, self._engagement)

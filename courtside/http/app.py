@@ -18,7 +18,7 @@ from .bodies import MAX_ANY_BODY, UNSAFE_METHODS, JsonRequest, check_request_bod
 from .chat import blueprint as chat_blueprint
 from .json_provider import MsgspecJSONProvider
 from .live import sse, user_socket
-from .openapi import StructsOpenAPI
+from .openapi import MsgspecOpenAPIProvider
 from .play import history, invites, leaderboard, lobbies, queues, rematch, tournaments
 from .services import Services, services
 from .users import avatars
@@ -43,7 +43,7 @@ def create_app(svc: Services) -> Quart:
         scalar_ui_path=None,
         info={"title": "Courtside", "version": "0.1.0"},
         conversion_preference="msgspec",
-        openapi_provider_class=StructsOpenAPI,
+        openapi_provider_class=MsgspecOpenAPIProvider,
     )
     # After QuartSchema, which installs a stdlib-json provider of its own.
     app.json = MsgspecJSONProvider(app)

@@ -6,15 +6,21 @@ import msgspec
 
 from .database import Executor
 
-# What each board sorts by: trophies for ranked, match wins for the casual modes,
-# tournaments won for tournaments (a tournament's match wins say less than its title).
-LEADERBOARD_SCORES = {
-    "ranked": "u.trophies",
-    "duel": "s.wins",
-    "clash": "s.wins",
-    "tournament": "s.tournament_wins",
+# The figure each board sorts by, keyed by the name clients see it under: trophies
+# for ranked, match wins for the casual modes, tournaments won for tournaments (a
+# tournament's match wins say less than its title).
+LEADERBOARD_FIGURES = {
+    "ranked": ("trophies", "u.trophies"),
+    "duel": ("wins", "s.wins"),
+    "clash": ("wins", "s.wins"),
+    "tournament": ("tournament_wins", "s.tournament_wins"),
 }
-LEADERBOARD_MODES = tuple(LEADERBOARD_SCORES)
+LEADERBOARD_MODES = tuple(LEADERBOARD_FIGURES)
+
+_ON_BOARD = (
+    " FROM user_stats s JOIN users u ON u.id = s.user_id"
+    " WHERE s.mode = %s AND (s.games > 0 OR s.tournament_wins > 0) AND u.deleted_at IS NULL"
+)
 
 
 class Standing(msgspec.Struct, frozen=True):
@@ -23,7 +29,7 @@ class Standing(msgspec.Struct, frozen=True):
     username: str
     nickname: str
     avatar: str | None
-    score: int
+    score: int  # the board's figure: LEADERBOARD_FIGURES names it
     games: int
     wins: int
 
@@ -31,34 +37,31 @@ class Standing(msgspec.Struct, frozen=True):
 class Leaderboard:
     """One board per mode: everyone who played the mode, best first.
 
-    Equal scores share a rank (1, 2, 2, 4); among them the earlier account comes
-    first, so that pages never shuffle between two reads.
+    Every line has a rank of its own, the same on every read: the higher figure
+    first; on equal figures, fewer games played of the mode (the same figure
+    reached sooner); then the older account. Pages, the caller's own line and the
+    window around them all rank by this one order.
     """
 
     def __init__(self, db: Executor) -> None:
         self._db = db
 
     def _board(self, mode: str) -> str:
-        score = LEADERBOARD_SCORES[mode]
+        _, figure = LEADERBOARD_FIGURES[mode]
         return (
-            "SELECT rank() OVER (ORDER BY {score} DESC)::int AS rank, u.id AS user_id,"
-            " u.username, u.nickname, u.avatar, {score} AS score, s.games, s.wins"
-            " FROM user_stats s JOIN users u ON u.id = s.user_id"
-            " WHERE s.mode = %s AND (s.games > 0 OR s.tournament_wins > 0) AND u.deleted_at IS NULL"
-        ).format(score=score)
-
-    async def page(self, mode: str, *, limit: int, offset: int) -> tuple[int, list[Standing]]:
-        count = await self._db.fetchval(
-            "SELECT count(*) FROM user_stats s JOIN users u ON u.id = s.user_id"
-            " WHERE s.mode = %s AND (s.games > 0 OR s.tournament_wins > 0) AND u.deleted_at IS NULL",
-            mode,
+            f"SELECT row_number() OVER (ORDER BY {figure} DESC, s.games, u.id)::int AS rank,"
+            f" u.id AS user_id, u.username, u.nickname, u.avatar, {figure} AS score,"
+            f" s.games, s.wins{_ON_BOARD}"
         )
-        rows = await self._db.fetch(
-            f"SELECT * FROM ({self._board(mode)}) board"
-            " ORDER BY rank, user_id LIMIT %s OFFSET %s",
+
+    async def count(self, mode: str) -> int:
+        return await self._db.fetchval(f"SELECT count(*){_ON_BOARD}", mode)
+
+    async def page(self, mode: str, *, limit: int, offset: int) -> list[Standing]:
+        return await self._db.fetch(
+            f"SELECT * FROM ({self._board(mode)}) board ORDER BY rank LIMIT %s OFFSET %s",
             mode, limit, offset, into=Standing,
         )
-        return count, rows
 
     async def standing(self, mode: str, user_id: int) -> Standing | None:
         """The user's own line, or None when they never played the mode."""

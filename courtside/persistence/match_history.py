@@ -36,6 +36,12 @@ class MatchLine(msgspec.Struct, frozen=True):
     duration: float
 
 
+class PlayerName(msgspec.Struct, frozen=True):
+    user_id: int
+    username: str
+    nickname: str
+
+
 class StatsLine(msgspec.Struct, frozen=True):
     mode: str
     games: int
@@ -50,6 +56,7 @@ class StatsLine(msgspec.Struct, frozen=True):
 
 
 class Rival(msgspec.Struct, frozen=True):
+    mode: str  # 'global' for every mode together
     user_id: int
     username: str
     wins_against: int
@@ -57,10 +64,13 @@ class Rival(msgspec.Struct, frozen=True):
 
 
 class TrophyChange(msgspec.Struct, frozen=True):
+    """One ranked result, named as the reference names it."""
+
+    id: int
+    trophies: int  # the change: won or lost
+    total_trophies: int  # after the match
+    at: datetime
     match_code: str
-    trophies_before: int
-    trophies_after: int
-    changed_at: datetime
 
 
 _MATCH_COLUMNS = (
@@ -91,6 +101,14 @@ class MatchHistory:
             lines[match_id].append(PlayerLine(*fields))
         return lines
 
+    async def names(self, user_ids: tuple[int, ...]) -> dict[int, PlayerName]:
+        """Players' names as records show them: a deleted account's anonymised one."""
+        rows = await self._db.fetch(
+            "SELECT id AS user_id, username, nickname FROM users WHERE id = ANY(%s)",
+            list(user_ids), into=PlayerName,
+        )
+        return {row.user_id: row for row in rows}
+
     async def of_user(
         self, user_id: int, *, limit: int | None, offset: int
     ) -> tuple[int, list[MatchLine]]:
@@ -115,16 +133,19 @@ class MatchHistory:
         )
 
     async def rivals(self, user_id: int) -> list[Rival]:
-        """Every opponent of decided matches, with the user's wins and losses against them."""
+        """Every opponent of decided matches, with the user's wins and losses against
+        them: per mode, and over every mode as 'global'."""
         return await self._db.fetch(
-            "SELECT opp.user_id, u.username,"
+            "SELECT coalesce(m.mode, 'global') AS mode, opp.user_id, u.username,"
             " count(*) FILTER (WHERE me.team = m.winning_team) AS wins_against,"
             " count(*) FILTER (WHERE opp.team = m.winning_team) AS losses_against"
             " FROM match_players me"
             " JOIN matches m ON m.id = me.match_id AND m.winning_team IS NOT NULL"
             " JOIN match_players opp ON opp.match_id = me.match_id AND opp.team <> me.team"
             " JOIN users u ON u.id = opp.user_id"
-            " WHERE me.user_id = %s GROUP BY opp.user_id, u.username ORDER BY opp.user_id",
+            " WHERE me.user_id = %s"
+            " GROUP BY GROUPING SETS ((m.mode, opp.user_id, u.username), (opp.user_id, u.username))"
+            " ORDER BY mode, opp.user_id",
             user_id, into=Rival,
         )
 
@@ -135,7 +156,8 @@ class MatchHistory:
             "SELECT count(*) FROM trophy_history WHERE user_id = %s", user_id
         )
         rows = await self._db.fetch(
-            "SELECT m.code AS match_code, t.trophies_before, t.trophies_after, t.changed_at"
+            "SELECT t.id, t.trophies_after - t.trophies_before AS trophies,"
+            " t.trophies_after AS total_trophies, t.changed_at AS at, m.code AS match_code"
             " FROM trophy_history t JOIN matches m ON m.id = t.match_id"
             " WHERE t.user_id = %s ORDER BY t.id DESC LIMIT %s OFFSET %s",
             user_id, limit, offset, into=TrophyChange,

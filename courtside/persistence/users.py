@@ -19,6 +19,7 @@ class User(msgspec.Struct, frozen=True):
     id: int
     username: str
     nickname: str
+    bio: str
     email: str | None
     password_hash: str | None
     is_guest: bool
@@ -34,7 +35,7 @@ class User(msgspec.Struct, frozen=True):
 _COLUMNS = ", ".join(User.__struct_fields__)
 # What PATCH /api/users/me/ and guest registration may change (avatars: set_avatar).
 UPDATABLE = frozenset(
-    {"username", "nickname", "email", "password_hash", "is_guest",
+    {"username", "nickname", "bio", "email", "password_hash", "is_guest",
      "accept_friend_request", "accept_chat_from"}
 )
 
@@ -133,7 +134,7 @@ class Users:
     async def anonymise(self, user_id: int) -> None:
         """Remove personal data; the row stays so others' history keeps its shape."""
         await self._db.execute(
-            "UPDATE users SET username = 'deleted_' || id, nickname = 'Deleted user',"
+            "UPDATE users SET username = 'deleted_' || id, nickname = 'Deleted user', bio = '',"
             " email = NULL, password_hash = NULL, avatar = NULL, last_online = NULL,"
             " accept_friend_request = false, accept_chat_from = 'none',"
             " token_version = token_version + 1, deleted_at = now()"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import trio
 
 from courtside.actors import LiveMatch, LiveMatches
+from courtside.actors.live_matches import Phase
 
 
-def line(code: str, *, score_a: int = 0, phase: str = "playing", private: bool = False) -> LiveMatch:
-    return LiveMatch(code, "duel", (1, 2), score_a, 0, phase, private)
+def line(code: str, *, score_a: int = 0, phase: Phase = "playing", private: bool = False) -> LiveMatch:
+    return LiveMatch(code, "duel", (1, 2), 1, 5, score_a, 0, phase, private, None)
 
 
 def test_pages_list_public_matches_by_code_with_their_latest_line() -> None:
@@ -29,6 +30,18 @@ def test_an_ended_match_leaves_the_index() -> None:
     live.remove("a")
     live.remove("a")  # a match ends once, but a second removal is harmless
     assert live.public_page(0, 10) == (1, [line("b")])
+
+
+def test_a_match_writing_its_record_is_found_by_code_but_not_listed() -> None:
+    live = LiveMatches()
+    live.show(line("a", score_a=5, phase="finished"))
+    live.show(line("b", phase="aborted"))
+    live.show(line("c", phase="paused"))
+    assert live.public_page(0, 10) == (1, [line("c", phase="paused")])
+    assert live.get("a") == line("a", score_a=5, phase="finished")
+    assert live.under_way() == {"a", "b", "c"}  # shutdown waits for their records too
+    live.remove("a")
+    assert live.get("a") is None
 
 
 async def test_shutdown_waits_for_the_matches_under_way_and_no_others(autojump_clock) -> None:

@@ -66,11 +66,12 @@ async def test_download_data_holds_the_users_games_stats_and_chats(
     export = await _get(client, alice, "/api/users/me/download-data/")
 
     stats = export["stats_data"]
-    assert {k: v for k, v in stats.items() if k != "trophy_history"} == await _get(
-        client, alice, "/api/users/me/stats/")
-    ranked = next(line for line in stats["modes"] if line["mode"] == "ranked")
-    assert (ranked["games"], ranked["wins"]) == (1, 1)
-    assert [change["match_code"] for change in stats["trophy_history"]] == [match_code]
+    assert stats == await _get(client, alice, "/api/users/me/stats/")
+    ranked = next(line for line in stats if line["game_mode"] == "ranked")
+    assert (ranked["game_played"], ranked["wins"]) == (1, 1)
+    trophies = await _get(client, alice, "/api/users/me/stats/ranked/")
+    assert export["trophy_history_data"] == trophies["results"]
+    assert [change["match_code"] for change in export["trophy_history_data"]] == [match_code]
 
     matches = await _get(client, alice, f"/api/users/{alice.id}/matches/")
     assert export["game_data"]["matches"] == matches["results"]

@@ -25,6 +25,7 @@ async def test_ranked_results_move_trophies_and_fill_the_history(
 
     record = (await client.get(f"/api/game/matches/{first}/", headers=bob.headers)).json()
     assert (record["code"], record["game_mode"], record["reason"]) == (first, "ranked", "forfeit")
+    assert record["status"] == "finished"
     assert record["winning_team"] == "a"
     assert [(p["user_id"], p["team"]) for p in record["players"]] == [(alice.id, "a"), (bob.id, "b")]
     assert (record["players"][0]["trophies_before"], record["players"][0]["trophies_after"]) == (1000, 1016)
@@ -37,20 +38,31 @@ async def test_ranked_results_move_trophies_and_fill_the_history(
 
     trophies = (await client.get("/api/users/me/stats/ranked/", headers=alice.headers)).json()
     assert trophies["count"] == 2
-    assert [(c["match_code"], c["trophies_before"]) for c in trophies["results"]] == [
-        (second, 1016), (first, 1000),
-    ]
-    assert trophies["trophies"] == trophies["results"][0]["trophies_after"]
+    latest, earliest = trophies["results"]
+    assert set(latest) == {"id", "trophies", "total_trophies", "at", "match_code"}
+    assert (earliest["match_code"], earliest["trophies"], earliest["total_trophies"]) == (
+        first, 16, 1016)
+    assert latest["match_code"] == second and latest["trophies"] > 0
+    assert latest["total_trophies"] == 1016 + latest["trophies"] == trophies["trophies"]
+    assert latest["at"].endswith("Z") and latest["id"] > earliest["id"]
+    bob_trophies = (await client.get("/api/users/me/stats/ranked/", headers=bob.headers)).json()
+    assert [c["trophies"] for c in bob_trophies["results"]][-1] == -16
 
     stats = (await client.get("/api/users/me/stats/", headers=alice.headers)).json()
-    by_mode = {line["mode"]: line for line in stats["modes"]}
-    assert (by_mode["global"]["games"], by_mode["global"]["wins"]) == (3, 2)
-    assert (by_mode["ranked"]["wins"], by_mode["ranked"]["best_win_streak"]) == (2, 2)
-    assert (by_mode["duel"]["losses"], by_mode["global"]["current_win_streak"]) == (1, 0)
-    assert stats["best_enemy"]["user_id"] == bob.id
-    assert stats["worst_enemy"]["user_id"] == bob.id
+    assert [line["game_mode"] for line in stats] == ["global", "duel", "clash", "ranked", "tournament"]
+    everywhere, duel, clash, ranked, tournament = stats
+    assert (everywhere["game_played"], everywhere["wins"], everywhere["current_win_streak"]) == (3, 2, 0)
+    assert (ranked["wins"], ranked["longest_win_streak"], ranked["current_win_streak"]) == (2, 2, 2)
+    assert (duel["game_played"], duel["wins"], duel["scored"]) == (1, 0, 0)
+    assert (clash["game_played"], clash["own_goals"], tournament["tournament_wins"]) == (0, 0, 0)
+    assert [("own_goals" in line, "tournament_wins" in line) for line in stats] == [
+        (False, False), (False, False), (True, False), (False, False), (False, True)]
+    # Rivals per mode: bob beat alice only in duel.
+    assert (everywhere["best_enemy"]["user_id"], everywhere["worst_enemy"]["user_id"]) == (bob.id, bob.id)
+    assert (ranked["best_enemy"]["wins_against"], ranked["worst_enemy"]) == (2, None)
+    assert (duel["best_enemy"], duel["worst_enemy"]["losses_against"]) == (None, 1)
     public = (await client.get(f"/api/users/{alice.id}/stats/", headers=bob.headers)).json()
-    assert public["modes"] == stats["modes"]
+    assert public == stats
 
     replay = (await client.get(f"/api/game/matches/{first}/replay/", headers=bob.headers)).json()
     assert set(replay) == {"code", "seed", "team_size", "score_to_win", "inputs"}

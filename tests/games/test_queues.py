@@ -21,11 +21,14 @@ async def test_joining_twice_or_while_in_a_match_is_a_conflict(
     assert (ticket["user_id"], ticket["game_mode"], ticket["trophies"]) == (carol.id, "duel", 1000)
     assert ticket["join_at"].endswith("Z")
 
-    assert (await client.post("/api/play/duel/", headers=carol.headers)).status_code == 201
+    again = await client.post("/api/play/duel/", headers=carol.headers)
+    assert (again.status_code, again.json()["code"]) == (409, "already_engaged")
+    assert "duel" in again.json()["detail"]
     other_queue = await client.post("/api/play/ranked/", headers=carol.headers)
     assert other_queue.status_code == 409
     assert other_queue.json()["code"] == "already_engaged"
 
+    # Refused twice, carol still holds her first place in the queue.
     left = await client.delete("/api/play/duel/", headers=carol.headers)
     assert left.status_code == 204
     assert (await client.delete("/api/play/duel/", headers=carol.headers)).status_code == 404

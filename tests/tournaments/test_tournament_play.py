@@ -74,7 +74,7 @@ async def test_a_four_player_tournament_is_played_to_its_winner(
     history = (await client.get(f"/api/users/{champion.id}/tournaments/", headers=players[0].headers)).json()
     assert (history["count"], history["results"][0]["won"]) == (1, True)
     board = (await client.get("/api/leaderboard/?mode=tournament", headers=champion.headers)).json()
-    assert (board["me"]["rank"], board["me"]["score"]) == (1, 1)
+    assert (board["me"]["rank"], board["me"]["tournament_wins"]) == (1, 1)
     assert (await client.get(TOURNAMENT, headers=champion.headers)).status_code == 404
     # Finished, it is still found by its code, from its rows.
     by_code = (await client.get(f"{TOURNAMENT}{cup['code']}/", headers=champion.headers)).json()
@@ -113,15 +113,15 @@ async def check_the_records(
     assert (second["won"], second["eliminated_in"]) == (False, len(record["matches"]))
     assert (out["won"], out["eliminated_in"]) == (False, 1)
 
-    async def tournament_wins(account: Account) -> dict[str, int]:
+    async def tournament_wins(account: Account) -> int:
         stats = (await client.get(f"/api/users/{account.id}/stats/", headers=first_out.headers)).json()
-        return {line["mode"]: line["tournament_wins"] for line in stats["modes"]}
+        return {line["game_mode"]: line for line in stats}["tournament"]["tournament_wins"]
 
-    assert (await tournament_wins(champion))["tournament"] == 1
-    assert (await tournament_wins(champion))["global"] == 1
-    assert (await tournament_wins(runner_up)).get("tournament", 0) == 0
+    assert await tournament_wins(champion) == 1
+    assert await tournament_wins(runner_up) == 0
     board = (await client.get("/api/leaderboard/?mode=tournament", headers=first_out.headers)).json()
-    assert [(line["user"]["id"], line["score"]) for line in board["results"]][:1] == [(champion.id, 1)]
+    assert [(line["user"]["id"], line["tournament_wins"]) for line in board["results"]][:1] == [
+        (champion.id, 1)]
     assert (await client.get(TOURNAMENT, headers=champion.headers)).status_code == 404
     return record
 

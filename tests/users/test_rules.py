@@ -46,3 +46,10 @@ def test_nickname_and_chat_settings() -> None:
     assert rules.nickname_errors("x" * 33)
     assert rules.accept_chat_from_errors("friends_only") == []
     assert rules.accept_chat_from_errors("anyone")
+
+
+def test_bio_rule_counts_the_trimmed_text_and_refuses_nul() -> None:
+    assert rules.bio_errors("") == []
+    assert rules.bio_errors("  " + "x" * rules.BIO_MAX + "\n") == []
+    assert rules.bio_errors("x" * (rules.BIO_MAX + 1)) == ["Bio must be at most 280 characters."]
+    assert rules.bio_errors("pong\x00") == ["Bio must not contain NUL characters."]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.accounts import make_guest, make_user
+from courtside.persistence import Database
+from tests.accounts import DEFAULT_PASSWORD, make_guest, make_user
 from tests.chat.conversation import chat_url, open_dialogue, open_group
 
 
@@ -125,3 +126,37 @@ async def test_download_data_is_one_json_attachment(client: httpx.AsyncClient) -
 async def test_guest_may_delete_itself_without_a_password(client: httpx.AsyncClient) -> None:
     guest = await make_guest(client)
     assert (await client.request("DELETE", "/api/users/me/", headers=guest.headers)).status_code == 204
+
+
+async def test_bio_is_trimmed_shown_on_profiles_and_bounded(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    alice = await make_user(client, "alice")
+    bob = await make_user(client, "bob")
+    fresh = (await client.get("/api/users/me/", headers=alice.headers)).json()
+    assert fresh["bio"] == ""
+
+    bio = "Left-handed. " + "é" * 260  # 273 characters, more bytes than that
+    updated = await client.patch("/api/users/me/", json={"bio": f"  {bio}\n"}, headers=alice.headers)
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["bio"] == bio
+    assert (await client.get("/api/users/me/", headers=alice.headers)).json()["bio"] == bio
+    assert (await client.get(f"/api/users/{alice.id}/", headers=bob.headers)).json()["bio"] == bio
+    found = (await client.get("/api/users/?q=alice", headers=bob.headers)).json()
+    assert [user["bio"] for user in found["results"]] == [bio]
+
+    for refused in ("x" * 281, "ping\x00pong", 42):
+        response = await client.patch("/api/users/me/", json={"bio": refused}, headers=alice.headers)
+        assert response.status_code == 400, refused
+        assert list(response.json()["errors"]) == ["bio"]
+    assert (await client.get("/api/users/me/", headers=alice.headers)).json()["bio"] == bio
+
+    cleared = await client.patch("/api/users/me/", json={"bio": "   "}, headers=alice.headers)
+    assert cleared.json()["bio"] == ""
+
+    # A deleted account keeps no bio: it is personal data.
+    await client.patch("/api/users/me/", json={"bio": "gone soon"}, headers=bob.headers)
+    deleted = await client.request("DELETE", "/api/users/me/", json={"password": DEFAULT_PASSWORD},
+                                   headers=bob.headers)
+    assert deleted.status_code == 204
+    assert await database.fetchval("SELECT bio FROM users WHERE id = %s", bob.id) == ""

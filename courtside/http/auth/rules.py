@@ -10,6 +10,7 @@ USERNAME = re.compile(r"^[A-Za-z0-9_-]{3,20}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
 NICKNAME_MAX = 32
+BIO_MAX = 280
 EMAIL_MAX = 254
 ACCEPT_CHAT_FROM = ("none", "friends_only", "everyone")
 
@@ -24,6 +25,16 @@ def nickname_errors(nickname: str) -> list[str]:
     if not 1 <= len(nickname.strip()) <= NICKNAME_MAX:
         return [f"Nickname must be 1-{NICKNAME_MAX} characters."]
     return []
+
+
+def bio_errors(bio: str) -> list[str]:
+    """``bio`` as given; it is stored trimmed, so the limit applies to the trimmed text."""
+    errors = []
+    if "\x00" in bio:  # PostgreSQL text cannot hold it, and no reader wants it
+        errors.append("Bio must not contain NUL characters.")
+    if len(bio.strip()) > BIO_MAX:
+        errors.append(f"Bio must be at most {BIO_MAX} characters.")
+    return errors
 
 
 def email_errors(email: str) -> list[str]:

@@ -2,33 +2,108 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 import msgspec
 from quart import Blueprint, request
+from quart_schema import document_response
 
+from courtside.actors import LiveMatch
 from courtside.persistence import Users
-from courtside.persistence.match_history import MatchHistory, MatchLine, PlayerLine
+from courtside.persistence.match_history import MatchHistory, MatchLine, PlayerLine, TrophyChange
 from courtside.protocol import NotFound
 
 from ..auth.identity import current_user
 from ..pagination import page_from, paginated
 from ..services import services
+from .stats import ModeStats, stats_of
 
 blueprint = Blueprint("game_history", __name__)
 
+UNSET: Any = msgspec.UNSET
 
-def _record(line: MatchLine, players: list[PlayerLine]) -> dict[str, Any]:
-    record = msgspec.to_builtins(line)
-    record["players"] = msgspec.to_builtins(players)
-    record["replay_url"] = f"/api/game/matches/{line.code}/replay/"
-    return record
+
+class MatchPlayer(msgspec.Struct, frozen=True):
+    user_id: int
+    username: str
+    nickname: str
+    team: Literal["a", "b"]
+    slot: int  # paddle index over both teams
+    # Known once the match is recorded:
+    goals: int | msgspec.UnsetType = UNSET
+    own_goals: int | msgspec.UnsetType = UNSET
+    trophies_before: int | None | msgspec.UnsetType = UNSET
+    trophies_after: int | None | msgspec.UnsetType = UNSET
+
+
+class MatchView(msgspec.Struct, frozen=True):
+    """A match from the moment it exists: live while it runs, then its record."""
+
+    id: int | None  # None until recorded
+    code: str
+    game_mode: str
+    status: Literal["waiting", "countdown", "playing", "paused", "finished", "aborted"]
+    team_size: int
+    score_to_win: int
+    score_a: int
+    score_b: int
+    winning_team: Literal["a", "b"] | None
+    reason: str | None  # how it ended: score, forfeit, disconnect, timeout, aborted
+    started_at: datetime | None
+    ended_at: datetime | None
+    duration: float | None
+    players: list[MatchPlayer]
+    replay_url: str | None
+    ws_url: str | msgspec.UnsetType = UNSET  # while it runs: where to watch it
+
+
+class TrophyPage(msgspec.Struct, frozen=True):
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[TrophyChange]
+    trophies: int  # the caller's trophies now
+
+
+def _record(line: MatchLine, players: list[PlayerLine]) -> MatchView:
+    return MatchView(
+        **msgspec.structs.asdict(line),
+        status="aborted" if line.reason == "aborted" else "finished",
+        players=[MatchPlayer(**msgspec.structs.asdict(player)) for player in players],
+        replay_url=f"/api/game/matches/{line.code}/replay/",
+    )
 
 
 async def match_records(lines: list[MatchLine]) -> list[dict[str, Any]]:
     """The records as the match endpoints show them, every player fetched in one query."""
     players = await MatchHistory(services().database).players([line.id for line in lines])
-    return [_record(line, players[line.id]) for line in lines]
+    return msgspec.to_builtins([_record(line, players[line.id]) for line in lines])
+
+
+def running_match(code: str) -> LiveMatch | None:
+    """The match in progress under ``code``, from this node's live index.
+
+    The one place that asks where a running match is: on several nodes this is
+    where the lookup reaches the cluster.
+    """
+    return services().live_matches.get(code)
+
+
+async def _live_view(match: LiveMatch) -> MatchView:
+    names = await MatchHistory(services().database).names(match.players)
+    players = [
+        MatchPlayer(user_id, names[user_id].username, names[user_id].nickname,
+                    "a" if slot < match.team_size else "b", slot)
+        for slot, user_id in enumerate(match.players)
+    ]
+    return MatchView(
+        id=None, code=match.code, game_mode=match.game_mode, status=match.phase,
+        team_size=match.team_size, score_to_win=match.score_to_win,
+        score_a=match.score_a, score_b=match.score_b, winning_team=None, reason=None,
+        started_at=match.started_at, ended_at=None, duration=None, players=players,
+        replay_url=None, ws_url=services().ws_url(match.code),
+    )
 
 
 async def _existing_user(user_id: int) -> int:
@@ -38,10 +113,15 @@ async def _existing_user(user_id: int) -> int:
 
 
 @blueprint.get("/api/game/matches/<code>/")
+@document_response(MatchView)
 async def match_record(code: str) -> dict[str, Any]:
+    # The live index first: a match leaves it only once its record is written,
+    # so one of the two always knows it.
+    if (running := running_match(code)) is not None:
+        return msgspec.to_builtins(await _live_view(running))
     line = await MatchHistory(services().database).match(code)
     if line is None:
-        raise NotFound("No finished match has this code.")
+        raise NotFound("No match has this code.")
     return (await match_records([line]))[0]
 
 
@@ -70,33 +150,20 @@ async def user_matches(user_id: int) -> dict[str, Any]:
     return paginated(request.url, page, count, await match_records(lines))
 
 
-async def stats_of(user_id: int) -> dict[str, Any]:
-    """The body of ``GET /api/users/<id>/stats/``: each mode, best and worst enemy."""
-    history = MatchHistory(services().database)
-    rivals = await history.rivals(user_id)
-    beaten = [r for r in rivals if r.wins_against]
-    lost_to = [r for r in rivals if r.losses_against]
-    best = max(beaten, key=lambda r: (r.wins_against, -r.user_id), default=None)
-    worst = max(lost_to, key=lambda r: (r.losses_against, -r.user_id), default=None)
-    return {
-        "user_id": user_id,
-        "modes": msgspec.to_builtins(await history.stats(user_id)),
-        "best_enemy": msgspec.to_builtins(best),
-        "worst_enemy": msgspec.to_builtins(worst),
-    }
-
-
 @blueprint.get("/api/users/<int:user_id>/stats/")
-async def user_stats(user_id: int) -> dict[str, Any]:
+@document_response(list[ModeStats])
+async def user_stats(user_id: int) -> list[dict[str, Any]]:
     return await stats_of(await _existing_user(user_id))
 
 
 @blueprint.get("/api/users/me/stats/")
-async def my_stats() -> dict[str, Any]:
+@document_response(list[ModeStats])
+async def my_stats() -> list[dict[str, Any]]:
     return await stats_of(current_user().id)
 
 
 @blueprint.get("/api/users/me/stats/ranked/")
+@document_response(TrophyPage)
 async def my_trophy_history() -> dict[str, Any]:
     page = page_from(request.args)
     caller = current_user()

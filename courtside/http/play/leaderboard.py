@@ -2,48 +2,124 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import msgspec
 from quart import Blueprint, request
+from quart_schema import document_querystring, document_response
 
-from courtside.persistence.leaderboard import LEADERBOARD_MODES, Leaderboard, Standing
+from courtside.persistence.leaderboard import (
+    LEADERBOARD_FIGURES,
+    LEADERBOARD_MODES,
+    Leaderboard,
+    Standing,
+)
 from courtside.protocol import ValidationFailed
 
 from ..auth.identity import current_user
-from ..pagination import page_from, paginated
+from ..pagination import DEFAULT_LIMIT, Page, page_from, paginated
 from ..services import services
 
 blueprint = Blueprint("leaderboard", __name__)
 
 DEFAULT_LEADERBOARD_MODE = "ranked"
+UNSET: Any = msgspec.UNSET
 
 
-def _line(standing: Standing) -> dict[str, Any]:
-    return {
-        "rank": standing.rank,
-        "user": {
-            "id": standing.user_id,
-            "username": standing.username,
-            "nickname": standing.nickname,
-            "profile_picture": services().avatars.urls(standing.avatar),
-        },
-        "score": standing.score,
-        "games": standing.games,
-        "wins": standing.wins,
-    }
+class LeaderboardQuery(msgspec.Struct, frozen=True):
+    mode: Literal["ranked", "duel", "clash", "tournament"] = DEFAULT_LEADERBOARD_MODE
+    # ``me``: the page of ``limit`` lines centred on the caller's own line.
+    around: Literal["me"] | None = None
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+
+
+class BoardPlayer(msgspec.Struct, frozen=True):
+    id: int
+    username: str
+    nickname: str
+    profile_picture: dict[str, str]
+
+
+class BoardLine(msgspec.Struct, frozen=True):
+    """A line names the board's figure by what it is: ``trophies`` on the ranked
+    board, ``tournament_wins`` on the tournament board; the wins boards rank by
+    ``wins``, which every line carries."""
+
+    rank: int
+    user: BoardPlayer
+    games: int
+    wins: int
+    trophies: int | msgspec.UnsetType = UNSET
+    tournament_wins: int | msgspec.UnsetType = UNSET
+
+
+class LeaderboardPage(msgspec.Struct, frozen=True):
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[BoardLine]
+    mode: str
+    ranked_by: Literal["trophies", "wins", "tournament_wins"]
+    me: BoardLine | None
+
+
+def _line(standing: Standing, figure: str) -> BoardLine:
+    player = BoardPlayer(standing.user_id, standing.username, standing.nickname,
+                         services().avatars.urls(standing.avatar))
+    line = BoardLine(standing.rank, player, standing.games, standing.wins)
+    return line if figure == "wins" else msgspec.structs.replace(line, **{figure: standing.score})
 
 
 @blueprint.get("/api/leaderboard/")
+@document_querystring(LeaderboardQuery)
+@document_response(LeaderboardPage)
 async def leaderboard() -> dict[str, Any]:
+    mode, around_me, page = _board_query()
+    figure, _ = LEADERBOARD_FIGURES[mode]
+    board = Leaderboard(services().database)
+    count = await board.count(mode)
+    mine = await board.standing(mode, current_user().id)
+    url = request.url
+    if around_me:
+        # Its neighbours are plain pages: their links drop ``around``.
+        url = _without_query(url, "around")
+        if mine is not None:
+            page = _centred_on(mine.rank, page.limit, count)
+    standings = await board.page(mode, limit=page.limit, offset=page.offset)
+    body = paginated(url, page, count, [_line(s, figure) for s in standings])
+    body["mode"] = mode
+    body["ranked_by"] = figure
+    body["me"] = None if mine is None else _line(mine, figure)
+    return msgspec.to_builtins(body)
+
+
+def _board_query() -> tuple[str, bool, Page]:
+    """The board, whether to centre on the caller, the page; every bad parameter at once."""
+    errors: dict[str, list[str]] = {}
     mode = request.args.get("mode") or DEFAULT_LEADERBOARD_MODE
     if mode not in LEADERBOARD_MODES:
-        raise ValidationFailed(errors={"mode": [f"Choose one of: {', '.join(LEADERBOARD_MODES)}."]})
-    page = page_from(request.args)
-    board = Leaderboard(services().database)
-    count, standings = await board.page(mode, limit=page.limit, offset=page.offset)
-    body = paginated(request.url, page, count, [_line(s) for s in standings])
-    body["mode"] = mode
-    body["score"] = {"ranked": "trophies", "tournament": "tournament_wins"}.get(mode, "wins")
-    mine = await board.standing(mode, current_user().id)
-    body["me"] = None if mine is None else _line(mine)
-    return body
+        errors["mode"] = [f"Choose one of: {', '.join(LEADERBOARD_MODES)}."]
+    around = request.args.get("around")
+    if around not in (None, "me"):
+        errors["around"] = ["The only line a board centres on is 'me'."]
+    page = Page()
+    try:
+        page = page_from(request.args)
+    except ValidationFailed as bad_page:
+        errors.update(bad_page.errors)
+    if errors:
+        raise ValidationFailed(errors=errors)
+    return mode, around == "me", page
+
+
+def _centred_on(rank: int, limit: int, count: int) -> Page:
+    """The window of ``limit`` lines with line ``rank`` in its middle, held inside the board."""
+    return Page(limit, max(0, min(rank - 1 - (limit - 1) // 2, count - limit)))
+
+
+def _without_query(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != name]
+    return urlunsplit(parts._replace(query=urlencode(query)))

@@ -19,7 +19,7 @@ from courtside.persistence.match_history import MatchHistory
 from courtside.persistence.tournaments import Tournaments
 
 from ..chat.instances import ChatInstances, message_instance
-from ..play.history import match_records, stats_of
+from ..play.history import match_records
 from ..services import services
 from ..social import Instances
 
@@ -42,12 +42,12 @@ async def social_export(user_id: int) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-async def stats_export(user_id: int) -> dict[str, Any]:
-    """``GET /api/users/me/stats/``, with the whole trophy history of ``…/stats/ranked/``."""
+async def trophy_history_export(user_id: int) -> list[dict[str, Any]]:
+    """The whole of ``GET /api/users/me/stats/ranked/``."""
     _, trophies = await MatchHistory(services().database).trophy_history(
         user_id, limit=None, offset=0
     )
-    return {**await stats_of(user_id), "trophy_history": msgspec.to_builtins(trophies)}
+    return msgspec.to_builtins(trophies)
 
 
 async def chat_export(user_id: int) -> list[dict[str, Any]]:

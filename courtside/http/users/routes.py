@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 from quart import Blueprint, Response, jsonify, make_response, request
-from quart_schema import validate_request
+from quart_schema import document_response, validate_request
 
 from courtside.persistence import Chats, RefreshTokens, Social, User, Users, UsernameTaken
 from courtside.persistence.notifications import Notifications
@@ -25,10 +25,11 @@ from ..auth.sessions import (
 )
 from ..live.events import ACCOUNT_DELETED
 from ..pagination import page_from, paginated
+from ..play.stats import stats_of
 from ..services import services
 from ..social import events
-from .data_export import chat_export, game_export, social_export, stats_export
-from .profiles import me_profile, public_profile
+from .data_export import chat_export, game_export, social_export, trophy_history_export
+from .profiles import MeProfile, PublicProfile, me_profile, public_profile
 
 blueprint = Blueprint("users", __name__, url_prefix="/api/users")
 
@@ -38,6 +39,7 @@ UNSET: Any = msgspec.UNSET
 class MeUpdate(msgspec.Struct, frozen=True):
     username: str | msgspec.UnsetType = UNSET
     nickname: str | msgspec.UnsetType = UNSET
+    bio: str | msgspec.UnsetType = UNSET
     email: str | None | msgspec.UnsetType = UNSET
     password: str | msgspec.UnsetType = UNSET
     old_password: str | msgspec.UnsetType = UNSET
@@ -67,12 +69,14 @@ async def _me(user: User) -> dict[str, Any]:
 
 
 @blueprint.get("/me/")
+@document_response(MeProfile)
 async def me() -> dict[str, Any]:
     return await _me(current_user())
 
 
 @blueprint.patch("/me/")
 @validate_request(MeUpdate)
+@document_response(MeProfile)
 async def update_me(data: MeUpdate) -> Response:
     caller = current_user()
     given = {field: getattr(data, field) for field in MeUpdate.__struct_fields__
@@ -87,8 +91,9 @@ async def update_me(data: MeUpdate) -> Response:
         raise ValidationFailed(errors=errors)
 
     changes = {k: v for k, v in given.items() if k not in ("password", "old_password")}
-    if "nickname" in changes:
-        changes["nickname"] = changes["nickname"].strip()
+    for trimmed in ("nickname", "bio"):
+        if trimmed in changes:
+            changes[trimmed] = changes[trimmed].strip()
     if "password" in given:
         if "old_password" not in given:
             raise ValidationFailed(errors={"old_password": ["Required to change the password."]})
@@ -127,6 +132,7 @@ def _update_errors(given: dict[str, Any], current_username: str) -> dict[str, li
     checks = {
         "username": rules.username_errors,
         "nickname": rules.nickname_errors,
+        "bio": rules.bio_errors,
         "email": lambda email: rules.email_errors(email) if email is not None else [],
         "password": lambda password: rules.password_errors(password, username),
         "accept_chat_from": rules.accept_chat_from_errors,
@@ -165,6 +171,7 @@ async def delete_me() -> Response:
 
 
 @blueprint.get("/<int:user_id>/")
+@document_response(PublicProfile)
 async def user_profile(user_id: int) -> dict[str, Any]:
     """A user's profile; someone who blocked the caller is hidden, as if not there."""
     svc = services()
@@ -222,7 +229,8 @@ async def download_data() -> Response:
         "profile_pictures_data": [svc.avatars.urls(caller.avatar)] if caller.avatar else [],
         "sessions": [msgspec.to_builtins(session) for session in sessions],
         "friends_data": await social_export(caller.id),
-        "stats_data": await stats_export(caller.id),
+        "stats_data": await stats_of(caller.id),
+        "trophy_history_data": await trophy_history_export(caller.id),
         "chat_data": await chat_export(caller.id),
         "game_data": await game_export(caller.id),
     }
