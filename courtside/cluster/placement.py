@@ -22,6 +22,7 @@ import trio
 from courtside.actors.handle import ActorGone, Inbox, MailboxFull, Overflow, Reply, RequestTimeout
 from courtside.actors.match_messages import MatchRecord, MatchSpec, Outcome
 from courtside.actors.input_log import InputLog
+from courtside.actors.live_matches import LiveMatch, LiveMatches
 from courtside.persistence import Database
 from courtside.persistence.leases import Leases
 from courtside.persistence.placed_matches import PlacedMatches
@@ -43,11 +44,19 @@ class StartMatch(msgspec.Struct, frozen=True):
     reply: Reply[str]
 
 
-class MatchHost:
-    """This node's door for matches other nodes place on it."""
+class DescribeMatch(msgspec.Struct, frozen=True):
+    code: str
+    reply: Reply[tuple[LiveMatch, str] | None]
 
-    def __init__(self, start_here: StartHere) -> None:
+
+class MatchHost:
+    """This node's door for matches other nodes place on it, or ask about."""
+
+    def __init__(self, start_here: StartHere, live_matches: LiveMatches,
+                 ws_url: Callable[[str], str]) -> None:
         self._start_here = start_here
+        self._live_matches = live_matches
+        self._ws_url = ws_url
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         with Inbox(1024, Overflow.REJECT, name=HOST) as inbox:
@@ -59,6 +68,9 @@ class MatchHost:
                             reply.send(await self._start_here(spec, report_to))
                         except Exception as failed:
                             reply.fail(failed)
+                    case DescribeMatch(code=code, reply=reply):
+                        live = self._live_matches.get(code)
+                        reply.send(None if live is None else (live, self._ws_url(code)))
 
 
 class Placement:
@@ -94,6 +106,18 @@ class Placement:
         target = min(load, key=lambda node_id: (load[node_id], node_id != me, node_id))
         self._sent_since_beat[target] += 1
         return target
+
+    async def running_elsewhere(self, code: str) -> tuple[LiveMatch, str] | None:
+        """The match ``code`` as the live node hosting it sees it now, and its ws_url."""
+        owner = await self._leases.owner(f"match:{code}")
+        if owner is None or owner == self._membership.node_id:
+            return None
+        try:
+            return await RemoteHandle(self._calls, owner, HOST).request(
+                lambda reply: DescribeMatch(code, reply), timeout=PLACE_TIMEOUT
+            )
+        except (ActorGone, MailboxFull, RequestTimeout):
+            return None
 
     async def ws_url_of(self, code: str) -> str | None:
         """Where the match ``code`` plays, if on another live node."""

@@ -136,7 +136,8 @@ async def start_games(
             await record_and_report(*aborted)
 
     bus.take_over("match", record_dead_nodes_match)
-    await supervisor.start(lambda: MatchHost(start_here), name=HOST, restart=Restart.ON_FAILURE)
+    await supervisor.start(lambda: MatchHost(start_here, live_matches, ws_url), name=HOST,
+                           restart=Restart.ON_FAILURE)
     return Games(shard, live_matches, game_port, ws_url, start_match)
 
 

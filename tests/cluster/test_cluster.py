@@ -257,6 +257,11 @@ async def test_matches_spread_over_the_nodes_and_the_wrong_node_says_where_to_go
             with pytest.raises(trio_websocket.ConnectionClosed) as closed:
                 await game.until("welcome")
     assert (closed.value.reason.code, closed.value.reason.reason) == (4307, start["ws_url"])
+    # Any node tells how the match stands, while it waits for its players.
+    async with wrong.client as elsewhere:
+        seen = (await elsewhere.get(f"/api/game/matches/{start['code']}/",
+                                    headers=player.headers)).json()
+    assert (seen["status"], seen["ws_url"]) == ("waiting", start["ws_url"])
 
 
 async def test_a_killed_nodes_match_is_recorded_aborted_and_its_players_are_free(

@@ -81,16 +81,16 @@ async def match_records(lines: list[MatchLine]) -> list[dict[str, Any]]:
     return msgspec.to_builtins([_record(line, players[line.id]) for line in lines])
 
 
-def running_match(code: str) -> LiveMatch | None:
-    """The match in progress under ``code``, from this node's live index.
+async def running_match(code: str) -> tuple[LiveMatch, str] | None:
+    """The match in progress under ``code`` and its ws_url: from this node's live
+    index, else from the node of the cluster that hosts it."""
+    svc = services()
+    if (here := svc.live_matches.get(code)) is not None:
+        return here, svc.ws_url(code)
+    return await svc.cluster.placement.running_elsewhere(code)
 
-    The one place that asks where a running match is: on several nodes this is
-    where the lookup reaches the cluster.
-    """
-    return services().live_matches.get(code)
 
-
-async def _live_view(match: LiveMatch) -> MatchView:
+async def _live_view(match: LiveMatch, ws_url: str) -> MatchView:
     names = await MatchHistory(services().database).names(match.players)
     players = [
         MatchPlayer(user_id, names[user_id].username, names[user_id].nickname,
@@ -102,7 +102,7 @@ async def _live_view(match: LiveMatch) -> MatchView:
         team_size=match.team_size, score_to_win=match.score_to_win,
         score_a=match.score_a, score_b=match.score_b, winning_team=None, reason=None,
         started_at=match.started_at, ended_at=None, duration=None, players=players,
-        replay_url=None, ws_url=services().ws_url(match.code),
+        replay_url=None, ws_url=ws_url,
     )
 
 
@@ -117,8 +117,8 @@ async def _existing_user(user_id: int) -> int:
 async def match_record(code: str) -> dict[str, Any]:
     # The live index first: a match leaves it only once its record is written,
     # so one of the two always knows it.
-    if (running := running_match(code)) is not None:
-        return msgspec.to_builtins(await _live_view(running))
+    if (running := await running_match(code)) is not None:
+        return msgspec.to_builtins(await _live_view(*running))
     line = await MatchHistory(services().database).match(code)
     if line is None:
         raise NotFound("No match has this code.")
