@@ -59,9 +59,6 @@ class Engagements:
     async def of(self, user_id: int) -> str | None:
         return (await self._rows.of([user_id])).get(user_id)
 
-    async def of_many(self, user_ids: Sequence[int]) -> dict[int, str]:
-        return await self._rows.of(user_ids)
-
     async def claim(self, user_ids: Sequence[int], engagement: str) -> None:
         """Engage every user in ``engagement``, all or none; Busy if one is elsewhere."""
         _raise_busy(await self._rows.claim(user_ids, engagement, self._node_id()))

@@ -139,10 +139,6 @@ class EndConnections(msgspec.Struct, frozen=True):
     user_id: int
 
 
-class LocalConnections(msgspec.Struct, frozen=True):
-    reply: Reply[int]
-
-
 class NotificationHub:
     def __init__(self) -> None:
         self._connections: dict[int, set[Connection]] = {}
@@ -175,8 +171,6 @@ class NotificationHub:
             case EndConnections(user_id=user_id):
                 for connection in self._connections.get(user_id, ()):
                     connection.end(SESSIONS_ENDED)
-            case LocalConnections(reply=reply):
-                reply.send(sum(map(len, self._connections.values())))
 
     def _deliver(self, user_ids: Iterable[int], event: Event) -> None:
         connections = self._connections

@@ -71,11 +71,6 @@ class Nodes:
             f"SELECT {_COLUMNS} FROM cluster_nodes WHERE {LIVE} ORDER BY id", into=NodeRow
         )
 
-    async def get(self, node_id: int) -> NodeRow | None:
-        return await self._db.fetchrow(
-            f"SELECT {_COLUMNS} FROM cluster_nodes WHERE id = %s", node_id, into=NodeRow
-        )
-
     async def claim_dead(self, survivor_id: int) -> list[int]:
         """Other nodes that left, or stopped beating, each handed to exactly one survivor
         (the caller whose update marks it reaped), so what it left is taken over once."""
