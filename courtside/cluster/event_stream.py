@@ -14,6 +14,7 @@ misses nothing it would have heard.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -32,20 +33,18 @@ from courtside.actors.hub import (
     Event,
 )
 from courtside.actors.registry import Registry
-from courtside.persistence import Database
+from courtside.persistence import NOTIFY_LIMIT, Database
 from courtside.persistence.user_events import UserEvents
+
+from .upkeep import again_and_again, every
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "courtside_events"
-# NOTIFY refuses payloads of 8000 bytes or more; keep room for the envelope.
-NOTIFY_LIMIT = 7_900
 OUTBOX_CAPACITY = 65_536
 BATCH = 512
 WRITE_ATTEMPTS = 3
 SWEEP_EVERY = 60.0
-LISTEN_BACKOFF = 0.1
-LISTEN_BACKOFF_CAP = 5.0
 
 
 class _Body(msgspec.Struct, frozen=True):
@@ -83,7 +82,6 @@ class EventStream:
         )
         self._last_seen: int | None = None
         self.listening = trio.Event()  # set once the first LISTEN is in place
-        self._heard = 0  # notifications received, so a failing listener knows it had worked
         self.lost = 0  # events the writer could not store (for /metrics)
 
     # What the bus calls: never blocks.
@@ -122,7 +120,8 @@ class EventStream:
     async def run_writer(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         task_status.started()
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(self._sweep)
+            nursery.start_soon(every, SWEEP_EVERY, "forget expired events",
+                               functools.partial(self._log.forget_older_than, REPLAY_SECONDS))
             while True:
                 batch = [await self._pending.receive()]
                 while len(batch) < BATCH:
@@ -148,29 +147,11 @@ class EventStream:
         self.lost += len(batch)
         log.error("%d events lost: the database would not take them", len(batch))
 
-    async def _sweep(self) -> None:
-        while True:
-            await trio.sleep(SWEEP_EVERY)
-            try:
-                await self._log.forget_older_than(REPLAY_SECONDS)
-            except Exception:
-                log.exception("could not forget expired events")
-
     async def run_listener(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Hand every event of the cluster to this node's hub, until cancelled. A
         lost connection is opened again, and what came meanwhile is read from the log."""
         task_status.started()
-        backoff = LISTEN_BACKOFF
-        while True:
-            heard = self._heard
-            try:
-                await self._listen()
-            except Exception:
-                if self._heard != heard:
-                    backoff = LISTEN_BACKOFF  # it had been working: try again soon
-                log.exception("event listener failed; listening again in %g s", backoff)
-                await trio.sleep(backoff)
-                backoff = min(backoff * 2, LISTEN_BACKOFF_CAP)
+        await again_and_again("the event listener", self._listen)
 
     async def _listen(self) -> None:
         async with self._database.listen(CHANNEL) as notifications:
@@ -182,7 +163,6 @@ class EventStream:
             self.listening.set()
             while True:
                 for payload in await notifications.next_batch():
-                    self._heard += 1
                     await self._on_notification(payload)
 
     async def _on_notification(self, payload: str) -> None:

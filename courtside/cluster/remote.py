@@ -11,6 +11,7 @@ and trusts the same database. A body over NOTIFY's limit travels in a row.
 from __future__ import annotations
 
 import base64
+import functools
 import itertools
 import logging
 import pickle
@@ -22,18 +23,17 @@ import trio
 
 from courtside.actors.handle import ActorGone, MailboxFull, RequestTimeout
 from courtside.actors.registry import Registry
-from courtside.persistence import Database
+from courtside.persistence import NOTIFY_LIMIT, Database
 from courtside.persistence.leases import BusMessages
 from courtside.protocol import ServiceUnavailable
+
+from .upkeep import again_and_again, every
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-NOTIFY_LIMIT = 7_900
 OUTBOX_CAPACITY = 16_384
-LISTEN_BACKOFF = 0.1
-LISTEN_BACKOFF_CAP = 5.0
 BIG_MESSAGES_KEPT = 60.0
 
 
@@ -131,16 +131,10 @@ class RemoteCalls:
         """Listen on this node's channel (once it has joined) and send what is told."""
         async with trio.open_nursery() as self._nursery:
             self._nursery.start_soon(self._send_told)
-            self._nursery.start_soon(self._sweep)
+            self._nursery.start_soon(every, BIG_MESSAGES_KEPT, "forget old bus messages",
+                                     functools.partial(self._big.forget_older_than, BIG_MESSAGES_KEPT))
             task_status.started()
-            backoff = LISTEN_BACKOFF
-            while True:
-                try:
-                    await self._listen()
-                except Exception:
-                    log.exception("bus listener failed; listening again in %g s", backoff)
-                    await trio.sleep(backoff)
-                    backoff = min(backoff * 2, LISTEN_BACKOFF_CAP)
+            await again_and_again("the bus listener", self._listen)
 
     async def _listen(self) -> None:
         async with self._database.listen(channel_of(self._node_id())) as notifications:
@@ -155,14 +149,6 @@ class RemoteCalls:
                 await self._send(node_id, header, message)
             except Exception:
                 log.exception("could not send %s to node %d", header.kind, node_id)
-
-    async def _sweep(self) -> None:
-        while True:
-            await trio.sleep(BIG_MESSAGES_KEPT)
-            try:
-                await self._big.forget_older_than(BIG_MESSAGES_KEPT)
-            except Exception:
-                log.exception("could not forget old bus messages")
 
     async def _send(self, node_id: int, header: _Header, message: object) -> None:
         body = base64.b64encode(pickle.dumps(message, pickle.HIGHEST_PROTOCOL)).decode()

@@ -2,7 +2,7 @@
 
 from .avatars import DEFAULT_STEM, MAX_AVATAR_BYTES, AvatarStore
 from .chats import Chat, Chats, DialogueExists, Message
-from .database import Database, DatabaseError, Executor, Transaction, UniqueViolation
+from .database import NOTIFY_LIMIT, Database, DatabaseError, Executor, Transaction, UniqueViolation
 from .embedded import EmbeddedPostgres, EmbeddedPostgresError
 from .migrations import MigrationError, migrate
 from .oauth_identities import (
@@ -29,6 +29,7 @@ from .users import User, Users, UsernameTaken
 __all__ = [
     "DEFAULT_STEM",
     "MAX_AVATAR_BYTES",
+    "NOTIFY_LIMIT",
     "AvatarStore",
     "Block",
     "Chat",

@@ -23,6 +23,8 @@ from psycopg.rows import RowFactory, class_row, tuple_row
 
 R = TypeVar("R")
 
+# NOTIFY refuses payloads of 8000 bytes or more: what fits, with room for an envelope.
+NOTIFY_LIMIT = 7_900
 # Statements inside a transaction already hold the transaction's token.
 _NO_LIMIT = trio.CapacityLimiter(math.inf)
 
