@@ -13,7 +13,13 @@ from courtside.protocol import Throttled
 from . import error_handlers, operations, social
 from .auth import routes as auth_routes
 from .auth.identity import authenticate
-from .bodies import MAX_ANY_BODY, UNSAFE_METHODS, JsonRequest, check_request_body
+from .bodies import (
+    MAX_ANY_BODY,
+    UNSAFE_METHODS,
+    JsonRequest,
+    check_request_body,
+    check_request_text,
+)
 from .chat import blueprint as chat_blueprint
 from .json_provider import MsgspecJSONProvider
 from .live import sse, user_socket
@@ -49,6 +55,7 @@ def create_app(svc: Services) -> Quart:
     app.before_request(authenticate)
     app.before_request(_throttle_unsafe_methods)
     app.before_request(check_request_body)
+    app.before_request(check_request_text)
     app.after_request(_close_if_body_unread)
     app.after_request(_count_request)
     for blueprint in (operations.blueprint, auth_routes.blueprint, users_routes.blueprint,

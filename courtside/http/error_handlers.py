@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-import re
 
-import msgspec
-from quart import Quart, Response, jsonify
+from quart import Quart, Response, current_app, jsonify, request
 from quart_schema import RequestSchemaValidationError
+from quart_schema.validation import QUART_SCHEMA_REQUEST_ATTRIBUTE
 from werkzeug.exceptions import HTTPException
 
 from courtside.protocol import (
@@ -20,6 +19,8 @@ from courtside.protocol import (
     ValidationFailed,
 )
 
+from .bodies import body_errors
+
 log = logging.getLogger(__name__)
 
 # Werkzeug raises these from routing and body reading, before any handler runs.
@@ -29,9 +30,6 @@ _ROUTING_ERRORS: dict[int, type[ApiError]] = {
     413: PayloadTooLarge,
     415: UnsupportedMediaType,
 }
-
-_FIELD_PATH = re.compile(r" - at `\$\.([A-Za-z0-9_]+)")
-_MISSING_FIELD = re.compile(r"missing required field `([A-Za-z0-9_]+)`")
 
 
 def install(app: Quart) -> None:
@@ -49,18 +47,11 @@ async def render(error: ApiError) -> Response:
 
 
 async def _render_schema_error(error: RequestSchemaValidationError) -> Response:
-    return await render(ValidationFailed(errors=field_errors(error.validation_error)))
-
-
-def field_errors(error: Exception) -> dict[str, list[str]]:
-    """Turn a msgspec validation message into ``{field: [message]}``."""
-    message = str(error)
-    if missing := _MISSING_FIELD.search(message):
-        return {missing.group(1): ["This field is required."]}
-    if isinstance(error, msgspec.ValidationError) and (at := _FIELD_PATH.search(message)):
-        return {at.group(1): [message[: at.start()] + "."]}
-    return {"non_field_errors": [message if isinstance(error, msgspec.ValidationError)
-                                 else "Invalid request body."]}
+    # The model the view declared, and the body it was given (parsed and cached).
+    view = current_app.view_functions.get(request.endpoint or "")
+    model = getattr(view, QUART_SCHEMA_REQUEST_ATTRIBUTE, (None,))[0]
+    data = await request.get_json(silent=True)
+    return await render(ValidationFailed(errors=body_errors(data, model, error.validation_error)))
 
 
 async def _render_http_exception(error: HTTPException) -> Response:

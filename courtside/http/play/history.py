@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 from quart import Blueprint, request
 
-from courtside.persistence import Users
+from courtside.persistence import Social, Users
 from courtside.persistence.match_history import MatchHistory, MatchLine, PlayerLine
 from courtside.protocol import NotFound
 
@@ -31,8 +31,12 @@ async def match_records(lines: list[MatchLine]) -> list[dict[str, Any]]:
     return [_record(line, players[line.id]) for line in lines]
 
 
-async def _existing_user(user_id: int) -> int:
-    if await Users(services().database).get(user_id) is None:
+async def _visible_user(user_id: int) -> int:
+    """The id of a user the caller may see: one who blocked the caller is not there,
+    as for the profile."""
+    database = services().database
+    if (await Users(database).get(user_id) is None
+            or (await Social(database).relationship(current_user().id, user_id)).blocked_by):
         raise NotFound("User not found.")
     return user_id
 
@@ -65,7 +69,7 @@ async def match_replay(code: str) -> dict[str, Any]:
 async def user_matches(user_id: int) -> dict[str, Any]:
     page = page_from(request.args)
     count, lines = await MatchHistory(services().database).of_user(
-        await _existing_user(user_id), limit=page.limit, offset=page.offset
+        await _visible_user(user_id), limit=page.limit, offset=page.offset
     )
     return paginated(request.url, page, count, await match_records(lines))
 
@@ -88,7 +92,7 @@ async def stats_of(user_id: int) -> dict[str, Any]:
 
 @blueprint.get("/api/users/<int:user_id>/stats/")
 async def user_stats(user_id: int) -> dict[str, Any]:
-    return await stats_of(await _existing_user(user_id))
+    return await stats_of(await _visible_user(user_id))
 
 
 @blueprint.get("/api/users/me/stats/")

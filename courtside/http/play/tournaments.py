@@ -29,6 +29,7 @@ from courtside.protocol import Conflict, Forbidden, NotFound, ValidationFailed
 from courtside.protocol.user_messages import MAX_ID
 
 from ..auth.identity import current_user
+from ..bodies import optional_body
 from ..pagination import page_from, paginated
 from ..services import services
 from .people import caller_as_person, check_invitable
@@ -69,8 +70,6 @@ def _alias(raw: str | None) -> str:
     alias = (raw or "").strip()
     if raw is not None and not alias:
         raise ValidationFailed(errors={"alias": ["An alias cannot be blank."]})
-    if "\x00" in alias:  # PostgreSQL text cannot hold it
-        raise ValidationFailed(errors={"alias": ["Null characters are not allowed."]})
     return alias or current_user().nickname
 
 
@@ -87,8 +86,6 @@ async def create_tournament(data: CreateTournament) -> tuple[dict[str, Any], int
     name = data.name.strip()
     if not name:
         raise ValidationFailed(errors={"name": ["A name cannot be blank."]})
-    if "\x00" in name:  # PostgreSQL text cannot hold it
-        raise ValidationFailed(errors={"name": ["Null characters are not allowed."]})
     try:
         tournament = await services().tournaments.create(
             caller_as_person(), name=name, size=data.size, private=data.private, alias=_alias(data.alias))
@@ -112,8 +109,6 @@ async def search() -> dict[str, Any]:
     text = request.args.get("q", "")
     if len(text) > MAX_SEARCH_QUERY:
         raise ValidationFailed(errors={"q": [f"At most {MAX_SEARCH_QUERY} characters."]})
-    if "\x00" in text:
-        raise ValidationFailed(errors={"q": ["Null characters are not allowed."]})
     page = page_from(request.args)
     count, lines = await Tournaments(services().database).search(text, limit=page.limit, offset=page.offset)
     return paginated(request.url, page, count, msgspec.to_builtins(lines))
@@ -122,13 +117,7 @@ async def search() -> dict[str, Any]:
 @blueprint.post("/api/play/tournament/<code>/")
 async def join_tournament(code: str) -> tuple[dict[str, Any], int]:
     _no_guests()
-    body = await request.get_data(as_text=True)
-    try:
-        data = msgspec.json.decode(body or "{}", type=JoinBody)
-    except msgspec.ValidationError as invalid:
-        raise ValidationFailed(errors={"alias": [str(invalid)]}) from None
-    except msgspec.DecodeError:
-        raise ValidationFailed("Malformed JSON body.") from None
+    data = await optional_body(JoinBody)
     blocked_by = frozenset(await Social(services().database).blocker_ids(current_user().id))
     participant = await services().tournaments.ask(
         code, functools.partial(JoinTournament, caller_as_person(), _alias(data.alias), blocked_by),
