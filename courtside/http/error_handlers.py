@@ -9,12 +9,14 @@ from quart_schema import RequestSchemaValidationError
 from quart_schema.validation import QUART_SCHEMA_REQUEST_ATTRIBUTE
 from werkzeug.exceptions import HTTPException
 
+from courtside.persistence import DatabaseUnavailable
 from courtside.protocol import (
     ApiError,
     InternalError,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
+    ServiceUnavailable,
     UnsupportedMediaType,
     ValidationFailed,
 )
@@ -22,6 +24,9 @@ from courtside.protocol import (
 from .bodies import body_errors
 
 log = logging.getLogger(__name__)
+
+# Seconds a client waits before retrying while PostgreSQL is away.
+DATABASE_RETRY_AFTER = 5
 
 # Werkzeug raises these from routing and body reading, before any handler runs.
 _ROUTING_ERRORS: dict[int, type[ApiError]] = {
@@ -36,6 +41,7 @@ def install(app: Quart) -> None:
     app.register_error_handler(ApiError, render)
     app.register_error_handler(RequestSchemaValidationError, _render_schema_error)
     app.register_error_handler(HTTPException, _render_http_exception)
+    app.register_error_handler(DatabaseUnavailable, _render_database_unavailable)
     app.register_error_handler(Exception, _render_unexpected)
 
 
@@ -66,6 +72,14 @@ async def _render_http_exception(error: HTTPException) -> Response:
     if valid_methods := getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(valid_methods)
     return response
+
+
+async def _render_database_unavailable(error: DatabaseUnavailable) -> Response:
+    log.warning("database unavailable: %s", error)
+    return await render(ServiceUnavailable(
+        "The database is unavailable; try again shortly.", code="database_unavailable",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+    ))
 
 
 async def _render_unexpected(error: Exception) -> Response:

@@ -2,7 +2,14 @@
 
 from .avatars import DEFAULT_STEM, MAX_AVATAR_BYTES, AvatarStore
 from .chats import Chat, Chats, DialogueExists, Message
-from .database import Database, DatabaseError, Executor, Transaction, UniqueViolation
+from .database import (
+    Database,
+    DatabaseError,
+    DatabaseUnavailable,
+    Executor,
+    Transaction,
+    UniqueViolation,
+)
 from .embedded import EmbeddedPostgres, EmbeddedPostgresError
 from .migrations import MigrationError, migrate
 from .refresh_tokens import RefreshTokens, Rotation, Session
@@ -28,6 +35,7 @@ __all__ = [
     "Chats",
     "Database",
     "DatabaseError",
+    "DatabaseUnavailable",
     "DialogueExists",
     "EmbeddedPostgres",
     "EmbeddedPostgresError",

@@ -44,6 +44,7 @@ from courtside.persistence import AvatarStore, Database, EmbeddedPostgres, Socia
 
 from .config import Config, resolve_secret_key
 from .games import Games, start_games
+from .in_flight import InFlight
 
 log = logging.getLogger(__name__)
 
@@ -160,12 +161,13 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
             vital=True,
         )
         app = create_app(svc)
+        served = InFlight(app)
         shutdown = trio.Event()
         async with trio.open_nursery() as http_nursery:
             binds = await http_nursery.start(
                 functools.partial(
                     hypercorn.trio.serve,
-                    app,
+                    served,
                     _hypercorn_config(config),
                     shutdown_trigger=shutdown.wait,
                 )
@@ -175,9 +177,14 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
             task_status.started(Node(http_url, app, database, svc, games, shutdown))
             await shutdown.wait()
             log.info("shutting down: closing sockets, draining requests and matches")
+            drained_by = trio.current_time() + config.shutdown_grace_seconds
             sockets.close_all()
             await games.let_matches_finish(config.shutdown_grace_seconds)
             games.game_port.close_all()
+            # Requests under way get the grace; idle keep-alive connections get nothing.
+            with trio.move_on_at(drained_by):
+                await served.until_idle()
+            http_nursery.cancel_scope.cancel()
         await supervisor.shutdown()
         actors_nursery.cancel_scope.cancel()
     log.info("stopped")
