@@ -115,6 +115,7 @@ class GamePort:
     async def _serve(self, sock: socket.socket) -> None:
         self.open_sockets += 1
         try:
+            upgrade = None  # stays None if the handshake never finishes
             with trio.move_on_after(HANDSHAKE_TIMEOUT):
                 upgrade = await _upgrade(sock)
             if upgrade is None:  # timed out, or refused at the HTTP level
