@@ -65,6 +65,8 @@ class Config:
     # How long requests and matches under way get to finish once shutdown starts
     # (DESIGN.md §7); what is still running then is aborted and recorded.
     shutdown_grace_seconds: float = 30.0
+    # Connections one client address may hold across both ports (docs/LIMITS.md).
+    max_connections_per_ip: int = 512
 
     def __post_init__(self) -> None:
         for name in ("port", "game_port"):
@@ -83,6 +85,8 @@ class Config:
             raise ConfigError("database pool size must be at least 1")
         if self.throttle_burst < 1 or self.throttle_per_second <= 0:
             raise ConfigError("throttle burst and rate must be positive")
+        if self.max_connections_per_ip < 1:
+            raise ConfigError("connections per IP must be at least 1")
 
     @property
     def game_port_number(self) -> int:

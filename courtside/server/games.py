@@ -27,6 +27,7 @@ from courtside.actors import (
 )
 from courtside.actors.match_messages import MatchRecord
 from courtside.http import Metrics, TokenSigner
+from courtside.http.connection_limits import ConnectionsPerIp
 from courtside.http.game_port import GamePort
 from courtside.persistence import Database
 
@@ -71,13 +72,14 @@ async def start_games(
     metrics: Metrics,
     bus: Bus,
     engagements: Engagements,
+    per_ip: ConnectionsPerIp,
 ) -> Games:
     shard = TickShard(config.tick_rate, observe_lateness=metrics.tick_lateness.observe)
     metrics.count_skipped_ticks(lambda: shard.skipped_ticks)
     await nursery.start(shard.run)
     game_port = GamePort(
         host=config.host, port=config.game_port_number,
-        registry=registry, database=database, tokens=tokens,
+        registry=registry, database=database, tokens=tokens, per_ip=per_ip,
     )
     await nursery.start(game_port.run)
     timing = MatchTiming(

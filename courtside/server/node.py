@@ -39,6 +39,7 @@ from courtside.actors.tournament_messages import TournamentTiming
 from courtside.actors.tournaments import TournamentDirectory
 from courtside.http import Metrics, OpenSockets, Services, Throttle, TokenSigner, create_app
 from courtside.http.chat import message_instance
+from courtside.http.connection_limits import ConnectionsPerIp
 from courtside.http.live import user_socket
 from courtside.persistence import AvatarStore, Database, EmbeddedPostgres, Social, Users, migrate
 
@@ -105,10 +106,12 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
             game_sockets=lambda: games.game_port.open_sockets if games else 0,
         )
         engagements, bus = Engagements(), Bus(registry)
+        per_ip = ConnectionsPerIp(config.max_connections_per_ip)
         await start_hub(supervisor, database, engagements)
         games = await start_games(
             config, actors_nursery, supervisor=supervisor, registry=registry,
             database=database, tokens=tokens, metrics=metrics, bus=bus, engagements=engagements,
+            per_ip=per_ip,
         )
         log.info("serving game sockets on ws://%s:%s", config.host, games.game_port.port)
         avatars = AvatarStore(config.data_dir / "media")
@@ -161,7 +164,7 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
             vital=True,
         )
         app = create_app(svc)
-        served = InFlight(app)
+        served = InFlight(app, per_ip)
         shutdown = trio.Event()
         async with trio.open_nursery() as http_nursery:
             binds = await http_nursery.start(
