@@ -7,13 +7,13 @@ from typing import Any
 import msgspec
 from quart import Blueprint, request
 
-from courtside.persistence import Social, Users
 from courtside.persistence.match_history import MatchHistory, MatchLine, PlayerLine
 from courtside.protocol import NotFound
 
 from ..auth.identity import current_user
 from ..pagination import page_from, paginated
 from ..services import services
+from ..users.visibility import visible_user
 
 blueprint = Blueprint("game_history", __name__)
 
@@ -29,16 +29,6 @@ async def match_records(lines: list[MatchLine]) -> list[dict[str, Any]]:
     """The records as the match endpoints show them, every player fetched in one query."""
     players = await MatchHistory(services().database).players([line.id for line in lines])
     return [_record(line, players[line.id]) for line in lines]
-
-
-async def _visible_user(user_id: int) -> int:
-    """The id of a user the caller may see: one who blocked the caller is not there,
-    as for the profile."""
-    database = services().database
-    if (await Users(database).get(user_id) is None
-            or (await Social(database).relationship(current_user().id, user_id)).blocked_by):
-        raise NotFound("User not found.")
-    return user_id
 
 
 @blueprint.get("/api/game/matches/<code>/")
@@ -69,7 +59,7 @@ async def match_replay(code: str) -> dict[str, Any]:
 async def user_matches(user_id: int) -> dict[str, Any]:
     page = page_from(request.args)
     count, lines = await MatchHistory(services().database).of_user(
-        await _visible_user(user_id), limit=page.limit, offset=page.offset
+        (await visible_user(user_id)).id, limit=page.limit, offset=page.offset
     )
     return paginated(request.url, page, count, await match_records(lines))
 
@@ -92,7 +82,7 @@ async def stats_of(user_id: int) -> dict[str, Any]:
 
 @blueprint.get("/api/users/<int:user_id>/stats/")
 async def user_stats(user_id: int) -> dict[str, Any]:
-    return await stats_of(await _visible_user(user_id))
+    return await stats_of((await visible_user(user_id)).id)
 
 
 @blueprint.get("/api/users/me/stats/")

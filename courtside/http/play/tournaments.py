@@ -23,7 +23,7 @@ from courtside.actors.tournament_messages import (
     SayInTournament,
     ShowTournament,
 )
-from courtside.persistence import Social, Users
+from courtside.persistence import Social
 from courtside.persistence.tournaments import Tournaments
 from courtside.protocol import Conflict, Forbidden, NotFound, ValidationFailed
 from courtside.protocol.user_messages import MAX_ID
@@ -32,6 +32,7 @@ from ..auth.identity import current_user
 from ..bodies import optional_body
 from ..pagination import page_from, paginated
 from ..services import services
+from ..users.visibility import visible_user
 from .people import caller_as_person, check_invitable
 
 blueprint = Blueprint("tournaments", __name__)
@@ -171,8 +172,7 @@ async def tournament_record(tournament_id: int) -> dict[str, Any]:
 
 @blueprint.get("/api/users/<int:user_id>/tournaments/")
 async def user_tournaments(user_id: int) -> dict[str, Any]:
-    if user_id > MAX_ID or await Users(services().database).get(user_id) is None:
-        raise NotFound("User not found.")
+    await visible_user(user_id)
     page = page_from(request.args)
     count, lines = await Tournaments(services().database).history(
         user_id, limit=page.limit, offset=page.offset)
