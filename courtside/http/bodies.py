@@ -10,8 +10,8 @@ does not fit its model names every bad field, not only the first.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from typing import Any, NoReturn, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import msgspec
 from quart import current_app, request
@@ -65,9 +65,6 @@ class JsonRequest(TrioRequest):
             self._cached_json[silent] = result
         return result
 
-    def on_json_loading_failed(self, error: Exception | None) -> NoReturn:
-        raise ParseError(f"JSON parse error - {error}")
-
 
 def parse_json(raw: bytes) -> Any:
     """The JSON value of a body that must be UTF-8 and hold no NUL in any string."""
@@ -92,20 +89,15 @@ def _fields_with_nul(data: Any) -> dict[str, list[str]]:
     return {"non_field_errors": [NO_NUL]}
 
 
-def refuse_nul(values: Iterable[tuple[str, str]], where: str) -> None:
-    """400 naming each parameter whose name or value holds NUL."""
-    bad = sorted({name if "\x00" not in name else where
-                  for name, value in values if "\x00" in name or "\x00" in value})
-    if bad:
-        raise ValidationFailed(errors={name: [NO_NUL] for name in bad})
-
-
 async def check_request_text() -> None:
-    """before_request: no NUL in the query string, on any method; a path with NUL
-    names nothing there is."""
+    """before_request, any method: a path with NUL names nothing there is; a query
+    parameter with NUL is a 400 naming it ("query" when its name holds the NUL)."""
     if "\x00" in request.path:
         raise NotFound()
-    refuse_nul(request.args.items(multi=True), "query")
+    bad = sorted({name if "\x00" not in name else "query"
+                  for name, value in request.args.items(multi=True) if "\x00" in name + value})
+    if bad:
+        raise ValidationFailed(errors={name: [NO_NUL] for name in bad})
 
 
 def convert_body(data: Any, model: type[T]) -> T:
