@@ -107,6 +107,7 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
         )
         engagements, bus = Engagements(), Bus(registry)
         per_ip = ConnectionsPerIp(config.max_connections_per_ip)
+        metrics.count_refused_connections(lambda: per_ip.refused)
         await start_hub(supervisor, database, engagements)
         games = await start_games(
             config, actors_nursery, supervisor=supervisor, registry=registry,

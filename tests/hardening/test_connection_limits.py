@@ -31,7 +31,7 @@ async def _first_bytes(stream: trio.SocketStream) -> bytes:
 
 
 async def test_thousands_of_game_sockets_from_one_address_are_refused_past_its_share(
-    node: Node
+    client: httpx.AsyncClient, node: Node
 ) -> None:
     port = node.games.game_port.port
     async with AsyncExitStack() as stack:
@@ -41,6 +41,10 @@ async def test_thousands_of_game_sockets_from_one_address_are_refused_past_its_s
         # The held ones are waiting for their handshakes; every later one was turned away.
         assert all(answer.startswith(b"HTTP/1.1 429") for answer in answers), answers[:3]
         assert node.games.game_port.open_sockets == LIMIT
+    metrics = (await client.get("/metrics")).text
+    refused = next(float(line.split()[1]) for line in metrics.splitlines()
+                   if line.startswith("courtside_connections_refused_total "))
+    assert refused >= len(answers)
     # Their places are free again once they close.
     with trio.fail_after(10):
         while node.games.game_port.open_sockets:
