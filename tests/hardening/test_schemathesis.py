@@ -25,7 +25,7 @@ SEED = os.environ.get("COURTSIDE_SCHEMATHESIS_SEED", "19")
 REQUEST_TIMEOUT = 10  # seconds: a request past it is a failure, as a 5xx is
 
 
-def test_generated_requests_get_no_server_error(config: Config) -> None:
+def test_generated_requests_get_no_server_error(config: Config, tmp_path: Path) -> None:
     # Generated requests come fast: the throttle would answer most of them 429.
     config = dataclasses.replace(config, throttle_burst=1_000_000, throttle_per_second=1e6)
     with ServerThread(config) as server:
@@ -38,5 +38,6 @@ def test_generated_requests_get_no_server_error(config: Config) -> None:
              "--max-examples", EXAMPLES, "--seed", SEED, "--workers", "2",
              "--checks", "not_a_server_error", "--request-timeout", str(REQUEST_TIMEOUT)],
             capture_output=True, text=True, timeout=600,
+            cwd=tmp_path,  # schemathesis keeps its cache in the working directory
         )
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
