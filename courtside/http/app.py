@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import time
 
+import quart_schema.openapi
 from quart import Quart, Response, g, request
 from quart_schema import QuartSchema
 from quart_trio import QuartTrio
@@ -14,7 +16,13 @@ from . import error_handlers, notifications, operations, social
 from .auth import oauth, password_reset
 from .auth import routes as auth_routes
 from .auth.identity import authenticate
-from .bodies import MAX_ANY_BODY, UNSAFE_METHODS, JsonRequest, check_request_body
+from .bodies import (
+    MAX_ANY_BODY,
+    UNSAFE_METHODS,
+    JsonRequest,
+    check_request_body,
+    check_request_text,
+)
 from .chat import blueprint as chat_blueprint
 from .json_provider import MsgspecJSONProvider
 from .live import sse, user_socket
@@ -23,6 +31,12 @@ from .play import history, invites, leaderboard, lobbies, queues, rematch, tourn
 from .services import Services, services
 from .users import avatars
 from .users import routes as users_routes
+
+
+# quart-schema's pattern let "[^:]*" run on past '>' when an untyped parameter came
+# before a typed one: '/lobby/<code>/ban/<int:user_id>/' was documented as
+# '/lobby/{user_id}/'. A parameter's converter never holds '>'.
+quart_schema.openapi.PATH_RE = re.compile(r"<(?:[^:>]*:)?([^>]+)>")
 
 
 class CourtsideApp(QuartTrio):
@@ -52,6 +66,7 @@ def create_app(svc: Services) -> Quart:
     app.before_request(authenticate)
     app.before_request(_throttle_unsafe_methods)
     app.before_request(check_request_body)
+    app.before_request(check_request_text)
     app.after_request(_close_if_body_unread)
     app.after_request(_count_request)
     for blueprint in (operations.blueprint, auth_routes.blueprint, users_routes.blueprint,

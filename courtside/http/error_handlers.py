@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import logging
-import re
 
-import msgspec
-from quart import Quart, Response, jsonify
+from quart import Quart, Response, current_app, jsonify, request
 from quart_schema import RequestSchemaValidationError
+from quart_schema.validation import QUART_SCHEMA_REQUEST_ATTRIBUTE
 from werkzeug.exceptions import HTTPException
 
+from courtside.persistence import DatabaseUnavailable
 from courtside.protocol import (
     ApiError,
     InternalError,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
+    ServiceUnavailable,
     UnsupportedMediaType,
     ValidationFailed,
 )
 
+from .bodies import body_errors
+
 log = logging.getLogger(__name__)
+
+# Seconds a client waits before retrying while PostgreSQL is away.
+DATABASE_RETRY_AFTER = 5
 
 # Werkzeug raises these from routing and body reading, before any handler runs.
 _ROUTING_ERRORS: dict[int, type[ApiError]] = {
@@ -30,14 +36,12 @@ _ROUTING_ERRORS: dict[int, type[ApiError]] = {
     415: UnsupportedMediaType,
 }
 
-_FIELD_PATH = re.compile(r" - at `\$\.([A-Za-z0-9_]+)")
-_MISSING_FIELD = re.compile(r"missing required field `([A-Za-z0-9_]+)`")
-
 
 def install(app: Quart) -> None:
     app.register_error_handler(ApiError, render)
     app.register_error_handler(RequestSchemaValidationError, _render_schema_error)
     app.register_error_handler(HTTPException, _render_http_exception)
+    app.register_error_handler(DatabaseUnavailable, _render_database_unavailable)
     app.register_error_handler(Exception, _render_unexpected)
 
 
@@ -49,18 +53,11 @@ async def render(error: ApiError) -> Response:
 
 
 async def _render_schema_error(error: RequestSchemaValidationError) -> Response:
-    return await render(ValidationFailed(errors=field_errors(error.validation_error)))
-
-
-def field_errors(error: Exception) -> dict[str, list[str]]:
-    """Turn a msgspec validation message into ``{field: [message]}``."""
-    message = str(error)
-    if missing := _MISSING_FIELD.search(message):
-        return {missing.group(1): ["This field is required."]}
-    if isinstance(error, msgspec.ValidationError) and (at := _FIELD_PATH.search(message)):
-        return {at.group(1): [message[: at.start()] + "."]}
-    return {"non_field_errors": [message if isinstance(error, msgspec.ValidationError)
-                                 else "Invalid request body."]}
+    # The model the view declared, and the body it was given (parsed and cached).
+    view = current_app.view_functions.get(request.endpoint or "")
+    model = getattr(view, QUART_SCHEMA_REQUEST_ATTRIBUTE, (None,))[0]
+    data = await request.get_json(silent=True)
+    return await render(ValidationFailed(errors=body_errors(data, model, error.validation_error)))
 
 
 async def _render_http_exception(error: HTTPException) -> Response:
@@ -75,6 +72,14 @@ async def _render_http_exception(error: HTTPException) -> Response:
     if valid_methods := getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(valid_methods)
     return response
+
+
+async def _render_database_unavailable(error: DatabaseUnavailable) -> Response:
+    log.warning("database unavailable: %s", error)
+    return await render(ServiceUnavailable(
+        "The database is unavailable; try again shortly.", code="database_unavailable",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+    ))
 
 
 async def _render_unexpected(error: Exception) -> Response:

@@ -47,6 +47,7 @@ from courtside.protocol.game_messages import (
 
 from .auth.identity import verified_user
 from .auth.tokens import TokenSigner
+from .connection_limits import ConnectionsPerIp
 from .game_socket import ConnectionClosed, GameSocket
 
 log = logging.getLogger(__name__)
@@ -75,10 +76,12 @@ class GamePort:
         database: Database,
         tokens: TokenSigner,
         locate: Callable[[str], Awaitable[str | None]],
+        per_ip: ConnectionsPerIp,
     ) -> None:
         """``locate`` answers the ws_url of a match another node hosts (a client on the
         wrong node is closed with 4307 and told where to go)."""
         self._address = (host, port)
+        self._per_ip = per_ip
         self._registry = registry
         self._locate = locate
         self._database = database
@@ -100,13 +103,17 @@ class GamePort:
                 while True:
                     await trio.lowlevel.wait_readable(listener)
                     try:
-                        sock, _ = listener.accept()
+                        sock, (ip, *_) = listener.accept()
                     except (BlockingIOError, ConnectionAbortedError):
                         continue
                     sock.setblocking(False)
+                    if not self._per_ip.take(ip):
+                        _send_all_nowait(sock, handshake_rejection(429))
+                        sock.close()
+                        continue
                     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, KERNEL_SEND_BUFFER)
-                    nursery.start_soon(self._serve, sock)
+                    nursery.start_soon(self._serve, sock, ip)
         finally:
             trio.lowlevel.notify_closing(listener)
             listener.close()
@@ -116,9 +123,10 @@ class GamePort:
         for connection in list(self._connections):
             connection.close(code, "server shutting down")
 
-    async def _serve(self, sock: socket.socket) -> None:
+    async def _serve(self, sock: socket.socket, ip: str) -> None:
         self.open_sockets += 1
         try:
+            upgrade = None  # stays None if the handshake never finishes
             with trio.move_on_after(HANDSHAKE_TIMEOUT):
                 upgrade = await _upgrade(sock)
             if upgrade is None:  # timed out, or refused at the HTTP level
@@ -142,6 +150,7 @@ class GamePort:
             return
         finally:
             self.open_sockets -= 1
+            self._per_ip.give_back(ip)
             if sock.fileno() != -1:
                 trio.lowlevel.notify_closing(sock)
                 sock.close()
@@ -273,8 +282,12 @@ def _access_cookie(headers: Sequence[tuple[bytes, bytes]]) -> str | None:
     return None
 
 
+_REASONS = {400: "Bad Request", 429: "Too Many Requests"}
+
+
 def handshake_rejection(status: int) -> bytes:
-    return f"HTTP/1.1 {status} Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".encode()
+    return (f"HTTP/1.1 {status} {_REASONS[status]}\r\ncontent-length: 0\r\n"
+            "connection: close\r\n\r\n").encode()
 
 
 def _send_all_nowait(sock: socket.socket, data: bytes) -> None:

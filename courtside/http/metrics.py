@@ -108,6 +108,14 @@ class Metrics:
             events_lost,
         ))
 
+    def count_refused_connections(self, read: Callable[[], int]) -> None:
+        """Export connections refused for their address's budget (docs/LIMITS.md)."""
+        self.registry.register(_ScrapeTimeCounter(
+            "courtside_connections_refused",
+            "Connections refused because their client address held its share already",
+            read,
+        ))
+
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(route).observe(seconds)

@@ -2,7 +2,15 @@
 
 from .avatars import DEFAULT_STEM, MAX_AVATAR_BYTES, AvatarStore
 from .chats import Chat, Chats, DialogueExists, Message
-from .database import NOTIFY_LIMIT, Database, DatabaseError, Executor, Transaction, UniqueViolation
+from .database import (
+    NOTIFY_LIMIT,
+    Database,
+    DatabaseError,
+    DatabaseUnavailable,
+    Executor,
+    Transaction,
+    UniqueViolation,
+)
 from .embedded import EmbeddedPostgres, EmbeddedPostgresError
 from .migrations import MigrationError, migrate
 from .oauth_identities import (
@@ -36,6 +44,7 @@ __all__ = [
     "Chats",
     "Database",
     "DatabaseError",
+    "DatabaseUnavailable",
     "DialogueExists",
     "EmbeddedPostgres",
     "EmbeddedPostgresError",

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
 import psycopg
@@ -27,10 +27,18 @@ R = TypeVar("R")
 NOTIFY_LIMIT = 7_900
 # Statements inside a transaction already hold the transaction's token.
 _NO_LIMIT = trio.CapacityLimiter(math.inf)
+# A thread holding a limiter token finds a free connection unless PostgreSQL is
+# gone (or a connection is being re-made): waiting longer would only hang the
+# request that a 503 can answer now.
+CONNECTION_TIMEOUT = 5.0
 
 
 class DatabaseError(Exception):
     """A database call failed for a reason that is not the caller's input."""
+
+
+class DatabaseUnavailable(DatabaseError):
+    """PostgreSQL cannot be reached, or dropped the connection: try again later."""
 
 
 class UniqueViolation(DatabaseError):
@@ -48,6 +56,8 @@ def _row_factory(into: Callable[..., R] | None) -> RowFactory[Any]:
 def _translate(error: psycopg.Error) -> Exception:
     if isinstance(error, psycopg.errors.UniqueViolation):
         return UniqueViolation(error.diag.constraint_name)
+    if isinstance(error, psycopg.OperationalError):  # refused, dropped, pool timeout
+        return DatabaseUnavailable(str(error))
     return error
 
 
@@ -109,9 +119,10 @@ class Transaction(Executor):
 
     async def _run(self, work: Callable[[psycopg.Connection], R], *, read_only: bool) -> R:
         def borrow_and_work() -> R:
-            if self._conn is None:
-                self._conn = self._pool.getconn()
-            return _call_translating(work, self._conn)
+            with _translating():
+                if self._conn is None:
+                    self._conn = self._pool.getconn()
+                return work(self._conn)
 
         # Never abandoned: the connection must not be used by two threads at once.
         return await trio.to_thread.run_sync(borrow_and_work, limiter=_NO_LIMIT)
@@ -122,10 +133,11 @@ class Transaction(Executor):
             if conn is None:
                 return
             try:
-                if commit:
-                    _call_translating(lambda c: c.commit(), conn)
-                else:
-                    conn.rollback()
+                with _translating():
+                    if commit:
+                        conn.commit()
+                    else:
+                        conn.rollback()
             finally:
                 self._pool.putconn(conn)
 
@@ -153,7 +165,9 @@ class Database(Executor):
             open=False,
             # A stuck statement must not hold a connection forever; timestamps
             # come back in UTC whatever the server's default zone.
-            kwargs={"options": "-c statement_timeout=30000 -c timezone=UTC"},
+            kwargs={"options": "-c statement_timeout=30000 -c timezone=UTC",
+                    "connect_timeout": int(CONNECTION_TIMEOUT)},
+            timeout=CONNECTION_TIMEOUT,
             name="courtside",
         )
         await trio.to_thread.run_sync(functools.partial(pool.open, wait=True, timeout=10))
@@ -173,8 +187,8 @@ class Database(Executor):
 
     async def _run(self, work: Callable[[psycopg.Connection], R], *, read_only: bool) -> R:
         def borrow_and_work() -> R:
-            with self._pool.connection() as conn:
-                return _call_translating(work, conn)
+            with _translating(), self._pool.connection() as conn:
+                return work(conn)
 
         return await trio.to_thread.run_sync(
             borrow_and_work, limiter=self._limiter, abandon_on_cancel=read_only
@@ -240,9 +254,10 @@ class Notifications:
             raise DatabaseError(f"listening connection lost: {error}") from error
 
 
-def _call_translating(work: Callable[[psycopg.Connection], R], conn: psycopg.Connection) -> R:
+@contextmanager
+def _translating() -> Iterator[None]:
     try:
-        return work(conn)
+        yield
     except psycopg.Error as error:
         translated = _translate(error)
         if translated is error:

@@ -77,8 +77,6 @@ class Users:
         )
 
     async def by_username(self, username: str) -> User | None:
-        if "\x00" in username:
-            return None  # no username holds a NUL, and PostgreSQL text cannot carry one
         return await self._db.fetchrow(
             f"SELECT {_COLUMNS} FROM users WHERE lower(username) = lower(%s)"
             " AND deleted_at IS NULL",

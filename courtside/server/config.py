@@ -125,6 +125,8 @@ class Config:
     password_reset_window_seconds: float = 3600.0
     # From COURTSIDE_OAUTH_<NAME>_* variables, one entry per provider name.
     oauth_providers: tuple[OAuthProviderSettings, ...] = ()
+    # Connections one client address may hold across both ports (docs/LIMITS.md).
+    max_connections_per_ip: int = 512
 
     def __post_init__(self) -> None:
         for name in ("port", "game_port"):
@@ -157,6 +159,8 @@ class Config:
             raise ConfigError("the lobby presence grace cannot be negative")
         if self.notification_retention_days <= 0:
             raise ConfigError("notification retention must be positive")
+        if self.max_connections_per_ip < 1:
+            raise ConfigError("connections per IP must be at least 1")
         if self.workers is not None:
             self._check_workers(self.workers)
 

@@ -29,6 +29,7 @@ from courtside.actors.match_messages import MatchRecord
 from courtside.actors.tournament import report_result
 from courtside.cluster.placement import HOST, MatchHost, Placement
 from courtside.http import Metrics, TokenSigner
+from courtside.http.connection_limits import ConnectionsPerIp
 from courtside.http.game_port import GamePort
 from courtside.persistence import Database
 
@@ -79,13 +80,15 @@ async def start_games(
     bus: Bus,
     engagements: Engagements,
     placement: Placement,
+    per_ip: ConnectionsPerIp,
 ) -> Games:
     shard = TickShard(config.tick_rate, observe_lateness=metrics.tick_lateness.observe)
     metrics.count_skipped_ticks(lambda: shard.skipped_ticks)
     await nursery.start(shard.run)
     game_port = GamePort(
         host=config.host, port=config.game_port_number,
-        registry=registry, database=database, tokens=tokens, locate=placement.ws_url_of,
+        registry=registry, database=database, tokens=tokens, per_ip=per_ip,
+        locate=placement.ws_url_of,
     )
     await nursery.start(game_port.run)
     timing = MatchTiming(

@@ -48,12 +48,14 @@ from courtside.http import Metrics, OpenSockets, Services, Throttle, TokenSigner
 from courtside.http.auth.mail import Mailer, SmtpServer
 from courtside.http.auth.oauth_client import OAuthProviders, Provider
 from courtside.http.chat import message_instance
+from courtside.http.connection_limits import ConnectionsPerIp
 from courtside.http.live import user_socket
 from courtside.http.public_url import PublicUrl
 from courtside.persistence import AvatarStore, Database, EmbeddedPostgres, migrate
 
 from .config import Config, signing_key
 from .games import Games, start_games, start_matchmaking
+from .in_flight import InFlight
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +135,8 @@ async def run_node(
             live_matches=lambda: len(games.shard) if games else 0,
             game_sockets=lambda: games.game_port.open_sockets if games else 0,
         )
+        per_ip = ConnectionsPerIp(config.max_connections_per_ip)
+        metrics.count_refused_connections(lambda: per_ip.refused)
         metrics.watch_cluster(live_nodes=lambda: len(cluster.membership.live),
                               node_id=lambda: cluster.node_id, events_lost=lambda: cluster.stream.lost)
         # Lobbies follow presence: a member away from the whole cluster leaves after a grace.
@@ -154,7 +158,7 @@ async def run_node(
         games = await start_games(
             config, actors_nursery, supervisor=supervisor, registry=registry,
             database=database, tokens=tokens, metrics=metrics, bus=bus, engagements=engagements,
-            placement=cluster.placement,
+            placement=cluster.placement, per_ip=per_ip,
         )
         log.info("serving game sockets on ws://%s:%s", config.host, games.game_port.port)
         await cluster.start(actors_nursery, supervisor, game_url=games.game_url)
@@ -227,12 +231,13 @@ async def run_node(
             supervisor.start, invitations, name=INVITATIONS, restart=Restart.ON_FAILURE, vital=True,
         ))
         app = create_app(svc)
+        served = InFlight(app, per_ip)
         shutdown = trio.Event()
         async with trio.open_nursery() as http_nursery:
             binds = await http_nursery.start(
                 functools.partial(
                     hypercorn.trio.serve,
-                    app,
+                    served,
                     _hypercorn_config(config, http_fd),
                     shutdown_trigger=shutdown.wait,
                 )
@@ -244,9 +249,14 @@ async def run_node(
             task_status.started(Node(http_url, app, database, svc, games, cluster, shutdown))
             await shutdown.wait()
             log.info("shutting down: closing sockets, draining requests and matches")
+            drained_by = trio.current_time() + config.shutdown_grace_seconds
             sockets.close_all()
             await games.let_matches_finish(config.shutdown_grace_seconds)
             games.game_port.close_all()
+            # Requests under way get the grace; idle keep-alive connections get nothing.
+            with trio.move_on_at(drained_by):
+                await served.until_idle()
+            http_nursery.cancel_scope.cancel()
         await supervisor.shutdown()
         await cluster.leave()
         actors_nursery.cancel_scope.cancel()

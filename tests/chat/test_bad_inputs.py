@@ -56,7 +56,7 @@ async def test_nul_characters_are_refused_where_postgresql_cannot_store_them(
                                  headers=alice.headers)
     assert (nul_name.status_code, list(nul_name.json()["errors"])) == (400, ["name"])
     nul_username = await client.post(CHATS, json={"username": "bo\x00b"}, headers=alice.headers)
-    assert nul_username.status_code == 404
+    assert (nul_username.status_code, list(nul_username.json()["errors"])) == (400, ["username"])
     nul_query = await client.get(f"{CHATS}?q=a%00b", headers=alice.headers)
     assert (nul_query.status_code, list(nul_query.json()["errors"])) == (400, ["q"])
     assert await messages(client, bob, chat_id) == []

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from typing import TypeVar
-
 import msgspec
 from quart import Blueprint, Response, make_response, request
 from quart_schema import document_request, validate_request
@@ -18,7 +16,7 @@ from courtside.protocol import (
     ValidationFailed,
 )
 
-from ..error_handlers import field_errors
+from ..bodies import optional_body
 from ..services import services
 from . import rules
 from .identity import current_user, public
@@ -34,7 +32,6 @@ from .sessions import (
 
 blueprint = Blueprint("auth", __name__, url_prefix="/api/auth")
 
-T = TypeVar("T", bound=msgspec.Struct)
 GUEST_NAME_ATTEMPTS = 3
 
 
@@ -174,16 +171,6 @@ async def _refresh_token() -> str:
         raise ValidationFailed(errors={"refresh": ["This field is required."]})
     require_csrf_token()
     return cookie
-
-
-async def optional_body(model: type[T]) -> T:
-    """A JSON body that may be absent, as when a browser relies on its cookies."""
-    if not request.content_length:
-        return model()
-    try:
-        return msgspec.convert(await request.get_json(), model)
-    except msgspec.ValidationError as error:
-        raise ValidationFailed(errors=field_errors(error)) from None
 
 
 @blueprint.post("/refresh/")

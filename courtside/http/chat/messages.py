@@ -20,7 +20,7 @@ from courtside.protocol import ValidationFailed
 from courtside.protocol.user_messages import MAX_ID, ClientId
 
 from ..auth.identity import current_user
-from ..auth.routes import optional_body
+from ..bodies import optional_body
 from ..pagination import page_from, paginated
 from ..services import services
 from .instances import message_instance

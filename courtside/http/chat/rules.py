@@ -54,10 +54,10 @@ def check_chat_partner(caller: User, other: User | None, relationship: Relations
 
 
 def group_name(name: str) -> str:
-    """The name as stored: trimmed, 1 to MAX_GROUP_NAME_LENGTH characters, no NUL."""
+    """The name as stored: trimmed, 1 to MAX_GROUP_NAME_LENGTH characters."""
     trimmed = name.strip()
-    if not trimmed or len(trimmed) > MAX_GROUP_NAME_LENGTH or "\x00" in trimmed:
+    if not trimmed or len(trimmed) > MAX_GROUP_NAME_LENGTH:
         raise ValidationFailed(errors={"name": [
-            f"A group name has 1 to {MAX_GROUP_NAME_LENGTH} characters, none of them NUL."
+            f"A group name has 1 to {MAX_GROUP_NAME_LENGTH} characters."
         ]})
     return trimmed

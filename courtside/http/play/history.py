@@ -10,13 +10,13 @@ from quart import Blueprint, request
 from quart_schema import document_response
 
 from courtside.actors import LiveMatch
-from courtside.persistence import Users
 from courtside.persistence.match_history import MatchHistory, MatchLine, PlayerLine, TrophyChange
 from courtside.protocol import NotFound
 
 from ..auth.identity import current_user
 from ..pagination import page_from, paginated
 from ..services import services
+from ..users.visibility import visible_user
 from .stats import ModeStats, stats_of
 
 blueprint = Blueprint("game_history", __name__)
@@ -106,12 +106,6 @@ async def _live_view(match: LiveMatch, ws_url: str) -> MatchView:
     )
 
 
-async def _existing_user(user_id: int) -> int:
-    if await Users(services().database).get(user_id) is None:
-        raise NotFound("User not found.")
-    return user_id
-
-
 @blueprint.get("/api/game/matches/<code>/")
 @document_response(MatchView)
 async def match_record(code: str) -> dict[str, Any]:
@@ -145,7 +139,7 @@ async def match_replay(code: str) -> dict[str, Any]:
 async def user_matches(user_id: int) -> dict[str, Any]:
     page = page_from(request.args)
     count, lines = await MatchHistory(services().database).of_user(
-        await _existing_user(user_id), limit=page.limit, offset=page.offset
+        (await visible_user(user_id)).id, limit=page.limit, offset=page.offset
     )
     return paginated(request.url, page, count, await match_records(lines))
 
@@ -153,7 +147,7 @@ async def user_matches(user_id: int) -> dict[str, Any]:
 @blueprint.get("/api/users/<int:user_id>/stats/")
 @document_response(list[ModeStats])
 async def user_stats(user_id: int) -> list[dict[str, Any]]:
-    return await stats_of(await _existing_user(user_id))
+    return await stats_of((await visible_user(user_id)).id)
 
 
 @blueprint.get("/api/users/me/stats/")

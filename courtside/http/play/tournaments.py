@@ -24,15 +24,17 @@ from courtside.actors.tournament_messages import (
     SayInTournament,
     ShowTournament,
 )
-from courtside.persistence import Social, Users
+from courtside.persistence import Social
 from courtside.persistence.tournaments import Tournaments
 from courtside.protocol import Forbidden, NotFound, ValidationFailed
 from courtside.protocol.user_messages import MAX_ID
 
 from ..auth.identity import current_user
+from ..bodies import optional_body
 from ..pagination import page_from, paginated
 from ..services import services
 from .instances import TournamentInstance, TournamentParticipant
+from ..users.visibility import visible_user
 from .people import caller_as_person, check_invitable
 
 blueprint = Blueprint("tournaments", __name__)
@@ -71,8 +73,6 @@ def _alias(raw: str | None) -> str:
     alias = (raw or "").strip()
     if raw is not None and not alias:
         raise ValidationFailed(errors={"alias": ["An alias cannot be blank."]})
-    if "\x00" in alias:  # PostgreSQL text cannot hold it
-        raise ValidationFailed(errors={"alias": ["Null characters are not allowed."]})
     return alias or current_user().nickname
 
 
@@ -90,8 +90,6 @@ async def create_tournament(data: CreateTournament) -> tuple[dict[str, Any], int
     name = data.name.strip()
     if not name:
         raise ValidationFailed(errors={"name": ["A name cannot be blank."]})
-    if "\x00" in name:  # PostgreSQL text cannot hold it
-        raise ValidationFailed(errors={"name": ["Null characters are not allowed."]})
     try:
         tournament = await services().tournaments.create(
             caller_as_person(), name=name, size=data.size, private=data.private, alias=_alias(data.alias))
@@ -116,8 +114,6 @@ async def search() -> dict[str, Any]:
     text = request.args.get("q", "")
     if len(text) > MAX_SEARCH_QUERY:
         raise ValidationFailed(errors={"q": [f"At most {MAX_SEARCH_QUERY} characters."]})
-    if "\x00" in text:
-        raise ValidationFailed(errors={"q": ["Null characters are not allowed."]})
     page = page_from(request.args)
     count, lines = await Tournaments(services().database).search(text, limit=page.limit, offset=page.offset)
     return paginated(request.url, page, count, msgspec.to_builtins(lines))
@@ -149,13 +145,7 @@ async def tournament(code: str) -> dict[str, Any]:
 @document_response(TournamentParticipant, 201)
 async def join_tournament(code: str) -> tuple[dict[str, Any], int]:
     _no_guests()
-    body = await request.get_data(as_text=True)
-    try:
-        data = msgspec.json.decode(body or "{}", type=JoinBody)
-    except msgspec.ValidationError as invalid:
-        raise ValidationFailed(errors={"alias": [str(invalid)]}) from None
-    except msgspec.DecodeError:
-        raise ValidationFailed("Malformed JSON body.") from None
+    data = await optional_body(JoinBody)
     blocked_by = frozenset(await Social(services().database).blocker_ids(current_user().id))
     participant = await services().tournaments.ask(
         code, functools.partial(JoinTournament, caller_as_person(), _alias(data.alias), blocked_by),
@@ -209,8 +199,7 @@ async def tournament_record(tournament_id: int) -> dict[str, Any]:
 
 @blueprint.get("/api/users/<int:user_id>/tournaments/")
 async def user_tournaments(user_id: int) -> dict[str, Any]:
-    if user_id > MAX_ID or await Users(services().database).get(user_id) is None:
-        raise NotFound("User not found.")
+    await visible_user(user_id)
     page = page_from(request.args)
     count, lines = await Tournaments(services().database).history(
         user_id, limit=page.limit, offset=page.offset)

@@ -16,7 +16,8 @@ from courtside.protocol import AuthenticationFailed, Forbidden, NotFound, Valida
 from ..auth import rules
 from ..auth.identity import current_user
 from ..auth.passwords import hash_password, password_matches
-from ..auth.routes import IncorrectPassword, optional_body
+from ..auth.routes import IncorrectPassword
+from ..bodies import optional_body
 from ..auth.sessions import (
     clear_session_cookies,
     end_every_session,
