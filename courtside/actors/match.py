@@ -2,12 +2,13 @@
 
 The actor's task runs the phases that wait on people: players joining and
 reporting ready (ready timeout), the countdown, a pause while a player is away
-(grace window), and the end, where one transaction writes the record. While the
-match plays, the tick shard calls ``tick()``: it drains the players' sockets,
-steps the pure physics, logs the inputs for the replay and encodes the state
-once per wire format; then ``flush()``, once every match has stepped, writes it
-to every seat. Neither awaits; what a tick learns that needs waiting (a
-disconnect, the final whistle) goes to the inbox.
+(grace window), and the end: players are told at once, then one transaction
+writes the record (tried again if it fails). While the match plays, the tick
+shard calls ``tick()``: it drains the players' sockets, steps the pure physics,
+logs the inputs for the replay and encodes the state once per wire format; then
+``flush()``, once every match has stepped, writes it to every seat. Neither
+awaits; what a tick learns that needs waiting (a disconnect, the final whistle)
+goes to the inbox.
 """
 
 from __future__ import annotations
@@ -388,20 +389,10 @@ class Match:
         return Outcome(reason, winner, self._state.score_a, self._state.score_b)
 
     async def _finish(self, outcome: Outcome) -> None:
+        """Players hear the end at once and are free to play again; the record is
+        written after, as writing it may take retries (``MatchRecorder``)."""
         started = self._started_at
         duration = (datetime.now(UTC) - started).total_seconds() if started else 0.0
-        record = MatchRecord(
-            spec=self.spec,
-            outcome=outcome,
-            started_at=started,
-            duration_seconds=duration,
-            own_goals=physics.own_goals_by_slot(self._state),
-            inputs=self._inputs,
-        )
-        try:
-            await self._record(record)
-        except Exception:
-            log.exception("could not record match %s", self.spec.code)
         winner_id = None
         if outcome.winning_team is not None:
             winners = self.spec.team_a if outcome.winning_team == "a" else self.spec.team_b
@@ -419,6 +410,18 @@ class Match:
         for user_id in self.spec.players:
             self._engagements.release(user_id, f"match:{self.spec.code}")
         self._bus.presence_changed(self.spec.players)
+        record = MatchRecord(
+            spec=self.spec,
+            outcome=outcome,
+            started_at=started,
+            duration_seconds=duration,
+            own_goals=physics.own_goals_by_slot(self._state),
+            inputs=self._inputs,
+        )
+        try:
+            await self._record(record)
+        except Exception:
+            log.exception("could not record match %s", self.spec.code)
 
     def _connections(self) -> list[PeerConnection]:
         seated = [s.connection for s in self._seats if s.connection is not None]

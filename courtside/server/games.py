@@ -87,6 +87,7 @@ async def start_games(
         broadcast_rate=config.broadcast_rate,
     )
     record = MatchRecorder(database)
+    metrics.count_match_records(retries=lambda: record.retries, lost=lambda: record.lost)
     live_matches = LiveMatches()
 
     async def start_match(

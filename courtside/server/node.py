@@ -30,6 +30,7 @@ from courtside.actors import (
     Invitations,
     Kickoff,
     Lobbies,
+    LoopStalls,
     NotificationHub,
     Registry,
     Restart,
@@ -103,6 +104,9 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
             live_matches=lambda: len(games.shard) if games else 0,
             game_sockets=lambda: games.game_port.open_sockets if games else 0,
         )
+        stalls = LoopStalls()
+        await actors_nursery.start(stalls.run)
+        metrics.watch_loop(stalls)
         engagements, bus = Engagements(), Bus(registry)
         await start_hub(supervisor, database, engagements)
         games = await start_games(
