@@ -40,6 +40,7 @@ from courtside.actors.tournament_messages import TournamentTiming
 from courtside.actors.tournaments import TournamentDirectory
 from courtside.http import Metrics, OpenSockets, Services, Throttle, TokenSigner, create_app
 from courtside.http.chat import message_instance
+from courtside.http import hypercorn_websockets
 from courtside.http.live import user_socket
 from courtside.persistence import AvatarStore, Database, EmbeddedPostgres, Social, Users, migrate
 
@@ -210,6 +211,7 @@ def _failed_logins(config: Config, allowed: int) -> Throttle:
 
 
 def _hypercorn_config(config: Config) -> hypercorn.Config:
+    hypercorn_websockets.install()  # close frames for the frames wsproto refuses
     hconfig = hypercorn.Config()
     hconfig.bind = [f"{config.host}:{config.port}"]
     hconfig.graceful_timeout = config.shutdown_grace_seconds

@@ -106,7 +106,7 @@ async def _authenticate() -> User | None:
     if token is None:
         with trio.move_on_after(AUTHENTICATE_TIMEOUT):
             try:
-                first = decode_client_message(await websocket.receive())
+                first = decode_client_message(await _receive())
             except msgspec.DecodeError:
                 return None
             if isinstance(first, Authenticate):
@@ -118,6 +118,12 @@ async def _authenticate() -> User | None:
         return await verified_user(svc.tokens, svc.database, token)
     except ApiError:
         return None
+
+
+async def _receive() -> str | bytes:
+    # Quart hands an empty binary message over as None (``bytes or text``).
+    payload = await websocket.receive()
+    return b"" if payload is None else payload
 
 
 async def _forward_events(connection: Connection, end: End) -> None:
@@ -134,7 +140,7 @@ async def _forward_events(connection: Connection, end: End) -> None:
 async def _answer_client(user: User, end: End) -> None:
     admission = Admission(trio.current_time)
     while True:
-        payload = await websocket.receive()
+        payload = await _receive()
         verdict = admission.admit()
         if verdict is Verdict.CLOSE:
             end(*Admission.RATE_LIMITED)
