@@ -47,9 +47,9 @@ PASSWORD = "bench-pass-42"
 
 SERVER_ENV = {
     "COURTSIDE_LOG_LEVEL": "WARNING",
-    # High enough that the bench measures the server, not the throttle.
-    "COURTSIDE_THROTTLE_BURST": "1000000",
-    "COURTSIDE_THROTTLE_PER_SECOND": "1000000",
+    # The bench measures the server, not the throttle: wrk's guests and logins come
+    # from one address, and one user's failed logins would lock it.
+    "COURTSIDE_THROTTLE_EXEMPT_ADDRESSES": "127.0.0.1",
     "COURTSIDE_FAILED_LOGINS_PER_USERNAME": "1000000",
     "COURTSIDE_FAILED_LOGINS_PER_IP": "1000000",
 }

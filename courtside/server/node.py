@@ -130,6 +130,7 @@ async def run_node(config: Config, *, task_status: trio.TaskStatus[Node] = trio.
                 per_second=config.throttle_per_second,
                 clock=trio.current_time,
             ),
+            throttle_exempt_addresses=frozenset(config.throttle_exempt_addresses),
             metrics=metrics,
             sockets=sockets,
             tokens=tokens,
