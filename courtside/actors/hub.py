@@ -13,6 +13,7 @@ and the last closing writes ``last_online``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections import deque
@@ -21,6 +22,8 @@ from typing import Any
 
 import msgspec
 import trio
+
+from courtside.protocol.user_messages import encode_event, encode_sse
 
 from .engagements import Engagements
 from .handle import Inbox, Overflow, Reply
@@ -44,13 +47,29 @@ class TooManyConnections(Exception):
     """The user holds MAX_CONNECTIONS_PER_USER connections already."""
 
 
-class Event(msgspec.Struct, frozen=True):
-    """One event for a user's channels: its sequence number, the reference's name, payload."""
+class Event(msgspec.Struct, frozen=True, dict=True):
+    """One event for a user's channels: its sequence number, the reference's name, payload.
+
+    Its frame for each wire format is encoded on first use and kept (``dict=True``
+    gives the cached properties a place), so every connection that sends the same
+    event shares one encoding: a user's tabs, and every recipient of an event that
+    is numbered once for all of them.
+    """
 
     id: int
     name: str
     data: dict[str, Any]
     kwargs: dict[str, Any] = {}
+
+    @functools.cached_property
+    def socket_frame(self) -> str:
+        """As ``/ws/`` sends it: ``{"type", "id", "data", "kwargs"}``."""
+        return encode_event(self.id, self.name, self.data, self.kwargs)
+
+    @functools.cached_property
+    def sse_frame(self) -> bytes:
+        """As ``/sse/users/`` sends it: ``id:``, ``event:`` and ``data:`` lines."""
+        return encode_sse(self.id, self.name, self.data, self.kwargs)
 
 
 class UserPresence(msgspec.Struct, frozen=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import msgspec
 import trio
 from trio.testing import MockClock
 
@@ -106,3 +107,17 @@ async def test_a_restarted_hub_numbers_events_above_its_predecessor(autojump_clo
             bus.publish_to_user(1, "after", {})
             after = await again.events.receive()
         assert after.id > before.id
+
+
+async def test_an_event_is_encoded_once_per_wire_format_for_all_its_connections(
+    autojump_clock: MockClock,
+) -> None:
+    async with running_hub() as (bus, _):
+        async with bus.connect(1) as tab, bus.connect(1) as other_tab:
+            bus.publish_to_user(1, "receive-message", {"chat_id": 7}, {"sender": "ana"})
+            one, other = await tab.events.receive(), await other_tab.events.receive()
+    assert one.socket_frame is other.socket_frame and one.sse_frame is other.sse_frame
+    assert msgspec.json.decode(one.socket_frame) == {
+        "type": "receive-message", "id": one.id, "data": {"chat_id": 7}, "kwargs": {"sender": "ana"},
+    }
+    assert one.sse_frame == b'id: %d\nevent: receive-message\ndata: {"chat_id":7,"sender":"ana"}\n\n' % one.id

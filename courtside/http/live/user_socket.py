@@ -44,7 +44,6 @@ from courtside.protocol.user_messages import (
     ServerMessage,
     Typing,
     decode_client_message,
-    encode_event,
     encode_server_message,
 )
 
@@ -128,9 +127,9 @@ async def _receive() -> str | bytes:
 
 async def _forward_events(connection: Connection, end: End) -> None:
     for event in connection.replay:
-        await websocket.send(encode_event(event.id, event.name, event.data, event.kwargs))
+        await websocket.send(event.socket_frame)
     async for event in connection.events:
-        await websocket.send(encode_event(event.id, event.name, event.data, event.kwargs))
+        await websocket.send(event.socket_frame)
         if event.name == ACCOUNT_DELETED:
             end(CloseCode.NORMAL, "account deleted")
             return
