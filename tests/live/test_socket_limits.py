@@ -74,3 +74,11 @@ async def test_a_flood_without_reading_is_closed_with_4429(client: httpx.AsyncCl
             # Five seconds' worth of messages at once, and nothing read meanwhile.
             await socket.send_raw(ping * int(5 * MESSAGES_PER_SECOND))
             assert await socket.close_code() == CloseCode.RATE_LIMITED
+
+
+async def test_an_unmasked_frame_closes_with_1002(client: httpx.AsyncClient, node: Node) -> None:
+    alice = await make_user(client, "alice")
+    with trio.fail_after(WAIT):
+        async with raw_user_socket(node, alice) as socket:
+            await socket.send_raw(client_frame(TEXT, b'{"type": "ping"}', mask=None))
+            assert await socket.close_code() == CloseCode.PROTOCOL_ERROR
