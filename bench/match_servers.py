@@ -30,7 +30,7 @@ from pathlib import Path
 
 import psutil
 
-from auth import EmbeddedPostgres
+from harness import EmbeddedPostgres, ServerFailed
 
 SERVER_CORE = 0
 START_TIMEOUT = 180.0
@@ -46,10 +46,6 @@ COURTSIDE_ENV = {
     # Matches wait for their players while the ramp connects them.
     "COURTSIDE_READY_TIMEOUT_SECONDS": "600",
 }
-
-
-class ServerFailed(RuntimeError):
-    """A server did not start, died, or could not be handed matches."""
 
 
 def free_loopback_port(pair: bool = False) -> int:
