@@ -51,7 +51,8 @@ def pairs(
     widen_by: int = 50,
     widen_every: float = 5.0,
 ) -> list[tuple[int, int]]:
-    """The pairs to start now, as (longer waiter, other) user ids, all in one go."""
+    """The pairs to start now, as (longer waiter, other) user ids, all in one go: pairs
+    of equal trophies first (by trophies, then seniority), then closest first."""
     pairing = Pairing(
         sorted(waiting, key=ladder_order), now,
         base_window=base_window, widen_by=widen_by, widen_every=widen_every,
@@ -125,20 +126,15 @@ class Pairing:
     def _run(self) -> Iterator[tuple[int, int] | None]:
         """Yields each pair as it is chosen, and None between units of work."""
         ladder: list[tuple[Waiting, int]] = []  # one player per trophy count, and its window
-        same_trophies: list[tuple[_Seniority, _Seniority]] = []
         for _, group in itertools.groupby(self._ladder, key=operator.itemgetter(1)):
             members = list(group)
             for first, second in zip(members[::2], members[1::2]):
                 self.operations += 2
-                same_trophies.append((_seniority(first), _seniority(second)))
-                yield None
+                yield first.user_id, second.user_id
             if len(members) % 2:
                 self.operations += 1
                 ladder.append((members[-1], self._window(members[-1])))
                 yield None
-        same_trophies.sort()
-        for (_, first), (_, second) in same_trophies:
-            yield first, second
         yield from _Ladder(self, ladder).pairs()
 
 

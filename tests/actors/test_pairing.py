@@ -139,7 +139,16 @@ def crowded_queues(draw: st.DrawFn) -> list[Waiting]:
 @settings(max_examples=300)
 @given(queue=st.one_of(queues(), crowded_queues()), now=st.floats(0, 90))
 def test_pairs_are_the_closest_first_greedy_choice(queue, now):
-    assert pairs(queue, now) == every_acceptable_pair_closest_first(queue, now)
+    chosen, expected = pairs(queue, now), every_acceptable_pair_closest_first(queue, now)
+    assert set(chosen) == set(expected)
+    # Closest first; pairs of equal trophies may come in any order among themselves.
+    differences = {pair: difference(queue, pair) for pair in expected}
+    assert [differences[pair] for pair in chosen] == sorted(differences[pair] for pair in chosen)
+
+
+def difference(queue: list[Waiting], pair: tuple[int, int]) -> int:
+    trophies = {player.user_id: player.trophies for player in queue}
+    return abs(trophies[pair[0]] - trophies[pair[1]])
 
 
 def test_pairs_come_in_slices_of_bounded_work():
