@@ -390,7 +390,9 @@ class Match:
 
     async def _finish(self, outcome: Outcome) -> None:
         """Players hear the end at once and are free to play again; the record is
-        written after, as writing it may take retries (``MatchRecorder``)."""
+        written after, as writing it may take retries (``MatchRecorder``). A
+        tournament's players stay engaged until then: the tournament takes its
+        winner back when it hears the record."""
         started = self._started_at
         duration = (datetime.now(UTC) - started).total_seconds() if started else 0.0
         winner_id = None
@@ -407,9 +409,8 @@ class Match:
         ))
         for connection in self._connections():
             connection.close(CloseCode.NORMAL, "game over")
-        for user_id in self.spec.players:
-            self._engagements.release(user_id, f"match:{self.spec.code}")
-        self._bus.presence_changed(self.spec.players)
+        if not self.spec.tournament:
+            self._free_players()
         record = MatchRecord(
             spec=self.spec,
             outcome=outcome,
@@ -422,6 +423,13 @@ class Match:
             await self._record(record)
         except Exception:
             log.exception("could not record match %s", self.spec.code)
+        if self.spec.tournament:
+            self._free_players()
+
+    def _free_players(self) -> None:
+        for user_id in self.spec.players:
+            self._engagements.release(user_id, f"match:{self.spec.code}")
+        self._bus.presence_changed(self.spec.players)
 
     def _connections(self) -> list[PeerConnection]:
         seated = [s.connection for s in self._seats if s.connection is not None]
