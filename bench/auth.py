@@ -17,7 +17,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import re
 import shlex
 import shutil
@@ -35,6 +34,8 @@ from pathlib import Path
 
 import psutil
 
+from harness import EmbeddedPostgres, ServerFailed, git_revision, machine
+
 SERVER_CORE = 0
 LOAD_CORE = 1
 WARMUP_SECONDS = 2
@@ -47,9 +48,9 @@ PASSWORD = "bench-pass-42"
 
 SERVER_ENV = {
     "COURTSIDE_LOG_LEVEL": "WARNING",
-    # High enough that the bench measures the server, not the throttle.
-    "COURTSIDE_THROTTLE_BURST": "1000000",
-    "COURTSIDE_THROTTLE_PER_SECOND": "1000000",
+    # The bench measures the server, not the throttle: wrk's guests and logins come
+    # from one address, and one user's failed logins would lock it.
+    "COURTSIDE_THROTTLE_EXEMPT_ADDRESSES": "127.0.0.1",
     "COURTSIDE_FAILED_LOGINS_PER_USERNAME": "1000000",
     "COURTSIDE_FAILED_LOGINS_PER_IP": "1000000",
 }
@@ -146,39 +147,6 @@ class RunResult:
     @property
     def clean(self) -> bool:
         return self.non_2xx == 0 and not any(self.socket_errors.values())
-
-
-class ServerFailed(RuntimeError):
-    """The server did not start, died during the bench, or did not stop cleanly."""
-
-
-class EmbeddedPostgres:
-    """The PostgreSQL a Courtside server started, remembered while it runs: it runs in
-    its own session and would outlive a killed server, so ``terminate`` ends it after."""
-
-    def __init__(self) -> None:
-        self._seen: dict[int, psutil.Process] = {}
-
-    def under(self, server: psutil.Process | None) -> list[psutil.Process]:
-        """The server's child processes now (all of them PostgreSQL's)."""
-        try:
-            children = server.children(recursive=True) if server else []
-        except psutil.NoSuchProcess:
-            return []
-        for child in children:
-            self._seen.setdefault(child.pid, child)
-        return children
-
-    def still_running(self) -> list[int]:
-        return [pid for pid, process in self._seen.items() if process.is_running()]
-
-    def terminate(self) -> None:
-        for process in self._seen.values():
-            try:
-                if process.is_running():
-                    process.terminate()
-            except psutil.NoSuchProcess:
-                pass
 
 
 class ServerUnderTest:
@@ -468,41 +436,6 @@ def profile_me(
 def _py_spy() -> str | None:
     beside_python = Path(sys.executable).with_name("py-spy")
     return str(beside_python) if beside_python.exists() else shutil.which("py-spy")
-
-
-def machine() -> dict[str, object]:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "nproc": os.cpu_count(),
-        "cpu_model": model,
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-        "hostname": platform.node(),
-    }
-
-
-def git_revision(repo: Path) -> str | None:
-    try:
-        finished = subprocess.run(
-            ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True, timeout=10,
-        )
-        dirty = subprocess.run(
-            ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, timeout=10,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if finished.returncode != 0:
-        return None
-    return finished.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
 
 
 def print_table(results: list[RunResult]) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psutil
 
-from match_servers import ServerFailed
+from harness import ServerFailed
 
 
 class Child:

@@ -46,12 +46,18 @@ from pathlib import Path
 
 import psutil
 
-from auth import EmbeddedPostgres, git_revision, machine
 from cpu_usage import Snapshot, usage
+from harness import (
+    DISTURBED_PERCENT,
+    EmbeddedPostgres,
+    ServerFailed,
+    git_revision,
+    machine,
+    our_processes,
+    wait_for_quiet,
+)
 from json_child import Child
 from live_client import percentile
-from match_servers import ServerFailed
-from matches import our_processes, wait_for_quiet
 
 SERVER_CORE, LOAD_CORE = 0, 1
 START_TIMEOUT = 180.0
@@ -61,7 +67,7 @@ STOP_TIMEOUT = 60.0
 # Between rounds: at most this long for a second in which other processes use at most
 # DISTURBED_PERCENT of a core.
 QUIET_WAIT = 5.0
-DISTURBED_PERCENT = 5.0
+IDLE_QUIET_WAIT = 60.0  # before the idle-memory reading
 MAX_ROUNDS_FACTOR = 2
 # Connections sit idle this long before the memory reading: one SSE heartbeat period
 # (courtside/http/live/sse.py, 15 s) and a second, so every stream sends one meanwhile.
@@ -125,7 +131,7 @@ def run_transport(transport: str, args: argparse.Namespace, work: Path, log) -> 
         log(f"{transport}: server RSS {rss_before / 1024:.1f} MiB before, {rss_idle / 1024:.1f} MiB "
             f"with {opened['subscribed']} idle connections: {per_connection:.1f} KiB each")
 
-        waited = wait_for_quiet(server, client, log)
+        waited = wait_for_quiet(server, client, log, within=IDLE_QUIET_WAIT)
         rounds: list[dict] = []
         # Disturbed rounds are kept and reported, and more are run in their place, up to
         # MAX_ROUNDS_FACTOR times --rounds in all and while --max-minutes last.

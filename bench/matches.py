@@ -44,12 +44,17 @@ import tempfile
 import time
 from pathlib import Path
 
-import psutil
-
-from auth import git_revision, machine
 from cpu_usage import Snapshot, usage
 from json_child import Child
-from match_servers import Bare, Courtside, ServerFailed
+from harness import (
+    DISTURBED_PERCENT,
+    ServerFailed,
+    git_revision,
+    machine,
+    our_processes,
+    wait_for_quiet,
+)
+from match_servers import Bare, Courtside
 from matches_report import plot, print_table
 
 LOAD_CORE = 1
@@ -60,9 +65,8 @@ CLIENT_SATURATED_PERCENT = 80.0
 PLAYING_TIMEOUT = 60.0
 # Other processes (other developers' test runs) using more than this share of a core
 # during a window disturb it: a failing disturbed window is measured again.
-DISTURBED_PERCENT = 5.0
-MAX_WINDOWS = 3
 QUIET_WAIT = 60.0  # at most this long before a window for a quiet second
+MAX_WINDOWS = 3
 STEPS = {
     "courtside": [50, 100, 150, 200, 250, 300, 325, 350, 375, 400, 450, 500, 600, 700, 800, 1000],
     "bare": [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 140, 160, 200],
@@ -115,29 +119,9 @@ def histogram_quantile(q: float, before: dict[float, float], after: dict[float, 
     return None
 
 
-def our_processes(server, client: LoadClient) -> dict[str, list[psutil.Process]]:
-    return {"server": [server.process], "postgres": server.helpers(),
-            "client": [client.process], "orchestrator": [psutil.Process()]}
-
-
-def wait_for_quiet(server, client: LoadClient, log) -> float:
-    """Before a window: wait (up to QUIET_WAIT s) for a second in which other processes
-    used at most DISTURBED_PERCENT of a core. Returns the seconds waited."""
-    began = time.monotonic()
-    while time.monotonic() - began < QUIET_WAIT:
-        before = Snapshot.take(our_processes(server, client))
-        time.sleep(1.0)
-        if usage(before, Snapshot.take(our_processes(server, client))).foreign_percent <= DISTURBED_PERCENT:
-            break
-    waited = time.monotonic() - began - 1.0
-    if waited >= 1.0:
-        log(f"  waited {waited:.0f} s for other processes to leave the cores")
-    return round(waited, 1)
-
-
 def measure(server, client: LoadClient, matches: int, seconds: float, log) -> dict:
     """One window: the figures of one step."""
-    waited = wait_for_quiet(server, client, log)
+    waited = wait_for_quiet(server, client, log, within=QUIET_WAIT)
     metrics_before = server.metrics()
     before = Snapshot.take(our_processes(server, client))
     client.ask("mark", "marked")

@@ -40,6 +40,7 @@ from courtside.actors.invitations import INVITATIONS, Invitations
 from courtside.actors.kickoff import Kickoff
 from courtside.actors.live_matches import LiveMatch, LiveMatches
 from courtside.actors.lobbies import Lobbies
+from courtside.actors.loop_stalls import LoopStalls
 from courtside.actors.match import Match
 from courtside.actors.match_messages import (
     Gone,
@@ -97,6 +98,7 @@ __all__ = [
     "LiveMatch",
     "LiveMatches",
     "Lobbies",
+    "LoopStalls",
     "MailboxFull",
     "MailboxOverflow",
     "Match",

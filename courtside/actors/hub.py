@@ -12,12 +12,15 @@ Who is online, and the per-user connection limit, are the cluster's business
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from typing import Any
 
 import msgspec
 import trio
+
+from courtside.protocol.user_messages import encode_event, encode_sse
 
 from .handle import Inbox, Overflow, Reply
 
@@ -36,14 +39,29 @@ HUB_STOPPED = "notification hub stopped"
 SESSIONS_ENDED = "sessions ended"
 
 
-class Event(msgspec.Struct, frozen=True):
+class Event(msgspec.Struct, frozen=True, dict=True):
     """One event for a user's channels: its cluster-wide sequence number, the
-    reference's name, payload."""
+    reference's name, payload.
+
+    Its frame for each wire format is encoded on first use and kept (``dict=True``
+    gives the cached properties a place), so every connection that sends the same
+    event shares one encoding: every recipient of the event on this node, each tab.
+    """
 
     id: int
     name: str
     data: dict[str, Any]
     kwargs: dict[str, Any] = {}
+
+    @functools.cached_property
+    def socket_frame(self) -> str:
+        """As ``/ws/`` sends it: ``{"type", "id", "data", "kwargs"}``."""
+        return encode_event(self.id, self.name, self.data, self.kwargs)
+
+    @functools.cached_property
+    def sse_frame(self) -> bytes:
+        """As ``/sse/users/`` sends it: ``id:``, ``event:`` and ``data:`` lines."""
+        return encode_sse(self.id, self.name, self.data, self.kwargs)
 
 
 class UserPresence(msgspec.Struct, frozen=True):

@@ -2,12 +2,13 @@
 
 The actor's task runs the phases that wait on people: players joining and
 reporting ready (ready timeout), the countdown, a pause while a player is away
-(grace window), and the end, where one transaction writes the record. While the
-match plays, the tick shard calls ``tick()``: it drains the players' sockets,
-steps the pure physics, logs the inputs for the replay and encodes the state
-once per wire format; then ``flush()``, once every match has stepped, writes it
-to every seat. Neither awaits; what a tick learns that needs waiting (a
-disconnect, the final whistle) goes to the inbox.
+(grace window), and the end: players are told at once, then one transaction
+writes the record (tried again if it fails). While the match plays, the tick
+shard calls ``tick()``: it drains the players' sockets, steps the pure physics,
+logs the inputs for the replay and encodes the state once per wire format; then
+``flush()``, once every match has stepped, writes it to every seat. Neither
+awaits; what a tick learns that needs waiting (a disconnect, the final whistle)
+goes to the inbox.
 """
 
 from __future__ import annotations
@@ -397,8 +398,28 @@ class Match:
         return Outcome(reason, winner, self._state.score_a, self._state.score_b)
 
     async def _finish(self, outcome: Outcome) -> None:
+        """Players hear the end at once and are free to play again; the record is
+        written after, as writing it may take retries (``MatchRecorder``). A
+        tournament's players stay engaged until then: the tournament takes its
+        winner back when it hears the record."""
         started = self._started_at
         duration = (datetime.now(UTC) - started).total_seconds() if started else 0.0
+        winner_id = None
+        if outcome.winning_team is not None:
+            winners = self.spec.team_a if outcome.winning_team == "a" else self.spec.team_b
+            winner_id = winners[0]
+        self._broadcast_message(GameEnded(
+            initiator_score=outcome.score_a,
+            invited_score=outcome.score_b,
+            winner_id=winner_id,
+            reason=outcome.reason,
+            initiator_id=self.spec.team_a[0],
+            invited_id=self.spec.team_b[0],
+        ))
+        for connection in self._connections():
+            connection.close(CloseCode.NORMAL, "game over")
+        if not self.spec.tournament:
+            await self._free_players()
         record = MatchRecord(
             spec=self.spec,
             outcome=outcome,
@@ -414,20 +435,10 @@ class Match:
         finally:
             # From here the record answers for the match (GET /api/game/matches/<code>/).
             self._live_matches.remove(self.spec.code)
-        winner_id = None
-        if outcome.winning_team is not None:
-            winners = self.spec.team_a if outcome.winning_team == "a" else self.spec.team_b
-            winner_id = winners[0]
-        self._broadcast_message(GameEnded(
-            initiator_score=outcome.score_a,
-            invited_score=outcome.score_b,
-            winner_id=winner_id,
-            reason=outcome.reason,
-            initiator_id=self.spec.team_a[0],
-            invited_id=self.spec.team_b[0],
-        ))
-        for connection in self._connections():
-            connection.close(CloseCode.NORMAL, "game over")
+        if self.spec.tournament:
+            await self._free_players()
+
+    async def _free_players(self) -> None:
         for user_id in self.spec.players:
             await self._engagements.release(user_id, f"match:{self.spec.code}")
         self._bus.presence_changed(self.spec.players)

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+
 import trio
 
-from courtside.persistence import Database
+from courtside.persistence import Database, UniqueViolation
 from courtside.persistence.matches import FinishedMatch, MatchResults, PlayerResult
 
 from .elo import rating_changes
 from .match_messages import MatchRecord
+
+log = logging.getLogger(__name__)
+
+# About 15 s of tries in all: long enough for a database restart or failover,
+# short enough for a shutdown's grace period.
+RECORD_ATTEMPTS = 6
+FIRST_RETRY_DELAY = 0.5
 
 
 def finished_match(record: MatchRecord) -> FinishedMatch:
@@ -43,15 +52,48 @@ def finished_match(record: MatchRecord) -> FinishedMatch:
 
 
 class MatchRecorder:
-    """Writes finished matches; ranked 1v1 results move trophies (Elo, DESIGN.md §8)."""
+    """Writes finished matches; ranked 1v1 results move trophies (Elo, DESIGN.md §8).
+
+    A write that fails is tried again with backoff, RECORD_ATTEMPTS times in all;
+    ``retries`` and ``lost`` count for /metrics, and a record given up on is logged
+    with everything needed to enter it by hand, then raised.
+    """
 
     def __init__(self, database: Database) -> None:
         self._database = database
+        self.retries = 0
+        self.lost = 0
 
     async def __call__(self, record: MatchRecord) -> None:
         # Encoding a long match's inputs takes a while (about 0.1 s per hour of play):
         # a worker thread, so that the tick shard keeps its deadlines meanwhile.
         match = await trio.to_thread.run_sync(finished_match, record)
+        delay = FIRST_RETRY_DELAY
+        for attempt in range(1, RECORD_ATTEMPTS + 1):
+            try:
+                await self._write(record, match)
+                return
+            except UniqueViolation as taken:
+                if attempt > 1 and taken.constraint == "matches_code_key":
+                    return  # an earlier try committed, only its answer was lost
+                failure: Exception = taken
+            except Exception as error:
+                failure = error
+            if attempt == RECORD_ATTEMPTS:
+                self.lost += 1
+                log.error(
+                    "match %s lost after %d tries: %s, %s %d-%d, winner %s, players %s",
+                    match.code, attempt, match.mode, match.reason, match.score_a,
+                    match.score_b, match.winning_team,
+                    [(player.user_id, player.team) for player in match.players],
+                )
+                raise failure
+            self.retries += 1
+            log.warning("match %s not recorded (%r); trying again in %g s", match.code, failure, delay)
+            await trio.sleep(delay)
+            delay *= 2
+
+    async def _write(self, record: MatchRecord, match: FinishedMatch) -> None:
         async with self._database.transaction() as tx:
             results = MatchResults(tx)
             changes: dict[int, tuple[int, int]] = {}

@@ -1,13 +1,15 @@
 """A queue per mode (``queue:duel``, ``queue:ranked``) that pairs players into matches.
 
 Pairing runs once a second over everyone waiting (closest trophies, windows that
-widen with waiting: ``pairing.pairs``). A paired couple moves from the queue to
-its match in one step, so neither can be in both, and each player is told
-``game-start`` with the match code and the full ``ws_url``.
+widen with waiting: ``pairing.Pairing``), in slices of about a millisecond with the
+loop free between them, so a big queue never stalls the matches. A paired couple
+moves from the queue to its match in one step, so neither can be in both, and each
+player is told ``game-start`` with the match code and the full ``ws_url``.
 """
 
 from __future__ import annotations
 
+import bisect
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -20,11 +22,12 @@ from .bus import Bus
 from .engagements import Busy, Engagements
 from .handle import Inbox, Overflow, Reply
 from .match_messages import MatchSpec
-from .pairing import Waiting, pairs
+from .pairing import Pairing, Waiting, ladder_order
 
 log = logging.getLogger(__name__)
 
 PAIR_EVERY = 1.0
+PAIRING_SLICE = 1000  # units of Pairing work: about a millisecond
 MAX_WAITING = 10_000
 
 
@@ -69,6 +72,7 @@ class Matchmaker:
         self._bus = bus
         self._start_match = start_match
         self._waiting: dict[int, tuple[Waiting, QueueTicket]] = {}
+        self._ladder: list[Waiting] = []  # the same players, in ladder_order
 
     @property
     def _engagement(self) -> str:
@@ -107,36 +111,52 @@ class Matchmaker:
                     reply.fail(busy)
                     return
                 ticket = QueueTicket(user_id, self.mode, trophies, datetime.now(UTC))
-                self._waiting[user_id] = (Waiting(user_id, trophies, trio.current_time()), ticket)
+                waiting = Waiting(user_id, trophies, trio.current_time())
+                self._waiting[user_id] = (waiting, ticket)
+                bisect.insort(self._ladder, waiting, key=ladder_order)
                 reply.send(ticket)
             case Dequeue(user_id, reply):
-                left = self._waiting.pop(user_id, None) is not None
+                left = self._leave_queue(user_id)
                 await self._engagements.release(user_id, self._engagement)
                 reply.send(left)
 
+    def _leave_queue(self, user_id: int) -> bool:
+        entry = self._waiting.pop(user_id, None)
+        if entry is None:
+            return False
+        waiting = entry[0]
+        del self._ladder[bisect.bisect_left(self._ladder, ladder_order(waiting), key=ladder_order)]
+        return True
+
     async def _pair(self) -> None:
-        now = trio.current_time()
-        for first, second in pairs([entry for entry, _ in self._waiting.values()], now):
-            del self._waiting[first], self._waiting[second]
-            spec = MatchSpec(
-                code=new_match_code(),
-                mode=self.mode,
-                team_a=(first,),
-                team_b=(second,),
-                seed=secrets.randbits(63),
-            )
-            await self._engagements.transfer([first, second], self._engagement, f"match:{spec.code}")
-            try:
-                ws_url = await self._start_match(spec)
-            except Exception:
-                log.exception("could not start match %s", spec.code)
-                for user_id in (first, second):
-                    await self._engagements.release(user_id, f"match:{spec.code}")
-                continue
-            for user_id, opponent in ((first, second), (second, first)):
-                self._bus.publish_to_user(user_id, "game-start", {
-                    "code": spec.code,
-                    "game_mode": self.mode,
-                    "opponent_id": opponent,
-                    "ws_url": ws_url,
-                })
+        pairing = Pairing(self._ladder, trio.current_time())
+        while not pairing.finished:
+            for first, second in pairing.advance(PAIRING_SLICE):
+                await self._start(first, second)
+            await trio.lowlevel.checkpoint()
+
+    async def _start(self, first: int, second: int) -> None:
+        self._leave_queue(first)
+        self._leave_queue(second)
+        spec = MatchSpec(
+            code=new_match_code(),
+            mode=self.mode,
+            team_a=(first,),
+            team_b=(second,),
+            seed=secrets.randbits(63),
+        )
+        await self._engagements.transfer([first, second], self._engagement, f"match:{spec.code}")
+        try:
+            ws_url = await self._start_match(spec)
+        except Exception:
+            log.exception("could not start match %s", spec.code)
+            for user_id in (first, second):
+                await self._engagements.release(user_id, f"match:{spec.code}")
+            return
+        for user_id, opponent in ((first, second), (second, first)):
+            self._bus.publish_to_user(user_id, "game-start", {
+                "code": spec.code,
+                "game_mode": self.mode,
+                "opponent_id": opponent,
+                "ws_url": ws_url,
+            })

@@ -88,8 +88,11 @@ async def _throttle_unsafe_methods() -> None:
     if request.method not in UNSAFE_METHODS:
         return
     user = g.get("user")
+    svc = services()
+    if user is None and request.remote_addr in svc.throttle_exempt_addresses:
+        return
     key = f"user:{user.id}" if user is not None else f"ip:{request.remote_addr}"
-    if wait := services().throttle.take(key):
+    if wait := svc.throttle.take(key):
         raise Throttled(wait)
 
 

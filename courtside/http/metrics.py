@@ -10,8 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
+
+from courtside.actors import LoopStalls
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -37,6 +45,24 @@ class _ScrapeTimeCounter(Collector):
 
     def collect(self) -> Iterator[Metric]:
         yield CounterMetricFamily(self._name, self._documentation, value=self._read())
+
+
+class _LoopStallsCollector(Collector):
+    def __init__(self, stalls: LoopStalls) -> None:
+        self._stalls = stalls
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(
+            "courtside_loop_stall_seconds",
+            "Longest single task step holding the event loop since the last scrape",
+            value=self._stalls.take_longest(),
+        )
+        yield HistogramMetricFamily(
+            "courtside_loop_step_seconds",
+            "How long each task step held the event loop",
+            buckets=[(floatToGoString(bound), count) for bound, count in self._stalls.cumulative_buckets()],
+            sum_value=self._stalls.seconds,
+        )
 
 
 class Metrics:
@@ -84,11 +110,29 @@ class Metrics:
 
     def count_skipped_ticks(self, read: Callable[[], int]) -> None:
         """Export the tick shard's skipped ticks; the shard starts after the metrics exist."""
-        self.registry.register(_ScrapeTimeCounter(
+        self.export_counter(
             "courtside_tick_skipped",
             "Tick deadlines the shard skipped because it fell a whole tick behind",
             read,
-        ))
+        )
+
+    def count_match_records(self, *, retries: Callable[[], int], lost: Callable[[], int]) -> None:
+        """Export the match recorder's tries again and its records given up on."""
+        self.export_counter(
+            "courtside_match_record_retries", "Match record writes that failed and were tried again",
+            retries,
+        )
+        self.export_counter(
+            "courtside_match_records_lost", "Match records given up on after every try failed", lost,
+        )
+
+    def watch_loop(self, stalls: LoopStalls) -> None:
+        """Export the loop's longest step since the last scrape, and every step's length."""
+        self.registry.register(_LoopStallsCollector(stalls))
+
+    def export_counter(self, name: str, documentation: str, read: Callable[[], int]) -> None:
+        """A counter another part owns, read at scrape time."""
+        self.registry.register(_ScrapeTimeCounter(name, documentation, read))
 
     def watch_cluster(
         self, *, live_nodes: Callable[[], int], node_id: Callable[[], int],

@@ -28,6 +28,8 @@ class Services:
     supervisor: Supervisor
     registry: Registry
     throttle: Throttle
+    # Addresses whose anonymous requests the throttle lets through (load testers).
+    throttle_exempt_addresses: frozenset[str] = frozenset()
     metrics: Metrics
     sockets: OpenSockets
     tokens: TokenSigner

@@ -98,6 +98,7 @@ async def start_games(
         broadcast_rate=config.broadcast_rate,
     )
     record = MatchRecorder(database)
+    metrics.count_match_records(retries=lambda: record.retries, lost=lambda: record.lost)
     live_matches = LiveMatches()
 
     ws_url = functools.partial(game_port.ws_url, config.advertised_host)

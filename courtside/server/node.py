@@ -30,6 +30,7 @@ from courtside.actors import (
     Invitations,
     Kickoff,
     Lobbies,
+    LoopStalls,
     Registry,
     Restart,
     Supervisor,
@@ -48,6 +49,7 @@ from courtside.http import Metrics, OpenSockets, Services, Throttle, TokenSigner
 from courtside.http.auth.mail import Mailer, SmtpServer
 from courtside.http.auth.oauth_client import OAuthProviders, Provider
 from courtside.http.chat import message_instance
+from courtside.http import hypercorn_websockets
 from courtside.http.connection_limits import ConnectionsPerIp
 from courtside.http.live import user_socket
 from courtside.http.public_url import PublicUrl
@@ -155,6 +157,9 @@ async def run_node(
             name=NOTIFICATION_STORE,
             restart=Restart.ON_FAILURE,
         )
+        stalls = LoopStalls()
+        await actors_nursery.start(stalls.run)
+        metrics.watch_loop(stalls)
         games = await start_games(
             config, actors_nursery, supervisor=supervisor, registry=registry,
             database=database, tokens=tokens, metrics=metrics, bus=bus, engagements=engagements,
@@ -184,6 +189,7 @@ async def run_node(
                 per_second=config.throttle_per_second,
                 clock=trio.current_time,
             ),
+            throttle_exempt_addresses=frozenset(config.throttle_exempt_addresses),
             metrics=metrics,
             sockets=sockets,
             tokens=tokens,
@@ -273,6 +279,7 @@ def _per_window(allowed: int, window_seconds: float) -> Throttle:
 
 
 def _hypercorn_config(config: Config, http_fd: int | None) -> hypercorn.Config:
+    hypercorn_websockets.install()  # close frames for the frames wsproto refuses
     hconfig = hypercorn.Config()
     hconfig.bind = [f"{config.host}:{config.port}" if http_fd is None else f"fd://{http_fd}"]
     hconfig.graceful_timeout = config.shutdown_grace_seconds

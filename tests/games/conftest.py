@@ -127,8 +127,11 @@ async def forfeited_match(
         await w.until("game_state_update")
         await l.send("report_left")
         await w.until("game_ended")
-    while await node.database.fetchval(
-        "SELECT count(*) FROM matches WHERE code = %s", start["code"]
-    ) == 0:
-        await trio.sleep(0.1)
+    await until_recorded(node, start["code"])
     return start["code"]
+
+
+async def until_recorded(node: Node, code: str) -> None:
+    """Players hear game_ended before the record is written: wait for the record."""
+    while await node.database.fetchval("SELECT count(*) FROM matches WHERE code = %s", code) == 0:
+        await trio.sleep(0.1)

@@ -10,7 +10,7 @@ from courtside.actors import physics
 from courtside.server.node import Node
 from tests.accounts import make_user
 
-from .conftest import GameClient, game_client, get_ready, queue_pair
+from .conftest import GameClient, game_client, get_ready, queue_pair, until_recorded
 
 GAME_TIMEOUT = 200.0  # virtual seconds
 
@@ -71,6 +71,8 @@ async def test_full_game_to_five_is_recorded_and_replays(
     assert (states[-1]["initiator_score"], states[-1]["invited_score"]) == (5, 0)
 
     code = alice_start["code"]
+    with trio.fail_after(GAME_TIMEOUT):
+        await until_recorded(node, code)
     row = await node.database.fetchrow(
         "SELECT mode, score_a, score_b, winning_team, reason FROM matches WHERE code = %s", code
     )
@@ -161,6 +163,8 @@ async def test_players_who_never_get_ready_time_out(
             await a.send("report_ready")
             ended = await a.until("game_ended")
     assert (ended["winner_id"], ended["reason"]) == (None, "timeout")
+    with trio.fail_after(GAME_TIMEOUT):
+        await until_recorded(node, start["code"])
     row = await node.database.fetchrow("SELECT reason, winning_team FROM matches WHERE code = %s",
                                        start["code"])
     assert row == ("timeout", None)

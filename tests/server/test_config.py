@@ -21,6 +21,12 @@ def test_flags_win_over_environment_over_defaults() -> None:
     assert config.log_level == "DEBUG"
     assert config.database_url is None
     assert config.throttle_burst == Config().throttle_burst
+    assert config.throttle_exempt_addresses == ()
+
+
+def test_throttle_exempt_addresses_are_a_comma_separated_list() -> None:
+    config = load_config({}, {"COURTSIDE_THROTTLE_EXEMPT_ADDRESSES": "127.0.0.1, ::1,"})
+    assert config.throttle_exempt_addresses == ("127.0.0.1", "::1")
 
 
 def test_config_is_frozen() -> None:

@@ -17,7 +17,7 @@ from quart import Blueprint, Response, request
 
 from courtside.actors import MAX_CONNECTIONS_PER_USER, Connection, Event, TooManyConnections
 from courtside.protocol import ApiError, ValidationFailed
-from courtside.protocol.user_messages import SSE_HEARTBEAT, SSE_RETRY, encode_sse
+from courtside.protocol.user_messages import SSE_HEARTBEAT, SSE_RETRY
 
 from ..auth.identity import current_user
 from ..services import Services, services
@@ -63,12 +63,12 @@ async def _stream(svc: Services, user_id: int, last_event_id: int | None) -> Asy
         # First, once subscribed: how soon to reconnect after losing the stream.
         yield SSE_RETRY
         for event in connection.replay:
-            yield _frame(event)
+            yield event.sse_frame
         while (event := await _next_or_heartbeat(connection, svc.sse_heartbeat_seconds)) is not None:
             if event is _HEARTBEAT:
                 yield SSE_HEARTBEAT
                 continue
-            yield _frame(event)
+            yield event.sse_frame
             if event.name == ACCOUNT_DELETED:
                 return
 
@@ -88,7 +88,3 @@ async def _next_or_heartbeat(connection: Connection, quiet_seconds: float) -> Ev
         except trio.EndOfChannel:
             return None
     return _HEARTBEAT
-
-
-def _frame(event: Event) -> bytes:
-    return encode_sse(event.id, event.name, event.data, event.kwargs)

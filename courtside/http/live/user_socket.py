@@ -44,7 +44,6 @@ from courtside.protocol.user_messages import (
     ServerMessage,
     Typing,
     decode_client_message,
-    encode_event,
     encode_server_message,
 )
 
@@ -106,7 +105,7 @@ async def _authenticate() -> User | None:
     if token is None:
         with trio.move_on_after(AUTHENTICATE_TIMEOUT):
             try:
-                first = decode_client_message(await websocket.receive())
+                first = decode_client_message(await _receive())
             except msgspec.DecodeError:
                 return None
             if isinstance(first, Authenticate):
@@ -120,11 +119,17 @@ async def _authenticate() -> User | None:
         return None
 
 
+async def _receive() -> str | bytes:
+    # Quart hands an empty binary message over as None (``bytes or text``).
+    payload = await websocket.receive()
+    return b"" if payload is None else payload
+
+
 async def _forward_events(connection: Connection, end: End) -> None:
     for event in connection.replay:
-        await websocket.send(encode_event(event.id, event.name, event.data, event.kwargs))
+        await websocket.send(event.socket_frame)
     async for event in connection.events:
-        await websocket.send(encode_event(event.id, event.name, event.data, event.kwargs))
+        await websocket.send(event.socket_frame)
         if event.name == ACCOUNT_DELETED:
             end(CloseCode.NORMAL, "account deleted")
             return
@@ -134,7 +139,7 @@ async def _forward_events(connection: Connection, end: End) -> None:
 async def _answer_client(user: User, end: End) -> None:
     admission = Admission(trio.current_time)
     while True:
-        payload = await websocket.receive()
+        payload = await _receive()
         verdict = admission.admit()
         if verdict is Verdict.CLOSE:
             end(*Admission.RATE_LIMITED)

@@ -1,0 +1,107 @@
+"""What every bench shares: the servers' failure, their embedded PostgreSQL, the
+machine and revision a run records, and which processes are ours.
+
+Benches import this module (and the small helpers beside it), never each other.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+
+from cpu_usage import Snapshot, usage
+
+DISTURBED_PERCENT = 5.0  # other processes' share of a core that disturbs a measurement
+
+
+class ServerFailed(RuntimeError):
+    """The server did not start, died during the bench, or did not stop cleanly."""
+
+
+class EmbeddedPostgres:
+    """The PostgreSQL a Courtside server started, remembered while it runs: it runs in
+    its own session and would outlive a killed server, so ``terminate`` ends it after."""
+
+    def __init__(self) -> None:
+        self._seen: dict[int, psutil.Process] = {}
+
+    def under(self, server: psutil.Process | None) -> list[psutil.Process]:
+        """The server's child processes now (all of them PostgreSQL's)."""
+        try:
+            children = server.children(recursive=True) if server else []
+        except psutil.NoSuchProcess:
+            return []
+        for child in children:
+            self._seen.setdefault(child.pid, child)
+        return children
+
+    def still_running(self) -> list[int]:
+        return [pid for pid, process in self._seen.items() if process.is_running()]
+
+    def terminate(self) -> None:
+        for process in self._seen.values():
+            try:
+                if process.is_running():
+                    process.terminate()
+            except psutil.NoSuchProcess:
+                pass
+
+
+def machine() -> dict[str, object]:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": model,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "hostname": platform.node(),
+    }
+
+
+def git_revision(repo: Path) -> str | None:
+    try:
+        finished = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, timeout=10,
+        )
+        dirty = subprocess.run(
+            ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, timeout=10,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if finished.returncode != 0:
+        return None
+    return finished.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def our_processes(server, client) -> dict[str, list[psutil.Process]]:
+    return {"server": [server.process], "postgres": server.helpers(),
+            "client": [client.process], "orchestrator": [psutil.Process()]}
+
+
+def wait_for_quiet(server, client, log, *, within: float) -> float:
+    """Before a window: wait (up to ``within`` s) for a second in which other processes
+    used at most DISTURBED_PERCENT of a core. Returns the seconds waited."""
+    began = time.monotonic()
+    while time.monotonic() - began < within:
+        before = Snapshot.take(our_processes(server, client))
+        time.sleep(1.0)
+        if usage(before, Snapshot.take(our_processes(server, client))).foreign_percent <= DISTURBED_PERCENT:
+            break
+    waited = time.monotonic() - began - 1.0
+    if waited >= 1.0:
+        log(f"  waited {waited:.0f} s for other processes to leave the cores")
+    return round(waited, 1)

@@ -1,0 +1,70 @@
+"""How long the loop is held: every task step timed by a Trio instrument.
+
+Trio runs one task step at a time, so a step that runs long (a pairing pass, a big
+fan-out, a CPU-heavy handler) delays every other task, the tick shard's included.
+Tick lateness shows the effect on matches; this shows the cause. It costs two
+clock reads and a few additions a step.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import time
+
+import trio
+
+log = logging.getLogger(__name__)
+
+BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
+REPORT_OVER = 0.1  # a step this long is logged with its task's name
+
+
+class LoopStalls(trio.abc.Instrument):
+    """Start with ``await nursery.start(stalls.run)``: it watches while ``run`` runs."""
+
+    def __init__(self) -> None:
+        self.steps = 0
+        self.seconds = 0.0
+        self._longest = 0.0
+        # Steps by the first bucket bound they fit under (the last: over every bound);
+        # the first count is derived, so the common short step only adds to ``steps``.
+        self._by_bucket = [0] * (len(BUCKETS) + 1)
+        self._began = 0.0
+
+    async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        self._began = time.perf_counter()  # this very step ends first, unstarted
+        trio.lowlevel.add_instrument(self)
+        try:
+            task_status.started()
+            await trio.sleep_forever()
+        finally:
+            trio.lowlevel.remove_instrument(self)
+
+    def before_task_step(self, task: trio.lowlevel.Task) -> None:
+        self._began = time.perf_counter()
+
+    def after_task_step(self, task: trio.lowlevel.Task) -> None:
+        held = time.perf_counter() - self._began
+        self.steps += 1
+        self.seconds += held
+        if held > self._longest:
+            self._longest = held
+        if held > BUCKETS[0]:
+            self._by_bucket[bisect.bisect_left(BUCKETS, held)] += 1
+            if held > REPORT_OVER:
+                log.warning("task %s held the loop for %.0f ms", task.name, held * 1000)
+
+    def take_longest(self) -> float:
+        """The longest step since the last call: each scrape sees its own interval."""
+        longest, self._longest = self._longest, 0.0
+        return longest
+
+    def cumulative_buckets(self) -> list[tuple[float, int]]:
+        """(bound, steps that took at most that long) for each bound, then infinity."""
+        counts = [self.steps - sum(self._by_bucket[1:]), *self._by_bucket[1:]]
+        running, buckets = 0, []
+        for bound, count in zip((*BUCKETS, float("inf")), counts):
+            running += count
+            buckets.append((bound, running))
+        return buckets
