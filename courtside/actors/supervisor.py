@@ -240,9 +240,11 @@ class Supervisor:
             logger.error("%s failed while stopping", child.name, exc_info=exc)
             ended_by = exc
         finally:
-            del self._children[child.name]
+            # Reported while the name is still held, so a successor started under it
+            # comes after the owner's bookkeeping (a released lease, say), not before.
             if child.handed_over and child.on_exit is not None:
                 await _report_exit(child.on_exit, child.name, ended_by)
+            del self._children[child.name]
             child.done.set()
 
     async def _incarnate(self, child: _Child) -> Exception | None:

@@ -34,10 +34,12 @@ class Membership:
         *,
         load: Callable[[], tuple[int, int]],
         on_dead_node: Callable[[int], Awaitable[None]],
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
     ) -> None:
         self._nodes = Nodes(database)
         self._load = load  # (live matches, open connections) of this node
         self._on_dead_node = on_dead_node
+        self._heartbeat = heartbeat_seconds
         self.node_id = 0
         self.live: list[NodeRow] = []
         self._beating = trio.CancelScope()
@@ -60,7 +62,7 @@ class Membership:
         with self._beating:
             task_status.started()
             while True:
-                await trio.sleep(HEARTBEAT_SECONDS)
+                await trio.sleep(self._heartbeat)
                 try:
                     await self._beat()
                 except NodeDeclaredDead:

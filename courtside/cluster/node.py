@@ -12,6 +12,7 @@ from courtside.actors.hub import HUB, NotificationHub
 from courtside.actors.registry import Registry
 from courtside.actors.supervisor import Restart, Supervisor
 from courtside.persistence import Database
+from courtside.persistence.cluster import HEARTBEAT_SECONDS
 
 from .event_stream import EventStream
 from .membership import Membership
@@ -30,13 +31,17 @@ class ClusterNode:
         registry: Registry,
         *,
         load: Callable[[], tuple[int, int]] = lambda: (0, 0),
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
     ) -> None:
+        """``heartbeat_seconds`` is the cluster's; a node alone on a mock clock (a test of
+        one actor) may beat less often, so that virtual time can leap ahead."""
         self.stream = EventStream(database, registry)
         self.engagements = Engagements(database, node_id=lambda: self.membership.node_id)
         self.presence = Presence(
             database, node_id=lambda: self.membership.node_id, publish=self.stream.publish,
         )
-        self.membership = Membership(database, load=load, on_dead_node=self._reap)
+        self.membership = Membership(database, load=load, on_dead_node=self._reap,
+                                     heartbeat_seconds=heartbeat_seconds)
         self.calls = RemoteCalls(database, registry, lambda: self.membership.node_id)
         self.ownership = Ownership(database, registry, self.calls, lambda: self.membership.node_id)
         self.placement = Placement(database, self.membership, self.calls)

@@ -24,6 +24,7 @@ from courtside.actors.chat_room import (
     room_name,
 )
 from courtside.cluster import ClusterNode
+from tests.conftest import ALONE
 from courtside.persistence import Chats, Database, Users
 from courtside.protocol import Throttled
 
@@ -43,7 +44,7 @@ async def chat_rooms(database: Database) -> AsyncIterator[Rooms]:
 
     async with trio.open_nursery() as nursery:
         await nursery.start(supervisor.run)
-        cluster = ClusterNode(database, registry)
+        cluster = ClusterNode(database, registry, heartbeat_seconds=ALONE)
         await cluster.start(nursery, supervisor, game_url="ws://localhost:1")
         bus = cluster.bus
         rooms = ChatRooms(supervisor=supervisor, registry=registry, database=database, bus=bus,
