@@ -8,6 +8,7 @@ from quart import Quart, Response, g, request
 from quart_schema import QuartSchema
 from quart_trio import QuartTrio
 
+from courtside import web
 from courtside.protocol import Throttled
 
 from . import error_handlers, operations, social
@@ -56,7 +57,7 @@ def create_app(svc: Services) -> Quart:
                       rematch.blueprint, leaderboard.blueprint, tournaments.blueprint,
                       invites.blueprint,
                       sse.blueprint, user_socket.blueprint, social.blueprint,
-                      chat_blueprint):
+                      chat_blueprint, web.blueprint):
         app.register_blueprint(blueprint)
     return app
 

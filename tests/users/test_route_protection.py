@@ -22,6 +22,9 @@ PUBLIC = {
     ("POST", "/api/auth/register/"), ("POST", "/api/auth/login/"),
     ("POST", "/api/auth/guest/"), ("POST", "/api/auth/refresh/"),
     ("GET", "/media/avatars/<file_name>"),
+    # The web client, the SDK and /docs' assets (courtside.web).
+    ("GET", "/"), ("GET", "/app/<path:filename>"), ("GET", "/sdk/<path:filename>"),
+    ("GET", "/docs/assets/<path:filename>"),
 }
 
 
