@@ -89,7 +89,7 @@ def test_friends_chat_invite_play_history_and_a_spectator(browser: Browser, serv
     expect(bob.page.locator("#messages")).to_contain_text("Hi Bob! Up for a game?")
     expect(bob.page.locator("#chat-badge")).to_be_hidden()
     # Alice types: Bob sees it.
-    alice.page.locator("#composer").press_sequentially("Rea", delay=50)
+    alice.page.locator("#composer").press_sequentially("Ready when", delay=60)
     expect(bob.page.locator("#typing")).to_have_text("alice is typing…")
     bob.shot("05-chat-read-typing")
     alice.page.fill("#composer", "")

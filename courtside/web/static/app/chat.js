@@ -4,7 +4,8 @@ import { app } from "./main.js";
 import { toast, toastError } from "./toasts.js";
 
 const TYPING_SHOWN_MS = 3000;
-const TYPING_EVERY_MS = 2000;
+// The server passes one typing per member per 2 s; a little more keeps clocks apart.
+const TYPING_EVERY_MS = 2100;
 
 export async function chatView(chatId) {
   const { client } = app;
@@ -166,8 +167,13 @@ async function openConversation(chatId, pane) {
   }
 
   input.addEventListener("keydown", (event) => { if (event.key === "Enter") { event.preventDefault(); send(); } });
+  // While the user types, tell the others once per window, the last keystroke included.
+  let typingLater = null;
+  const sendTyping = () => { typingLater = null; lastTyping = Date.now(); client.live.typing(chatId); };
   input.addEventListener("input", () => {
-    if (Date.now() - lastTyping > TYPING_EVERY_MS) { lastTyping = Date.now(); client.live.typing(chatId); }
+    if (!input.value || typingLater) return;
+    const wait = lastTyping + TYPING_EVERY_MS - Date.now();
+    if (wait <= 0) sendTyping(); else typingLater = setTimeout(sendTyping, wait);
   });
 
   const header = h("header.chat-header", {},
@@ -210,6 +216,6 @@ async function openConversation(chatId, pane) {
       clearTimeout(typingTimer);
       typingTimer = setTimeout(() => { typingLine.hidden = true; }, TYPING_SHOWN_MS);
     },
-    leave() { clearTimeout(typingTimer); },
+    leave() { clearTimeout(typingTimer); clearTimeout(typingLater); },
   };
 }

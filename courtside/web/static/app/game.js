@@ -63,7 +63,7 @@ export async function gameView(code, wsUrl) {
     if (countdownEnd !== null && performance.now() >= countdownEnd) countdownEnd = null;
     if (pausedUntil === null && countdownEnd === null && !overlay.hidden && match.phase === "playing") setOverlay();
     if (me) {
-      const serverY = state.paddles ? state.paddles[me.slot].y : me.team === "a" ? state.initiator_paddle_y : state.invited_paddle_y;
+      const serverY = match.paddleY(state);
       telemetry.serverY = serverY;
       if (pending && Math.sign(serverY - pending.fromY) === pending.direction && Math.abs(serverY - pending.fromY) >= 1) {
         telemetry.confirmations.push(performance.now() - pending.at);

@@ -49,6 +49,8 @@ export class Courtside extends Emitter<{ tokens: Tokens; logout: void }> {
   constructor(options?: CourtsideOptions);
   readonly baseUrl: string;
   readonly isAuthenticated: boolean;
+  /** The signed-in user's id (from the access token), null when logged out. */
+  readonly userId: number | null;
   readonly auth: Auth;
   readonly live: Live;
   readonly play: Play;
@@ -224,8 +226,13 @@ export class Match extends Emitter<MatchEvents> {
   welcomed(): Promise<Welcome>;
   /** Report ready; sent again after a reconnection. */
   ready(): void;
-  /** Ask for the paddle's top edge at `y` (px); coalesced to one update per 60 Hz tick. */
+  /**
+   * Ask for the paddle's top edge at `y` (px). The server moves a paddle at most its speed
+   * per update, so the SDK repeats the request once per tick until the paddle is there.
+   */
   move(y: number): void;
+  /** This player's paddle top in `state` (default: the latest), null for a spectator. */
+  paddleY(state?: MatchState): number | null;
   ping(): void;
   /** Forfeit the match and close. */
   leave(): void;

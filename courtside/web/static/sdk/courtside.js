@@ -63,14 +63,16 @@ function memoryStorage() {
     removeItem: (k) => values.delete(k) };
 }
 
-function tokenExpiry(token) {
+/** A JWT's claims, unverified: the server checks them, the client only schedules by them. */
+function claimsOf(token) {
   try {
-    const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    return JSON.parse(atob(payload)).exp * 1000;
+    return JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
   } catch {
-    return 0;
+    return {};
   }
 }
+
+const tokenExpiry = (token) => (claimsOf(token).exp ?? 0) * 1000;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -108,6 +110,12 @@ export class Courtside extends Emitter {
   }
 
   get isAuthenticated() { return this._tokens !== null; }
+
+  /** The signed-in user's id, read from the access token (null when logged out). */
+  get userId() {
+    const sub = this._tokens && claimsOf(this._tokens.access).sub;
+    return sub ? Number(sub) : null;
+  }
 
   /**
    * `method path` with an optional JSON (or FormData) body; the parsed JSON answer,
@@ -291,13 +299,16 @@ class Live extends Emitter {
   sendMessage(chatId, content) {
     const clientId = `${Date.now().toString(36)}-${this._nextClientId++}`;
     return new Promise((resolve, reject) => {
-      this._pendingSends.set(clientId, { resolve, reject });
-      if (!this._sendRaw({ type: "send_message", chat_id: chatId, content, client_id: clientId })) {
-        this._pendingSends.delete(clientId);
-        // Over SSE, or between reconnections: the REST route stores it the same way.
-        this._client.request("POST", `/api/chat/${chatId}/messages/`, { content, client_id: clientId }).then(resolve, reject);
-      }
+      const pending = { chatId, content, clientId, resolve, reject };
+      this._pendingSends.set(clientId, pending);
+      if (!this._sendRaw({ type: "send_message", chat_id: chatId, content, client_id: clientId })) this._sendOverRest(pending);
     });
+  }
+
+  /** Over SSE, or when the socket closed before the answer: the same client_id stores it once. */
+  _sendOverRest({ chatId, content, clientId, resolve, reject }) {
+    this._pendingSends.delete(clientId);
+    this._client.request("POST", `/api/chat/${chatId}/messages/`, { content, client_id: clientId }).then(resolve, reject);
   }
 
   /** Tell the other members that we are typing (WebSocket only; dropped otherwise). */
@@ -357,6 +368,7 @@ class Live extends Emitter {
     });
     this._socket = null;
     this._setConnected(false);
+    for (const pending of [...this._pendingSends.values()]) this._sendOverRest(pending);
     if (!opened) this._wsFailures += 1;
     if (closed.code === CLOSE.NOT_AUTHENTICATED) await this._client.refresh().catch(() => {});
     if (closed.code === CLOSE.NORMAL && closed.reason === "account deleted") this._wanted = false;
@@ -486,6 +498,8 @@ export class Match extends Emitter {
     this._moveTimer = null;
     this._nextMove = null;
     this._graceUntil = null;
+    this._target = null;
+    this._slot = null;
     this._whenWelcomed = new Promise((resolve) => { this._resolveWelcome = resolve; });
     this._connect(0);
   }
@@ -496,8 +510,13 @@ export class Match extends Emitter {
   /** Tell the server this player is ready; remembered across reconnections. */
   ready() { this._ready = true; this._send({ type: "report_ready" }); }
 
-  /** Ask for the paddle's top at `y`; updates are coalesced to one per tick. */
+  /**
+   * Ask for the paddle's top at `y`. The server moves a paddle at most its speed per
+   * update it reads, so the request is repeated, one per tick, until the server's
+   * state shows the paddle there.
+   */
   move(y) {
+    this._target = y;
     this._nextMove = y;
     const wait = this._lastMove + MOVE_INTERVAL_MS - performanceNow();
     if (wait <= 0) this._flushMove();
@@ -515,6 +534,20 @@ export class Match extends Emitter {
 
   /** Close without forfeiting (the grace window runs; another open() resumes). */
   close() { this._left = true; this._socket?.close(CLOSE.NORMAL); }
+
+  /** This player's paddle top in `state`, null for a spectator. */
+  paddleY(state = this.state) {
+    if (!state || this._slot === null) return null;
+    if (state.paddles) return state.paddles[this._slot].y;
+    return this.welcome.side === "a" ? state.initiator_paddle_y : state.invited_paddle_y;
+  }
+
+  _chaseTarget(state) {
+    if (this._target === null) return;
+    const y = this.paddleY(state);
+    if (y === null || Math.abs(y - this._target) < 0.5) this._target = null;
+    else if (this._nextMove === null) this.move(this._target);
+  }
 
   _flushMove() {
     this._moveTimer = null;
@@ -579,6 +612,7 @@ export class Match extends Emitter {
         const again = this.welcome !== null;
         this.welcome = message;
         this._graceUntil = null;
+        this._slot = message.players.find((seat) => seat.user_id === this._client.userId)?.slot ?? null;
         if (this.phase === "connecting") this.phase = "waiting";
         if (this._ready && message.role === "player") this._send({ type: "report_ready" });
         this._resolveWelcome(message);
@@ -592,6 +626,7 @@ export class Match extends Emitter {
       case "game_state_update":
         if (this.phase !== "paused") this.phase = "playing";
         this.state = message.state;
+        this._chaseTarget(message.state);
         this.emit("state", message.state);
         break;
       case "opponent_disconnected":
