@@ -30,6 +30,7 @@ export async function gameView(code, wsUrl) {
   app.game = telemetry;
   let me = null; // {slot, team, paddle}
   let pending = null; // a key press waiting for the server to show the paddle moving
+  let confirmedPress = null; // the press time of a move the server just confirmed
   let countdownEnd = null;
   let pausedUntil = null;
   let running = true;
@@ -52,7 +53,6 @@ export async function gameView(code, wsUrl) {
     }
     await labelTeams(welcome);
     if (match.phase === "waiting") setOverlay(h("h2", {}, welcome.role === "player" ? "Waiting for your opponent…" : "Spectating · waiting for the players"));
-    status(welcome.role === "spectator" ? "Spectating" : `First to ${welcome.config.score_to_win}`);
   });
   match.on("starts", ({ start_tick }) => {
     const now = buffer.latest?.tick ?? 0;
@@ -60,14 +60,12 @@ export async function gameView(code, wsUrl) {
   });
   match.on("state", (state) => {
     buffer.push(state, performance.now());
-    if (countdownEnd !== null && performance.now() >= countdownEnd) countdownEnd = null;
     if (pausedUntil === null && countdownEnd === null && !overlay.hidden && match.phase === "playing") setOverlay();
     if (me) {
       const serverY = match.paddleY(state);
       telemetry.serverY = serverY;
       if (pending && Math.sign(serverY - pending.fromY) === pending.direction && Math.abs(serverY - pending.fromY) >= 1) {
-        telemetry.confirmations.push(performance.now() - pending.at);
-        if (telemetry.confirmations.length > 1000) telemetry.confirmations.shift();
+        confirmedPress = pending.at; // measured when the next frame draws it
         pending = null;
       }
       if (me.paddle.reconcile(serverY, performance.now())) match.move(me.paddle.y);
@@ -98,7 +96,22 @@ export async function gameView(code, wsUrl) {
     document.getElementById("team-b").textContent = teamNames("b");
   }
 
-  function status(text) { document.getElementById("game-status").textContent = text; }
+  function status(text) {
+    const line = document.getElementById("game-status");
+    if (line && line.textContent !== text) line.textContent = text;
+  }
+
+  function statusLine() {
+    const spectating = match.welcome?.role === "spectator";
+    switch (match.phase) {
+      case "connecting": return "Connecting…";
+      case "waiting": return spectating ? "Spectating · waiting for the players" : `First to ${match.welcome.config.score_to_win}`;
+      case "countdown": return "Get ready";
+      case "paused": return "Paused";
+      case "ended": return "Final";
+      default: return countdownEnd !== null ? "Get ready" : spectating ? "Spectating" : "Playing";
+    }
+  }
 
   function showResult(result) {
     const myTeam = me?.team;
@@ -115,7 +128,6 @@ export async function gameView(code, wsUrl) {
       h("h2", {}, title),
       h("p.final-score", {}, `${result.initiator_score} – ${result.invited_score}`, REASONS[result.reason] ? ` ${REASONS[result.reason]}` : ""),
       h("div.row", {}, myTeam && rematch, h("a.button.ghost", { href: `#/users/${app.me.id}` }, "Your history"), h("a.button.ghost", { href: "#/play" }, "Play again"))));
-    status("Final");
   }
 
   // Controls: keys move at the paddle's speed; a touch drags the paddle's middle to the finger.
@@ -157,6 +169,11 @@ export async function gameView(code, wsUrl) {
     if (now - fpsWindow.start >= 1000) { telemetry.fps = (fpsWindow.frames * 1000) / (now - fpsWindow.start); fpsWindow = { start: now, frames: 0 }; }
     if (me && match.phase === "playing" && me.paddle.step(dt, buffer.tickRate)) match.move(me.paddle.y);
     const frame = buffer.frame(now);
+    if (confirmedPress !== null) {
+      telemetry.confirmations.push(now - confirmedPress);
+      if (telemetry.confirmations.length > 1000) telemetry.confirmations.shift();
+      confirmedPress = null;
+    }
     telemetry.phase = match.phase;
     telemetry.ball = frame && { x: frame.ballX, y: frame.ballY };
     telemetry.myY = me?.paddle.y ?? null;
@@ -208,9 +225,9 @@ export async function gameView(code, wsUrl) {
         ctx.font = "bold 120px system-ui, sans-serif";
         ctx.textAlign = "center";
         ctx.fillText(String(left), FIELD.width / 2, FIELD.height / 2 + 40);
-        status("Get ready");
-      } else { countdownEnd = null; status(match.welcome?.role === "spectator" ? "Spectating" : "Playing"); }
+      } else countdownEnd = null;
     }
+    status(statusLine());
     if (pausedUntil !== null) {
       const left = Math.max(0, Math.ceil((pausedUntil - now) / 1000));
       const line = document.getElementById("pause-left");

@@ -83,14 +83,15 @@ export async function meView() {
     const body = { nickname: values.nickname, accept_chat_from: values.accept_chat_from };
     if (!me.is_guest) body.email = values.email || null;
     await client.request("PATCH", "/api/users/me/", body);
-    await app.refreshMe();
     toast("Profile saved", { kind: "success" });
+    app.go("#/me"); // drawn again with what the server kept
   });
 
   const upgrade = me.is_guest && h("section.card", {}, h("h2", {}, "Keep this account"), h("p.muted", {}, "Register the guest account: your matches stay in your history."),
     form([{ name: "username", label: "Username", required: true }, { name: "email", label: "Email (optional)", type: "email" },
       { name: "password", label: "Password", type: "password", autocomplete: "new-password", required: true }], "Register", async (values) => {
       await client.auth.upgrade(values);
+      await app.refreshMe();
       toast("Welcome aboard! Your account is registered.", { kind: "success" });
       app.go("#/play");
     }));
@@ -111,7 +112,7 @@ export async function meView() {
         link.click();
       } catch (error) { toastError(error); }
     } }, "Download my data")),
-    form([{ name: "password", label: "Delete the account: type your password", type: "password", autocomplete: "current-password", required: !me.is_guest }], "Delete my account", async ({ password: value }) => {
+    form([{ name: "confirm_password", label: "Delete the account: type your password", type: "password", autocomplete: "current-password", required: !me.is_guest }], "Delete my account", async ({ confirm_password: value }) => {
       if (!confirm("Delete your account for good? Your name disappears from others' history.")) return;
       await client.request("DELETE", "/api/users/me/", value ? { password: value } : {});
       client.auth.logout().catch(() => {});

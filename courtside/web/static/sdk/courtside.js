@@ -15,6 +15,8 @@ const BACKOFF_MAX_MS = 15_000;
 // 60 Hz tick is all the server reads anyway.
 const MOVE_INTERVAL_MS = 1000 / 60;
 // WebSocket close codes the game and user sockets use (DESIGN.md §6).
+// 401 codes that mean the access token, not the request, was refused.
+const TOKEN_REFUSALS = new Set(["token_not_valid", "not_authenticated", "authentication_failed"]);
 const CLOSE = { NORMAL: 1000, GOING_AWAY: 1001, POLICY: 1008, TOO_BIG: 1009,
   NOT_AUTHENTICATED: 4401, FORBIDDEN: 4403, NOT_FOUND: 4404, REPLACED: 4409, RATE_LIMITED: 4429 };
 
@@ -142,11 +144,13 @@ export class Courtside extends Emitter {
     } catch (error) {
       throw new CourtsideError({ status: 0, code: "network_error", detail: `Cannot reach the server: ${error.message}` });
     }
-    if (response.status === 401 && mayRefresh && this._tokens && !path.startsWith("/api/auth/refresh")) {
+    if (response.ok) return response;
+    const error = await errorOf(response);
+    // Only a refused token is worth a rotation; a wrong password is just wrong.
+    if (error.status === 401 && TOKEN_REFUSALS.has(error.code) && mayRefresh && this._tokens) {
       if (await this.refresh().then(() => true, () => false)) return this._send(method, path, body, false);
     }
-    if (!response.ok) throw await errorOf(response);
-    return response;
+    throw error;
   }
 
   url(path) { return path.startsWith("http") ? path : `${this.baseUrl}${path}`; }
