@@ -48,7 +48,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def interactive_ms(page: Page) -> float:
-    page.wait_for_function(f"({INTERACTIVE}) !== null", timeout=30_000)
+    # A function, not an expression: the page's CSP forbids eval.
+    page.wait_for_function("() => performance.getEntriesByName('courtside:interactive').length > 0", timeout=30_000)
     return page.evaluate(INTERACTIVE)
 
 

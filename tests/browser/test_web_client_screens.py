@@ -133,5 +133,51 @@ def test_a_tournament_is_created_and_joined_by_code(browser: Browser, server: st
     expect(bob.page.locator("#tournament")).to_contain_text("2/4 players")
     expect(alice.page.locator("#tournament")).to_contain_text("Bolt")  # live, through tournament-join
     alice.shot("01-tournament")
-    for person in (alice, bob):
+
+    # Two more join (through the SDK in their pages): full, it starts and draws its bracket.
+    others = [Person(browser, server, name, artifacts) for name in ("carol", "dan")]
+    for person in others:
+        person.sign_up()
+        person.page.evaluate("code => courtsideApp.client.request('POST', `/api/play/tournament/${code}/`, {})", code)
+    bracket = alice.page.locator("#bracket")
+    expect(bracket).to_be_visible()
+    expect(bracket.locator(".bracket-match")).to_have_count(3)  # two semi-finals and the final
+    expect(bracket).to_contain_text("Ace")
+    alice.shot("02-bracket")
+    # The first round's matches start for their players.
+    expect(alice.page).to_have_url(re.compile(r"#/game/[\w-]+\?ws="), timeout=20_000)
+    for person in (alice, bob, *others):
+        person.leave()
+
+
+def test_a_clash_lobby_plays_on_the_3v3_field(browser: Browser, server: str, artifacts: Path) -> None:
+    names = ("ann", "ben", "cat", "dan", "eve", "fay")
+    people = [Person(browser, server, name, artifacts) for name in names]
+    for person in people:
+        person.sign_up()
+    host = people[0]
+    host.page.select_option("#f-game_mode", "clash")
+    host.page.get_by_role("button", name="Create lobby").click()
+    expect(host.page).to_have_url(re.compile(r"#/lobby$"))
+    code = host.page.locator(".tag", has_text="code").inner_text().removeprefix("code ")
+    for person in people[1:]:
+        person.page.fill("#f-code", code)
+        person.page.get_by_role("button", name="Join").click()
+        expect(person.page).to_have_url(re.compile(r"#/lobby$"))
+    expect(host.page.locator("#lobby")).to_contain_text("6/6 players")
+    host.shot("01-clash-lobby")
+    for person in people:
+        person.page.locator("#lobby-ready").click()
+    for person in people:
+        person.wait_until_playing()
+    host.page.wait_for_function("() => courtsideApp.game.paddles === 6")
+    # Each player's paddle keeps to its lane: the top lane's holder cannot leave it.
+    host.page.keyboard.down("ArrowDown")
+    host.page.wait_for_timeout(1500)
+    host.page.keyboard.up("ArrowDown")
+    top_lane = host.game()["myY"]
+    assert top_lane == 100, f"paddle top at {top_lane}, past its lane"
+    host.page.wait_for_function("() => courtsideApp.game.serverY === 100")  # the server agrees
+    host.shot("02-3v3-field")
+    for person in people:
         person.leave()

@@ -26,7 +26,7 @@ export async function gameView(code, wsUrl) {
   const buffer = new StateBuffer();
   const names = new Map();
   // Measured for the bench and shown in a corner: frames drawn, key-to-confirmed latency.
-  const telemetry = { frames: 0, fps: 0, confirmations: [], role: null, phase: "connecting", ball: null, myY: null, serverY: null, result: null };
+  const telemetry = { frames: 0, fps: 0, confirmations: [], role: null, phase: "connecting", ball: null, paddles: 0, myY: null, serverY: null, result: null };
   app.game = telemetry;
   let me = null; // {slot, team, paddle}
   let pending = null; // a key press waiting for the server to show the paddle moving
@@ -176,6 +176,7 @@ export async function gameView(code, wsUrl) {
     }
     telemetry.phase = match.phase;
     telemetry.ball = frame && { x: frame.ballX, y: frame.ballY };
+    telemetry.paddles = frame?.paddles.length ?? 0;
     telemetry.myY = me?.paddle.y ?? null;
     render(context, frame, now);
   }
