@@ -49,7 +49,7 @@ class Person:
 
     def wait_until_playing(self) -> None:
         self.page.wait_for_function(
-            "() => courtsideApp.game && courtsideApp.game.phase === 'playing'", timeout=20_000)
+            "() => courtsideApp.game && courtsideApp.game.phase === 'playing'", timeout=45_000)
 
     def leave(self) -> None:
         """Close the context; the page must not have thrown meanwhile."""

@@ -1,7 +1,8 @@
 // The user channel: events over /ws/ or SSE, and none lost or doubled across a reconnection.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { person, next } from "./helpers.mjs";
+import { Courtside } from "../../../courtside/web/static/sdk/courtside.js";
+import { BASE_URL, PASSWORD, memoryStorage, person, next } from "./helpers.mjs";
 
 async function dialogue(from, to) {
   return from.request("POST", "/api/chat/", { username: to.username });
@@ -74,4 +75,18 @@ test("ws: chat over the socket: a sent message is stored, typing and unread coun
   await cleared;
 
   await assert.rejects(alice.live.sendMessage(chat.id, "   "), { code: "invalid" });
+});
+
+test("auto: where WebSocket cannot connect, the channel falls back to SSE", async (t) => {
+  // A network that refuses WebSocket: every socket goes to a port nobody listens on.
+  class Refused extends WebSocket { constructor() { super("ws://127.0.0.1:9/"); } }
+  const alice = new Courtside({ baseUrl: BASE_URL, storage: memoryStorage(), WebSocket: Refused });
+  const bob = await person("bob");
+  const me = await alice.auth.register({ username: `fallback${process.pid % 1000}`, password: PASSWORD });
+  t.after(() => alice.live.close());
+  await alice.live.connect();
+  assert.equal(alice.live.transport, "sse");
+  const request = next(alice.live, "receive-friend-request");
+  await bob.request("POST", "/api/users/me/friend_requests/", { username: me.username });
+  assert.equal((await request).sender.id, bob.me.id);
 });

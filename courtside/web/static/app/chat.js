@@ -2,6 +2,7 @@
 import { h, replace, avatar, clock, form } from "./dom.js";
 import { app } from "./main.js";
 import { toast, toastError } from "./toasts.js";
+import { userNamed } from "./social.js";
 
 const TYPING_SHOWN_MS = 3000;
 // The server passes one typing per member per 2 s; a little more keeps clocks apart.
@@ -72,14 +73,7 @@ export async function chatView(chatId) {
 
 async function idsOf(usernames) {
   const names = usernames.split(",").map((n) => n.trim()).filter(Boolean);
-  const ids = [];
-  for (const name of names) {
-    const found = await app.client.request("GET", `/api/users/?q=${encodeURIComponent(name)}&exclude_me=true`);
-    const user = found.results.find((u) => u.username.toLowerCase() === name.toLowerCase());
-    if (!user) throw Object.assign(new Error(`No user is called ${name}.`), { errors: { members: [`No user is called ${name}.`] } });
-    ids.push(user.id);
-  }
-  return ids;
+  return Promise.all(names.map(async (name) => (await userNamed(name, "members")).id));
 }
 
 function chatTitle(chat) { return chat.name ?? chat.chat_with?.nickname ?? "Chat"; }

@@ -21,7 +21,7 @@ export function laneBounds(slot, teamSize) {
 }
 
 /** Every paddle of a state as {userId, team, slot, y}, in slot order. */
-export function paddlesOf(state, seats) {
+export function paddlesOf(state) {
   if (state.paddles) return state.paddles.map((p, slot) => ({ userId: p.user_id, team: p.team, slot, y: p.y }));
   return [
     { userId: state.initiator_id, team: "a", slot: 0, y: state.initiator_paddle_y },

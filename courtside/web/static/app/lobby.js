@@ -2,6 +2,7 @@
 import { h, replace } from "./dom.js";
 import { app } from "./main.js";
 import { toast, toastError } from "./toasts.js";
+import { userNamed } from "./social.js";
 
 const LIVE_EVENTS = ["lobby-join", "lobby-leave", "lobby-update", "lobby-update-participant", "lobby-banned", "lobby-destroy"];
 
@@ -39,9 +40,7 @@ export async function lobbyView() {
       h("section.card", {}, h("h2", {}, "Invite"), h("form.row", { onsubmit: async (event) => {
         event.preventDefault();
         try {
-          const found = await client.request("GET", `/api/users/?q=${encodeURIComponent(invite.value.trim())}&exclude_me=true`);
-          const user = found.results.find((u) => u.username.toLowerCase() === invite.value.trim().toLowerCase());
-          if (!user) throw new Error("No user by that name.");
+          const user = await userNamed(invite.value);
           await client.request("POST", `/api/play/lobby/${lobby.code}/invite/${user.id}/`);
           toast(`Invited ${user.nickname}`, { kind: "success" });
           invite.value = "";

@@ -144,7 +144,7 @@ function listen() {
   live.on("receive-message", (message) => {
     if (message.author?.id === app.me?.id || message.chat_id === app.openChatId) return;
     app.setUnread(message.chat_id, (app.unread.get(message.chat_id) ?? 0) + 1);
-    if (message.type !== "invite") toast(`${message.author?.nickname ?? "Someone"}: ${message.content.slice(0, 80)}`, { action: { label: "Open", run: () => app.go(`#/chat/${message.chat_id}`) } });
+    if (message.type !== "invite") toast(`${message.author ? `${message.author.nickname}: ` : ""}${message.content.slice(0, 80)}`, { action: { label: "Open", run: () => app.go(`#/chat/${message.chat_id}`) } });
   });
   live.on("game-start", (start) => {
     toast("Your match is starting!", { kind: "success" });

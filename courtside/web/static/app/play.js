@@ -1,7 +1,7 @@
 // Play: the duel and ranked queues, lobbies, invitations; Watch: live matches.
 import { h, replace, form } from "./dom.js";
 import { app } from "./main.js";
-import { toast, toastError } from "./toasts.js";
+import { toastError } from "./toasts.js";
 
 export async function playView() {
   const { client } = app;

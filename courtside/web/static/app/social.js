@@ -93,6 +93,15 @@ export function row(user, ...actions) {
     h("span.actions", {}, actions));
 }
 
+/** The user called exactly `username` (case-insensitive), or a CourtsideError-like refusal. */
+export async function userNamed(username, field = "username") {
+  const name = username.trim();
+  const found = await app.client.request("GET", `/api/users/?q=${encodeURIComponent(name)}&exclude_me=true`);
+  const user = found.results.find((u) => u.username.toLowerCase() === name.toLowerCase());
+  if (!user) throw Object.assign(new Error(`No user is called ${name}.`), { errors: { [field]: [`No user is called ${name}.`] } });
+  return user;
+}
+
 export async function openDialogue(user) {
   try {
     const profile = user.chat_id !== undefined ? user : await app.client.request("GET", `/api/users/${user.id}/`);

@@ -73,10 +73,12 @@ export async function tournamentView(code) {
 
 function bracket(tournament) {
   const alias = new Map(tournament.participants.map((p) => [p.id, p.alias]));
-  const name = (id) => (id === null ? "bye / TBD" : alias.get(id) ?? `#${id}`);
-  return h("div.bracket", { id: "bracket" }, Object.entries(tournament.matches).map(([round, matches]) =>
-    h("div.round", {}, h("h3", {}, round), matches.map((m) => h("div.bracket-match", {},
-      h(`div${m.winner_id !== null && m.winner_id === m.player_a ? ".winner" : ""}`, {}, name(m.player_a), h("span", {}, m.score_a ?? "")),
-      h(`div${m.winner_id !== null && m.winner_id === m.player_b ? ".winner" : ""}`, {}, name(m.player_b), h("span", {}, m.score_b ?? "")),
-      m.code && !m.finished_at && h("a.link", { href: `#/game/${m.code}` }, m.player_a === app.me.id || m.player_b === app.me.id ? "Play" : "Watch"))))));
+  const rounds = Object.entries(tournament.matches);
+  // An empty seat in the first round is a bye; later, a winner still to come.
+  const name = (id, first) => (id === null ? (first ? "bye" : "to be decided") : alias.get(id) ?? `#${id}`);
+  return h("div.bracket", { id: "bracket" }, rounds.map(([round, matches], index) =>
+    h("div.round", {}, h("h3", {}, round), h("div.round-matches", {}, matches.map((m) => h("div.bracket-match", {},
+      h(`div${m.winner_id !== null && m.winner_id === m.player_a ? ".winner" : ""}`, {}, name(m.player_a, index === 0), h("span", {}, m.score_a ?? "")),
+      h(`div${m.winner_id !== null && m.winner_id === m.player_b ? ".winner" : ""}`, {}, name(m.player_b, index === 0), h("span", {}, m.score_b ?? "")),
+      m.code && !m.finished_at && h("a.link", { href: `#/game/${m.code}` }, m.player_a === app.me.id || m.player_b === app.me.id ? "Play" : "Watch")))))));
 }

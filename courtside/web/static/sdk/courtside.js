@@ -368,7 +368,8 @@ class Live extends Emitter {
       };
       socket.onmessage = (message) => this._onSocketMessage(JSON.parse(message.data));
       socket.onclose = (event) => resolve({ code: event.code, reason: event.reason });
-      socket.onerror = () => {};
+      // Some runtimes (Node 20) report a refused connection with an error and no close.
+      socket.onerror = () => { if (!opened) resolve({ code: 1006, reason: "connection failed" }); };
     });
     this._socket = null;
     this._setConnected(false);
@@ -589,11 +590,16 @@ export class Match extends Emitter {
       const message = typeof event.data === "string" ? JSON.parse(event.data) : msgpack.decode(event.data);
       this._onMessage(message);
     };
-    socket.onerror = () => {};
-    socket.onclose = (event) => {
+    let lost = false;
+    const onLost = (code, reason) => {
+      if (lost) return;
+      lost = true;
       if (this._socket === socket) this._socket = null;
-      this._lost({ code: event.code, reason: event.reason }, opened ? 0 : attempt, opened);
+      this._lost({ code, reason }, opened ? 0 : attempt, opened);
     };
+    socket.onclose = (event) => onLost(event.code, event.reason);
+    // Some runtimes (Node 20) report a refused connection with an error and no close.
+    socket.onerror = () => { if (!opened) onLost(1006, "connection failed"); };
   }
 
   _lost(close, attempt, wasOpen) {
