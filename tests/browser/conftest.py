@@ -51,7 +51,9 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+# Package scope: the browser goes when the browser tests are done, so its idle
+# processes do not share the cores with the timing-sensitive tests after them.
+@pytest.fixture(scope="package")
 def browser(chromium: Path):
     from playwright.sync_api import sync_playwright
 
