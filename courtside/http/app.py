@@ -10,6 +10,7 @@ from quart import Quart, Response, g, request
 from quart_schema import QuartSchema
 from quart_trio import QuartTrio
 
+from courtside import web
 from courtside.protocol import Throttled
 
 from . import error_handlers, notifications, operations, social
@@ -75,7 +76,7 @@ def create_app(svc: Services) -> Quart:
                       invites.blueprint,
                       sse.blueprint, user_socket.blueprint, social.blueprint,
                       chat_blueprint, password_reset.blueprint, oauth.blueprint,
-                      notifications.blueprint):
+                      notifications.blueprint, web.blueprint):
         app.register_blueprint(blueprint)
     return app
 

@@ -25,6 +25,9 @@ PUBLIC = {
     ("POST", "/api/auth/password-reset/"), ("POST", "/api/auth/password-reset/confirm/"),
     ("GET", "/api/auth/oauth/"), ("GET", "/api/auth/oauth/<name>/"),
     ("GET", "/api/auth/oauth/<name>/callback/"),
+    # The web client, the SDK and /docs' assets (courtside.web).
+    ("GET", "/"), ("GET", "/app/<path:filename>"), ("GET", "/sdk/<path:filename>"),
+    ("GET", "/docs/assets/<path:filename>"),
 }
 
 

@@ -1,0 +1,107 @@
+"""A real server in a thread and Debian's Chromium driven by Playwright.
+
+Playwright's sync API runs its own event loop, so the server runs beside it under
+``trio.run`` in a thread, wired exactly as the ``node`` fixture wires it. The
+browser is the system's ``/usr/bin/chromium``, never one Playwright downloads.
+Without it: under CI (as root) the set-up installs it with apt-get, and a failed
+install fails the tests; elsewhere the tests skip and say how to get it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import trio
+
+from courtside.server.config import Config
+from courtside.server.node import Node, run_node
+
+CHROMIUM = Path("/usr/bin/chromium")
+INSTALL = ["apt-get", "install", "-y", "chromium", "chromium-driver"]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+# Chromium as root in a container: no sandbox, no GPU, and nothing that calls home.
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def _install_chromium() -> None:
+    for command in (["apt-get", "update"], INSTALL):
+        result = subprocess.run(command, capture_output=True, text=True,
+                                env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        if result.returncode != 0:
+            pytest.fail(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr[-2000:]}")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true" and os.geteuid() == 0 and shutil.which("apt-get"):
+            _install_chromium()
+        else:
+            pytest.skip(f"no browser at {CHROMIUM}: install it with "
+                        f"`sudo apt-get install -y chromium chromium-driver` (CI=true as root does it)")
+    return CHROMIUM
+
+
+# Package scope: the browser goes when the browser tests are done, so its idle
+# processes do not share the cores with the timing-sensitive tests after them.
+@pytest.fixture(scope="package")
+def browser(chromium: Path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        # Playwright gives each launch a fresh temporary profile (--user-data-dir).
+        launched = playwright.chromium.launch(executable_path=str(chromium), headless=True,
+                                              args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def server(config: Config) -> Iterator[str]:
+    """The real server on loopback ports, in its own thread; yields its HTTP URL."""
+    started: list[tuple[Node, trio.lowlevel.TrioToken]] = []
+    ready = threading.Event()
+    failure: list[BaseException] = []
+
+    async def serve() -> None:
+        async with trio.open_nursery() as nursery:
+            node = await nursery.start(run_node, config)
+            started.append((node, trio.lowlevel.current_trio_token()))
+            ready.set()
+
+    def run() -> None:
+        try:
+            trio.run(serve)
+        except BaseException as error:  # surfaced to the test below
+            failure.append(error)
+            ready.set()
+
+    thread = threading.Thread(target=run, name="courtside-server", daemon=True)
+    thread.start()
+    ready.wait(timeout=60)
+    if failure or not started:
+        raise RuntimeError("the server did not start") from (failure[0] if failure else None)
+    node, token = started[0]
+    yield node.http_url
+    trio.from_thread.run_sync(node.shutdown, trio_token=token)
+    thread.join(timeout=30)
+    if failure:
+        raise failure[0]
+
+
+@pytest.fixture
+def artifacts(request: pytest.FixtureRequest) -> Path:
+    """Where a test's screenshots go (git-ignored), one folder per test."""
+    folder = ARTIFACTS / request.node.name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
