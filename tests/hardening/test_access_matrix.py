@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 import httpx
+import trio
 
 from courtside.server.node import Node
 from tests.accounts import Account, make_guest, make_user
@@ -23,6 +24,7 @@ PARAMETER = re.compile(r"\{([^}]+)\}")
 OPEN_BY_DESIGN = {
     ("POST", "/api/play/lobby/{code}/"): "a lobby is joined by its code",
     ("POST", "/api/play/tournament/{code}/"): "a public tournament is joined by its code",
+    ("GET", "/api/play/tournament/{code}/"): "a public tournament is shown to anyone",
     ("GET", "/api/game/matches/{code}/"): "match records are public",
     ("GET", "/api/game/matches/{code}/replay/"): "replays are public",
     ("GET", "/api/game/tournaments/{tournament_id}/"): "tournament records are public",
@@ -30,7 +32,9 @@ OPEN_BY_DESIGN = {
 }
 # Public profiles: open to a guest, hidden (404) from someone the user blocked.
 PROFILES = "/api/users/{user_id}/"
-NOT_OBJECT_IDS = {"mode"}  # /api/play/{mode}/: a queue's name, not someone's object
+# Names that are nobody's object: a queue (/api/play/{mode}/), a sign-in provider
+# (/api/auth/oauth/{name}/), a file of the web client (/sdk/{filename}).
+NOT_OBJECT_IDS = {"mode", "name", "filename"}
 # A body every route that takes one would accept from its owner: a refusal must come
 # from whose object it is, not from a malformed body.
 BODY = {"content": "hello from a stranger", "is_ready": True}
@@ -54,7 +58,12 @@ async def _owned_objects(client: httpx.AsyncClient, bob: Account) -> tuple[Accou
                                    headers=erin.headers)
     for response in (request, blocked, message, invite, lobby, tournament):
         assert response.status_code == 201, response.text
+    with trio.fail_after(10):  # the inbox keeps carol's acceptance once its store writes it
+        while not (kept := (await client.get("/api/notifications/", headers=alice.headers)
+                            ).json()["results"]):
+            await trio.sleep(0.1)
     return alice, {
+        "notification_id": kept[0]["id"],
         "friendship_id": friendship,
         "request_id": request.json()["id"],
         "block_id": blocked.json()["id"],
