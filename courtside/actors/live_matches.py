@@ -33,6 +33,9 @@ class LiveMatch(msgspec.Struct, frozen=True):
     phase: Phase
     private: bool
     started_at: datetime | None  # when play began, after the countdown
+    # Once it ended, before its record is written: how (players heard game_ended).
+    reason: str | None = None
+    winning_team: str | None = None
 
 
 class LiveMatches:

@@ -127,6 +127,7 @@ class Match:
         self._inbox: Inbox[object] | None = None
         self._started_at: datetime | None = None
         self._phase: Phase = "waiting"
+        self._ended: Outcome | None = None  # how it ended, once it has
         self._last_scores = (0, 0)
         self._none_inputs: tuple[None, ...] = (None,) * len(self._seats)
         self._time_up_at = math.inf  # set when play starts, if the spec has a time cap
@@ -146,6 +147,7 @@ class Match:
                 outcome = await self._play(inbox)
             finally:
                 self._shard.remove(self)
+                self._ended = outcome
                 self._enter("aborted" if outcome.reason == "aborted" else "finished")
                 with trio.CancelScope(shield=True):
                     await self._finish(outcome)
@@ -282,6 +284,8 @@ class Match:
             self.spec.code, self.spec.mode, self.spec.players, len(self.spec.team_a),
             self.spec.score_to_win, self._state.score_a, self._state.score_b, self._phase,
             self.spec.private, self._started_at,
+            reason=ended.reason if (ended := self._ended) else None,
+            winning_team=ended.winning_team if ended else None,
         ))
 
     def _only_ready_team(self) -> Team | None:

@@ -65,7 +65,12 @@ async def test_a_match_answers_from_the_moment_it_exists(
             await a.until("opponent_disconnected")
             paused = await _match(client, code, carol)
             ended = await a.until("game_ended")
+        # At once it says how it ended; its record (id, replay) follows once written.
         over = await _match(client, code, carol)
+        assert (over["status"], over["reason"], over["winning_team"]) == ("finished", "disconnect", "a")
+        while over["id"] is None:
+            await trio.sleep(0.05)
+            over = await _match(client, code, carol)
 
     assert playing["status"] == "playing"
     assert playing["started_at"] is not None

@@ -100,7 +100,8 @@ async def _live_view(match: LiveMatch, ws_url: str) -> MatchView:
     return MatchView(
         id=None, code=match.code, game_mode=match.game_mode, status=match.phase,
         team_size=match.team_size, score_to_win=match.score_to_win,
-        score_a=match.score_a, score_b=match.score_b, winning_team=None, reason=None,
+        score_a=match.score_a, score_b=match.score_b, winning_team=match.winning_team,
+        reason=match.reason,
         started_at=match.started_at, ended_at=None, duration=None, players=players,
         replay_url=None, ws_url=ws_url,
     )
