@@ -212,8 +212,8 @@ async def test_the_world_chat_is_in_the_openapi_document(client: httpx.AsyncClie
     paths = (await client.get("/openapi.json")).json()["paths"]
     history = paths["/api/chat/world/messages/"]["get"]
     assert {p["name"] for p in history["parameters"]} == {"limit", "offset", "before"}
-    assert history["responses"]["200"]["content"]["application/json"]["schema"]["title"] \
-        == "MessagePage"
+    assert history["responses"]["200"]["content"]["application/json"]["schema"] \
+        == {"$ref": "#/components/schemas/MessagePage"}
     posting = paths["/api/chat/world/messages/"]["post"]
     assert {"200", "201"} <= set(posting["responses"])
     assert "requestBody" in posting
