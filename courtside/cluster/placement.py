@@ -2,8 +2,9 @@
 
 Whoever starts a match (a matchmaker, a lobby, a tournament, an invitation, a
 rematch) asks ``Placement.start``; the match goes to the live node with the
-fewest matches, counting those this node placed since the last heartbeat, so a
-burst of pairings does not pile onto one node. That node's MatchHost starts it
+fewest matches, counting those this node placed in the last two heartbeats (which
+that node's own heartbeat may not show yet), so a burst of pairings does not pile
+onto one node. That node's MatchHost starts it
 and answers with the ws_url naming its own game port. A match never spans
 processes: when its node dies, a survivor records it as aborted (``aborted``)
 and its players are free again.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import pickle
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 
 import msgspec
@@ -24,6 +25,7 @@ from courtside.actors.match_messages import MatchRecord, MatchSpec, Outcome
 from courtside.actors.input_log import InputLog
 from courtside.actors.live_matches import LiveMatch, LiveMatches
 from courtside.persistence import Database
+from courtside.persistence.cluster import HEARTBEAT_SECONDS
 from courtside.persistence.leases import Leases
 from courtside.persistence.placed_matches import PlacedMatches
 
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 
 HOST = "match-host"
 PLACE_TIMEOUT = 5.0
+# Placements younger than this may be missing from their node's last heartbeat.
+RECENT_SECONDS = 2 * HEARTBEAT_SECONDS
 
 StartHere = Callable[[MatchSpec, str | None], Awaitable[str]]
 
@@ -79,8 +83,7 @@ class Placement:
         self._leases = Leases(database)
         self._membership = membership
         self._calls = calls
-        self._sent_since_beat: Counter[int] = Counter()
-        self._beat_seen: object = None
+        self._recent: deque[tuple[float, int]] = deque()  # (when, node) of our placements
 
     async def start(self, spec: MatchSpec, start_here: StartHere, report_to: str | None = None) -> str:
         """Start the match on the least-loaded live node; its ws_url. ``report_to``
@@ -97,14 +100,15 @@ class Placement:
         return await start_here(spec, report_to)
 
     def _least_loaded(self) -> int:
-        live = self._membership.live
-        if live is not self._beat_seen:  # a fresh heartbeat counted what we sent
-            self._beat_seen, self._sent_since_beat = live, Counter()
+        now = trio.current_time()
+        while self._recent and self._recent[0][0] < now - RECENT_SECONDS:
+            self._recent.popleft()
+        recent = Counter(node_id for _, node_id in self._recent)
         me = self._membership.node_id
-        load = {node.id: node.live_matches + self._sent_since_beat[node.id] for node in live}
-        load.setdefault(me, 0)
+        load = {node.id: node.live_matches + recent[node.id] for node in self._membership.live}
+        load.setdefault(me, recent[me])
         target = min(load, key=lambda node_id: (load[node_id], node_id != me, node_id))
-        self._sent_since_beat[target] += 1
+        self._recent.append((now, target))
         return target
 
     async def running_elsewhere(self, code: str) -> tuple[LiveMatch, str] | None:
