@@ -7,9 +7,11 @@ from typing import Any
 import trio
 from trio.testing import MockClock
 
-from courtside.actors import Engagements, Lobbies, Registry, Supervisor
+from courtside.actors import Lobbies, Registry, Supervisor
 from courtside.actors.lobby_messages import Person, Settings, Show
+from courtside.cluster import ClusterNode
 from courtside.persistence import Database
+from tests.conftest import ALONE
 
 
 class RecordingBus:
@@ -28,22 +30,28 @@ async def no_match(spec) -> None:
 
 
 async def test_a_crashed_lobby_destroys_itself_and_frees_its_members(
-    database_clock: MockClock, database: Database, engagements: Engagements
+    database_clock: MockClock, database: Database
 ) -> None:
-    registry, bus = Registry(), RecordingBus()
+    registry = Registry()
     supervisor = Supervisor(registry=registry)
     async with trio.open_nursery() as nursery:
         await nursery.start(supervisor.run)
+        cluster = ClusterNode(database, registry, heartbeat_seconds=ALONE)
+        await cluster.start(nursery, supervisor, game_url="ws://localhost:1")
+        engagements = cluster.engagements
         lobbies = Lobbies(supervisor=supervisor, registry=registry, engagements=engagements,
-                          bus=bus, database=database, start_match=no_match)
+                          bus=cluster.bus, database=database, start_match=no_match)
         alice = Person(1, "alice", "Alice", False, {})
-        lobby = await lobbies.create(alice, Settings("custom_game", "1v1", 5))
-        assert await engagements.of(1) == f"lobby:{lobby['code']}"
-        handle = registry.lookup(f"lobby:{lobby['code']}")
-        handle.send_nowait(Show(1, None))  # a request with no way back: the lobby fails on it
-        await trio.sleep(5)  # past the restart backoff
-        assert await engagements.of(1) is None
-        assert bus.events == [((1,), "lobby-destroy", {"code": lobby["code"]})]
+        async with cluster.bus.connect(1) as alices:
+            lobby = await lobbies.create(alice, Settings("custom_game", "1v1", 5))
+            assert await engagements.of(1) == f"lobby:{lobby['code']}"
+            handle = registry.lookup(f"lobby:{lobby['code']}")
+            handle.send_nowait(Show(1, None))  # a request with no way back: the lobby fails on it
+            await trio.sleep(5)  # past the restart backoff
+            assert await engagements.of(1) is None
+            told = await alices.events.receive()
+        assert (told.name, told.data) == ("lobby-destroy", {"code": lobby["code"]})
         assert registry.lookup(f"lobby:{lobby['code']}") is None
         assert supervisor.restarts == 1 and supervisor.is_healthy
         await supervisor.shutdown()
+        nursery.cancel_scope.cancel()
