@@ -190,8 +190,9 @@ async def test_the_inbox_is_in_the_openapi_document(client: httpx.AsyncClient) -
     spec = (await client.get("/openapi.json")).json()
     listing = spec["paths"]["/api/notifications/"]["get"]
     assert {p["name"] for p in listing["parameters"]} == {"limit", "offset", "before"}
-    page = listing["responses"]["200"]["content"]["application/json"]["schema"]
-    assert page["title"] == "NotificationPage"
+    reference = listing["responses"]["200"]["content"]["application/json"]["schema"]
+    assert reference == {"$ref": "#/components/schemas/NotificationPage"}
+    page = spec["components"]["schemas"]["NotificationPage"]
     assert {"count", "next", "previous", "results", "unread_count"} <= set(page["required"])
     assert "post" in spec["paths"]["/api/notifications/{notification_id}/read/"]
     assert "delete" in spec["paths"]["/api/notifications/{notification_id}/"]
