@@ -130,11 +130,17 @@ async def test_a_link_older_than_thirty_minutes_is_refused(
     assert await login(client, "alice", DEFAULT_PASSWORD) == 200
 
 
-@pytest.mark.parametrize("token", ["made-up", "", "\x00" * 5, "x" * 5000])
+@pytest.mark.parametrize("token", ["made-up", "", "x" * 5000])
 async def test_a_forged_token_is_refused(client: httpx.AsyncClient, token: str) -> None:
     response = await confirm(client, token)
     assert response.status_code == 400
     assert response.json()["code"] == "reset_token_invalid"
+
+
+async def test_a_token_holding_nul_is_refused_at_the_boundary(client: httpx.AsyncClient) -> None:
+    response = await confirm(client, "\x00" * 5)
+    assert response.status_code == 400
+    assert "token" in response.json()["errors"]
 
 
 async def test_the_new_password_follows_the_password_rules_and_the_link_stays_usable(
