@@ -195,10 +195,21 @@ def worker_environment(
     )
     environment = dict(os.environ)
     for field in dataclasses.fields(worker):
+        if field.name == "oauth_providers":
+            continue  # read from their own COURTSIDE_OAUTH_* variables, inherited as they are
         value = getattr(worker, field.name)
         # Empty means unset, over whatever the parent's own environment says.
-        environment[ENV_PREFIX + field.name.upper()] = "" if value is None else str(value)
+        environment[ENV_PREFIX + field.name.upper()] = _as_setting(value)
     return environment
+
+
+def _as_setting(value: object) -> str:
+    """A Config value as its COURTSIDE_* variable spells it (lists comma-separated)."""
+    if value is None:
+        return ""
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    return str(value)
 
 
 async def _migrate_once(database_url: str) -> None:
