@@ -60,6 +60,11 @@ test("two players meet in the duel queue and play: json and msgpack, a reconnect
   assert.equal(result.reason, "forfeit");
   assert.equal(result.winner_id, bob.me.id);
   assert.equal(bobMatch.phase, "ended");
-  const history = await bob.request("GET", `/api/users/${bob.me.id}/matches/`);
+  // game_ended comes first; the record, and so the history, a moment after.
+  let history = await bob.request("GET", `/api/users/${bob.me.id}/matches/`);
+  for (let tries = 0; history.results.length === 0 && tries < 100; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    history = await bob.request("GET", `/api/users/${bob.me.id}/matches/`);
+  }
   assert.equal(history.results[0].code, forBob.code);
 });
