@@ -101,6 +101,8 @@ class Config:
     # Matches: the shard's tick rate, how often state is broadcast, and the waits.
     tick_rate: int = 60
     broadcast_rate: int = 60
+    # A seat nobody takes this long after the match is placed ends it unplayed.
+    seat_timeout_seconds: float = 15.0
     ready_timeout_seconds: float = 30.0
     grace_seconds: float = 10.0
     tournament_round_seconds: float = 600.0  # DESIGN.md §8: a 10-minute cap per round

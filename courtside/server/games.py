@@ -92,6 +92,7 @@ async def start_games(
     )
     await nursery.start(game_port.run)
     timing = MatchTiming(
+        seat_timeout=config.seat_timeout_seconds,
         ready_timeout=config.ready_timeout_seconds,
         grace=config.grace_seconds,
         tick_rate=config.tick_rate,

@@ -37,7 +37,9 @@ def fast_clock() -> MockClock:
 
 @pytest.fixture
 def config(config: Config) -> Config:
-    return dataclasses.replace(config, ready_timeout_seconds=30.0, grace_seconds=10.0)
+    # Seats wait long on this fast clock: sign-ups before a match connects take real time.
+    return dataclasses.replace(config, seat_timeout_seconds=25.0, ready_timeout_seconds=30.0,
+                               grace_seconds=10.0)
 
 
 class GameClient:

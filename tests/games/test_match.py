@@ -181,7 +181,8 @@ async def test_a_seat_nobody_takes_frees_the_players(
             await a.until("welcome")
             await a.send("report_ready")
             ended = await a.until("game_ended")
-            assert 14 < trio.current_time() - began < 30  # the seat timeout, not the ready one
+            # The seat timeout (25 s here), not the ready one (30 s).
+            assert 24 < trio.current_time() - began < 30
     assert (ended["winner_id"], ended["reason"]) == (None, "aborted")
     for player in (alice, bob):  # both may queue again
         assert (await client.post("/api/play/duel/", headers=player.headers)).status_code == 201
