@@ -84,13 +84,16 @@ class Matchmaker:
         with Inbox(1024, Overflow.REJECT, name=self._engagement) as inbox:
             task_status.started(inbox.handle)
             try:
-                next_pairing = trio.current_time() + PAIR_EVERY
-                while True:
-                    with trio.move_on_at(next_pairing):
-                        await self._handle(await inbox.receive())
-                        continue
-                    next_pairing += PAIR_EVERY
-                    await self._pair()
+                # Matches are placed beside the loop: placing one waits on the database
+                # and maybe another node, and the queue keeps answering meanwhile.
+                async with trio.open_nursery() as self._placing:
+                    next_pairing = trio.current_time() + PAIR_EVERY
+                    while True:
+                        with trio.move_on_at(next_pairing):
+                            await self._handle(await inbox.receive())
+                            continue
+                        next_pairing += PAIR_EVERY
+                        await self._pair()
             finally:
                 await self._engagements.release_all(self._engagement)
 
@@ -132,12 +135,12 @@ class Matchmaker:
         pairing = Pairing(self._ladder, trio.current_time())
         while not pairing.finished:
             for first, second in pairing.advance(PAIRING_SLICE):
-                await self._start(first, second)
+                self._leave_queue(first)
+                self._leave_queue(second)
+                self._placing.start_soon(self._start, first, second)
             await trio.lowlevel.checkpoint()
 
     async def _start(self, first: int, second: int) -> None:
-        self._leave_queue(first)
-        self._leave_queue(second)
         spec = MatchSpec(
             code=new_match_code(),
             mode=self.mode,
@@ -145,7 +148,12 @@ class Matchmaker:
             team_b=(second,),
             seed=secrets.randbits(63),
         )
-        await self._engagements.transfer([first, second], self._engagement, f"match:{spec.code}")
+        try:
+            await self._engagements.transfer([first, second], self._engagement, f"match:{spec.code}")
+        except Busy as gone:
+            # One left the queue (or its engagement ended) since the pass paired them.
+            log.info("match %s not started: %s", spec.code, gone)
+            return
         try:
             ws_url = await self._start_match(spec)
         except Exception:

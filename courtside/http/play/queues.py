@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import msgspec
 from quart import Blueprint, Response, make_response
 
-from courtside.actors import Busy, Dequeue, Enqueue, QueueFull, already_engaged
+from courtside.actors import Busy, Dequeue, Enqueue, QueueFull, Reply, already_engaged
+from courtside.actors.registry import ask_named
 from courtside.protocol import Forbidden, NotFound, ServiceUnavailable
 
 from ..auth.identity import current_user
@@ -16,13 +18,15 @@ from ..services import services
 blueprint = Blueprint("queues", __name__, url_prefix="/api/play")
 
 REQUEST_TIMEOUT = 5.0
+T = TypeVar("T")
 
 
-async def _queue(mode: str):
-    handle = await services().bus.find(f"queue:{mode}")
-    if handle is None:
-        raise ServiceUnavailable(f"The {mode} queue is restarting; try again.")
-    return handle
+async def _ask_queue(mode: str, make_message: Callable[[Reply[T]], Any]) -> T:
+    """Ask the cluster's matchmaker of ``mode``, on whichever node it runs."""
+    unavailable = ServiceUnavailable(f"The {mode} queue is busy or restarting; try again.",
+                                     code="queue_unavailable")
+    return await ask_named(services().bus.find, f"queue:{mode}", make_message,
+                           timeout=REQUEST_TIMEOUT, missing=unavailable, busy=unavailable)
 
 
 @blueprint.post("/<any(duel, ranked):mode>/")
@@ -31,9 +35,7 @@ async def join_queue(mode: str) -> tuple[dict[str, Any], int]:
     if mode == "ranked" and caller.is_guest:
         raise Forbidden("Guests cannot play ranked; register the account first.", code="guest_account")
     try:
-        ticket = await (await _queue(mode)).request(
-            lambda reply: Enqueue(caller.id, caller.trophies, reply), timeout=REQUEST_TIMEOUT
-        )
+        ticket = await _ask_queue(mode, lambda reply: Enqueue(caller.id, caller.trophies, reply))
     except Busy as busy:
         raise already_engaged(busy.engagement) from None
     except QueueFull:
@@ -43,9 +45,7 @@ async def join_queue(mode: str) -> tuple[dict[str, Any], int]:
 
 @blueprint.delete("/<any(duel, ranked):mode>/")
 async def leave_queue(mode: str) -> Response:
-    left = await (await _queue(mode)).request(
-        lambda reply: Dequeue(current_user().id, reply), timeout=REQUEST_TIMEOUT
-    )
+    left = await _ask_queue(mode, lambda reply: Dequeue(current_user().id, reply))
     if not left:
         raise NotFound(f"You are not in the {mode} queue.")
     return await make_response("", 204)
