@@ -21,11 +21,15 @@ REAPED_WITHIN = 10.0
 
 
 async def _nodes_seen(node: ServeProcess, count: int) -> dict:
+    """/readyz of ``node`` once it sees ``count`` live nodes, each serving HTTP (a node
+    joins as soon as its game port listens, and names its HTTP URL once bound)."""
     async with node.client as client:
         with trio.fail_after(5):
-            while len((ready := (await client.get("/readyz")).json())["nodes"]) != count:
+            while True:
+                ready = (await client.get("/readyz")).json()
+                if len(ready["nodes"]) == count and all(n["http_url"] for n in ready["nodes"]):
+                    return ready
                 await trio.sleep(0.1)
-    return ready
 
 
 async def test_every_node_sees_the_cluster_and_honours_its_tokens(cluster: Cluster) -> None:
