@@ -43,7 +43,7 @@ from .chat_messages import (
 )
 from .chat_room import IDLE_TIMEOUT, ChatRoom, RenderMessage, room_name
 from .handle import ActorGone, MailboxFull, Reply, RequestTimeout
-from .registry import NameTaken, Registry
+from .registry import NameTaken
 from .supervisor import Restart, Supervisor
 
 T = TypeVar("T")
@@ -66,14 +66,12 @@ class ChatRooms:
         self,
         *,
         supervisor: Supervisor,
-        registry: Registry,
         database: Database,
         bus: Bus,
         render_message: RenderMessage,
         idle_timeout: float = IDLE_TIMEOUT,
     ) -> None:
         self._supervisor = supervisor
-        self._registry = registry
         self._database = database
         self._bus = bus
         self._render_message = render_message

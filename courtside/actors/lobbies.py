@@ -1,6 +1,6 @@
 """The way in to lobbies: creates them under the supervisor, finds them, asks them.
 
-A lobby is found by code (``lobby:<code>`` in the registry) or, for "my lobby",
+A lobby is found by code (``lobby:<code>``, on whichever node runs it) or, for "my lobby",
 through the caller's engagement. A lobby may close between being found and being
 asked (its match started, its last member left): that answers as the caller's
 ``missing`` error, the same as a lobby never found.
@@ -23,7 +23,7 @@ from .lobby import Lobby
 from .lobby_messages import Instance, Person, Settings, Show
 from .match_messages import MatchSpec
 from .matchmaker import new_match_code
-from .registry import Registry, ask_named
+from .registry import ask_named
 from .supervisor import Restart, Supervisor
 
 T = TypeVar("T")
@@ -56,14 +56,12 @@ class Lobbies:
         self,
         *,
         supervisor: Supervisor,
-        registry: Registry,
         engagements: Engagements,
         bus: Bus,
         database: Database,
         start_match: Callable[[MatchSpec], Awaitable[str]],  # answers its ws_url
     ) -> None:
         self._supervisor = supervisor
-        self._registry = registry
         self._engagements = engagements
         self._bus = bus
         self._database = database

@@ -36,7 +36,6 @@ from .engagements import Busy, Engagements, already_engaged
 from .handle import Inbox, MailboxFull, ActorGone, Overflow
 from .match_messages import MatchRecord, MatchSpec
 from .matchmaker import new_match_code
-from .registry import Registry
 from .tournament_chat import TournamentChat
 from .tournament_messages import (
     BanFromTournament,
@@ -86,7 +85,6 @@ class Tournament:
         code: str,
         *,
         database: Database,
-        registry: Registry,
         engagements: Engagements,
         bus: Bus,
         chat_rooms: ChatRooms,
@@ -98,7 +96,6 @@ class Tournament:
         self.code = code
         self._name = TOURNAMENT + code
         self._db = database
-        self._registry = registry
         self._engagements = engagements
         self._bus = bus
         self._chat_rooms = chat_rooms

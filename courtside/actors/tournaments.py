@@ -17,7 +17,7 @@ from .engagements import Engagements
 from .handle import Reply
 from .lobby_messages import Person
 from .matchmaker import new_match_code
-from .registry import NameTaken, Registry, ask_named
+from .registry import NameTaken, ask_named
 from .supervisor import Restart, Supervisor
 from .tournament import TOURNAMENT, Tournament, busy
 from .tournament_messages import Instance, ShowTournament, TournamentTiming
@@ -31,7 +31,6 @@ class TournamentDirectory:
         self,
         *,
         supervisor: Supervisor,
-        registry: Registry,
         database: Database,
         engagements: Engagements,
         bus: Bus,
@@ -42,7 +41,6 @@ class TournamentDirectory:
         timing: TournamentTiming = TournamentTiming(),
     ) -> None:
         self._supervisor = supervisor
-        self._registry = registry
         self._database = database
         self._engagements = engagements
         self._bus = bus
@@ -58,7 +56,7 @@ class TournamentDirectory:
         if not await self._bus.claim(TOURNAMENT + code):
             return
         factory = functools.partial(
-            Tournament, code, database=self._database, registry=self._registry,
+            Tournament, code, database=self._database,
             engagements=self._engagements, bus=self._bus, chat_rooms=self._chat_rooms,
             start_match=self._start_match,
             ws_url=self._ws_url, avatar_urls=self._avatar_urls, timing=self._timing,

@@ -172,8 +172,7 @@ async def run_node(
         await trio.to_thread.run_sync(avatars.ensure_default)
         render_message = functools.partial(message_instance, avatars=avatars)
         chat_rooms = ChatRooms(
-            supervisor=supervisor, registry=registry, database=database, bus=bus,
-            render_message=render_message,
+            supervisor=supervisor, database=database, bus=bus, render_message=render_message,
         )
         mailer = Mailer(
             SmtpServer.from_url(config.smtp_url) if config.smtp_url else None,
@@ -206,12 +205,11 @@ async def run_node(
                 render_message=render_message,
             ),
             lobbies=Lobbies(
-                supervisor=supervisor, registry=registry, engagements=engagements, bus=bus,
-                database=database,
+                supervisor=supervisor, engagements=engagements, bus=bus, database=database,
                 start_match=games.start_match,
             ),
             tournaments=TournamentDirectory(
-                supervisor=supervisor, registry=registry, database=database,
+                supervisor=supervisor, database=database,
                 engagements=engagements, bus=bus, chat_rooms=chat_rooms,
                 start_match=games.start_match, ws_url=games.ws_url, avatar_urls=avatars.urls,
                 timing=TournamentTiming(round_cap=config.tournament_round_seconds),

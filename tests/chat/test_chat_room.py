@@ -47,7 +47,7 @@ async def chat_rooms(database: Database) -> AsyncIterator[Rooms]:
         cluster = ClusterNode(database, registry, heartbeat_seconds=ALONE)
         await cluster.start(nursery, supervisor, game_url="ws://localhost:1")
         bus = cluster.bus
-        rooms = ChatRooms(supervisor=supervisor, registry=registry, database=database, bus=bus,
+        rooms = ChatRooms(supervisor=supervisor, database=database, bus=bus,
                           render_message=lambda message: {"id": message.id})
         yield Rooms(rooms, registry, supervisor, bus)
         nursery.cancel_scope.cancel()

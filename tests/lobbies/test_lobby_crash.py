@@ -39,7 +39,7 @@ async def test_a_crashed_lobby_destroys_itself_and_frees_its_members(
         cluster = ClusterNode(database, registry, heartbeat_seconds=ALONE)
         await cluster.start(nursery, supervisor, game_url="ws://localhost:1")
         engagements = cluster.engagements
-        lobbies = Lobbies(supervisor=supervisor, registry=registry, engagements=engagements,
+        lobbies = Lobbies(supervisor=supervisor, engagements=engagements,
                           bus=cluster.bus, database=database, start_match=no_match)
         alice = Person(1, "alice", "Alice", False, {})
         async with cluster.bus.connect(1) as alices:
