@@ -45,6 +45,7 @@ OUTBOX_CAPACITY = 65_536
 BATCH = 512
 WRITE_ATTEMPTS = 3
 SWEEP_EVERY = 60.0
+FLUSH_WAIT = 2.0  # a connection opening waits no longer for the outbox to be written
 
 
 class _Body(msgspec.Struct, frozen=True):
@@ -62,6 +63,10 @@ class _Notice(msgspec.Struct, frozen=True, omit_defaults=True):
     end: int | None = None  # end this user's connections
 
 
+# What waits in the outbox: an event (its users, its encoded body), an order to end
+# a user's connections, or a marker set once everything before it is written.
+_Pending = tuple[tuple[int, ...], bytes] | int | trio.Event
+
 _encode = msgspec.json.Encoder().encode
 _decode_body = msgspec.json.Decoder(_Body).decode
 _decode_notice = msgspec.json.Decoder(_Notice).decode
@@ -77,9 +82,7 @@ class EventStream:
         self._log = UserEvents(database)
         self._database = database
         self._registry = registry
-        self._outbox, self._pending = trio.open_memory_channel[tuple[tuple[int, ...], bytes] | int](
-            OUTBOX_CAPACITY
-        )
+        self._outbox, self._pending = trio.open_memory_channel[_Pending](OUTBOX_CAPACITY)
         self._last_seen: int | None = None
         self.listening = trio.Event()  # set once the first LISTEN is in place
         self.lost = 0  # events the writer could not store (for /metrics)
@@ -96,18 +99,28 @@ class EventStream:
     def end_connections(self, user_id: int) -> None:
         self._enqueue(user_id, f"ending the connections of user {user_id}")
 
-    def _enqueue(self, item: tuple[tuple[int, ...], bytes] | int, what: str) -> None:
+    def _enqueue(self, item: _Pending, what: str) -> bool:
         try:
             self._outbox.send_nowait(item)
         except trio.WouldBlock:
             self.lost += 1
             log.error("%s lost: the event outbox is full", what)
+            return False
+        return True
+
+    async def _written(self) -> None:
+        """Return once every event this node published so far is in the log."""
+        written = trio.Event()
+        if self._enqueue(written, "a flush marker"):
+            with trio.move_on_after(FLUSH_WAIT):
+                await written.wait()
 
     async def catch_up(self, connection: Connection, last_event_id: int | None) -> None:
         """Give a connection the hub just took its starting point: the events it
         missed after ``last_event_id`` as its replay, else the newest event now
-        (what came before it opened is not its news)."""
+        (what came before it opened is not its news, even when still in the outbox)."""
         if last_event_id is None:
+            await self._written()
             connection.seen_up_to = await self._log.last_id()
             return
         rows = await self._log.replay(connection.user_id, last_event_id, seconds=REPLAY_SECONDS,
@@ -131,9 +144,19 @@ class EventStream:
                         break
                 await self._write(batch)
 
-    async def _write(self, batch: list[tuple[tuple[int, ...], bytes] | int]) -> None:
-        events = [item for item in batch if not isinstance(item, int)]
-        orders = [_encode(_Notice(end=item)).decode() for item in batch if isinstance(item, int)]
+    async def _write(self, batch: list[_Pending]) -> None:
+        try:
+            await self._store(
+                [item for item in batch if isinstance(item, tuple)],
+                [item for item in batch if isinstance(item, int)],
+            )
+        finally:
+            for item in batch:
+                if isinstance(item, trio.Event):
+                    item.set()
+
+    async def _store(self, events: list[tuple[tuple[int, ...], bytes]], ends: list[int]) -> None:
+        orders = [_encode(_Notice(end=user_id)).decode() for user_id in ends]
         for attempt in range(WRITE_ATTEMPTS):
             try:
                 if events:
@@ -144,8 +167,8 @@ class EventStream:
             except Exception:
                 log.exception("could not write %d events (attempt %d)", len(events), attempt + 1)
                 await trio.sleep(0.1 * 4**attempt)
-        self.lost += len(batch)
-        log.error("%d events lost: the database would not take them", len(batch))
+        self.lost += len(events) + len(ends)
+        log.error("%d events lost: the database would not take them", len(events) + len(ends))
 
     async def run_listener(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Hand every event of the cluster to this node's hub, until cancelled. A

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import trio
 
-from courtside.actors.hub import REPLAY_PER_USER
+from courtside.actors.hub import CONNECTION_BACKLOG, REPLAY_PER_USER
 from courtside.persistence import Database
 from courtside.persistence.user_events import UserEvents
 from courtside.server.node import Node
@@ -44,6 +44,8 @@ async def test_a_new_connection_gets_only_what_comes_after_it_opened(
     bus = node.services.bus
     bus.publish_to_user(alice.id, "before", {})
     await trio.sleep(0.5)  # committed, maybe not yet heard
+    for _ in range(CONNECTION_BACKLOG // 2):  # some still in the outbox as the connection opens
+        bus.publish_to_user(alice.id, "just-before", {})
     async with bus.connect(alice.id) as live:
         bus.publish_to_user(alice.id, "after", {})
         with trio.fail_after(10):
