@@ -9,6 +9,7 @@ import quart_schema.openapi
 from quart import Quart, Response, g, request
 from quart_schema import QuartSchema
 from quart_trio import QuartTrio
+from werkzeug.exceptions import RequestTimeout
 
 from courtside import web
 from courtside.protocol import Throttled
@@ -68,7 +69,7 @@ def create_app(svc: Services) -> Quart:
     app.before_request(_throttle_unsafe_methods)
     app.before_request(check_request_body)
     app.before_request(check_request_text)
-    app.after_request(_close_if_body_unread)
+    app.after_request(_keep_alive_past_the_body)
     app.after_request(_count_request)
     for blueprint in (operations.blueprint, auth_routes.blueprint, users_routes.blueprint,
                       avatars.blueprint, queues.blueprint, lobbies.blueprint, history.blueprint,
@@ -104,9 +105,18 @@ async def _count_request(response: Response) -> Response:
     return response
 
 
-async def _close_if_body_unread(response: Response) -> Response:
-    # A body refused before it was read cannot be skipped on a kept-alive
-    # connection: hypercorn would drop it silently under the client's next request.
-    if request.content_length and response.status_code >= 400:
-        response.headers["Connection"] = "close"
+async def _keep_alive_past_the_body(response: Response) -> Response:
+    # hypercorn cannot skip a body the app left unread on a kept-alive connection:
+    # it drops it under the client's next request, or leaves that one unanswered.
+    # So an accepted body is read to its end (at once when the view read it), and
+    # one refused or sent where none is taken (an OPTIONS, a GET) closes the connection.
+    if not request.content_length:
+        return response
+    if response.status_code < 400 and request.method in UNSAFE_METHODS:
+        try:
+            await request.get_data()
+            return response
+        except RequestTimeout:
+            pass
+    response.headers["Connection"] = "close"
     return response

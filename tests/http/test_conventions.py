@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import h11
 import httpx
 import pytest
+import trio
+
+from courtside.server.node import Node
 
 
 def assert_envelope(response: httpx.Response, status: int, code: str) -> dict:
@@ -99,3 +103,55 @@ async def test_bad_page_parameters_are_a_400(
 ) -> None:
     body = assert_envelope(await client.get(f"/probe/numbers/?{query}"), 400, "invalid")
     assert field in body["errors"]
+
+
+async def _answer(stream: trio.SocketStream, client: h11.Connection) -> h11.Response:
+    """The response to the request just sent, read to its end."""
+    response = None
+    with trio.fail_after(10):
+        while True:
+            event = client.next_event()
+            if event is h11.NEED_DATA:
+                client.receive_data(await stream.receive_some())
+            elif isinstance(event, h11.Response):
+                response = event
+            elif isinstance(event, h11.EndOfMessage):
+                assert response is not None
+                return response
+
+
+def _header(response: h11.Response, name: bytes) -> bytes | None:
+    return dict(response.headers).get(name)
+
+
+@pytest.mark.parametrize(("method", "path", "keeps_alive"), [
+    ("POST", "/api/auth/guest/", True),  # a body the view ignores: still read to its end
+    ("OPTIONS", "/probe/greetings/", False),  # a body no view takes: the answer ends the connection
+    ("GET", "/healthz", False),
+])
+async def test_a_body_that_comes_late_never_stalls_the_next_request(
+    node: Node, method: str, path: str, keeps_alive: bool
+) -> None:
+    body = b'{"name": "ana"}'
+    url = httpx.URL(node.http_url)
+    stream = await trio.open_tcp_stream(url.host, url.port)
+    client = h11.Connection(h11.CLIENT)
+    headers = [("Host", "courtside"), ("Content-Type", "application/json"),
+               ("Content-Length", str(len(body)))]
+    await stream.send_all(client.send(h11.Request(method=method, target=path, headers=headers)))
+    async with trio.open_nursery() as nursery:
+        # The headers first, the body a moment later: the view may answer in between.
+        async def send_body_late() -> None:
+            await trio.sleep(0.2)
+            await stream.send_all(client.send(h11.Data(data=body)) + client.send(h11.EndOfMessage()))
+        nursery.start_soon(send_body_late)
+        first = await _answer(stream, client)
+    assert first.status_code < 500
+    if not keeps_alive:
+        assert _header(first, b"connection") == b"close"
+        return
+    assert _header(first, b"connection") != b"close"
+    client.start_next_cycle()
+    await stream.send_all(client.send(h11.Request(method="GET", target="/healthz", headers=[("Host", "courtside")]))
+                          + client.send(h11.EndOfMessage()))
+    assert (await _answer(stream, client)).status_code == 200
