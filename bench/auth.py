@@ -5,6 +5,12 @@ PostgreSQL is its child and inherits the pin, so every figure is "server plus
 database on one core". wrk runs pinned to core 1. Only loopback traffic.
 
     .venv/bin/python bench/auth.py [--seconds 10] [--connections 32] [--out bench/auth.json]
+        [--workers N] [--scenarios guest,login,me,healthz]
+
+``--workers N`` serves with ``courtside serve --workers N`` (N nodes sharing the
+HTTP port): one worker stays pinned to core 0, more run on every core and share
+core 1 with wrk, so each scenario also reports req/s per busy server core (server,
+workers and PostgreSQL).
 
 Exit status: 0 when every run finished clean (figures below target are reported,
 not fatal); 1 when a run saw non-2xx responses or socket errors, or the server failed
@@ -34,7 +40,7 @@ from pathlib import Path
 
 import psutil
 
-from harness import EmbeddedPostgres, ServerFailed, git_revision, machine
+from harness import EmbeddedPostgres, ServerFailed, git_revision, is_worker, machine, server_cores
 
 SERVER_CORE = 0
 LOAD_CORE = 1
@@ -143,6 +149,7 @@ class RunResult:
     postgres_rss_mib_peak: float
     postgres_pss_mib: float | None
     target_requests_per_second: float | None
+    requests_per_busy_server_core: float | None
 
     @property
     def clean(self) -> bool:
@@ -152,7 +159,7 @@ class RunResult:
 class ServerUnderTest:
     """One pinned ``courtside serve`` with a throwaway data dir."""
 
-    def __init__(self, courtside: Path, work_dir: Path) -> None:
+    def __init__(self, courtside: Path, work_dir: Path, workers: int | None) -> None:
         self.data_dir = Path(tempfile.mkdtemp(prefix="courtside-bench-data-"))
         # As root the embedded PostgreSQL runs as another account that must traverse it.
         self.data_dir.chmod(0o755)
@@ -160,9 +167,12 @@ class ServerUnderTest:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = work_dir / "server.log"
         self.command = [
-            "taskset", "-c", str(SERVER_CORE),
+            "taskset", "-c", server_cores(workers, SERVER_CORE),
             str(courtside), "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
         ]
+        self.workers = workers
+        if workers is not None:
+            self.command += ["--workers", str(workers), "--game-port", str(_free_loopback_port())]
         self._popen: subprocess.Popen[bytes] | None = None
         self.process: psutil.Process | None = None
         self._postgres = EmbeddedPostgres()
@@ -179,16 +189,22 @@ class ServerUnderTest:
             if self._popen.poll() is not None:
                 raise ServerFailed(f"server exited with {self._popen.returncode} during start-up")
             try:
-                if http_request(self.base_url + "/healthz", timeout=2)[0] == 200:
+                status, body = http_request(self.base_url + "/readyz", timeout=2)
+                if status == 200 and len(body.get("nodes", ())) >= (self.workers or 1):
                     return
             except OSError:
                 pass
             time.sleep(0.25)
-        raise ServerFailed(f"/healthz did not answer 200 within {START_TIMEOUT:.0f}s")
+        raise ServerFailed(f"/readyz did not list every node within {START_TIMEOUT:.0f}s")
+
+    def server_processes(self) -> list[psutil.Process]:
+        """The server (with workers: the parent and each worker)."""
+        assert self.process is not None
+        return [self.process, *(child for child in self._postgres.under(self.process) if is_worker(child))]
 
     def postgres_processes(self) -> list[psutil.Process]:
         assert self.process is not None
-        return self._postgres.under(self.process)
+        return [child for child in self._postgres.under(self.process) if not is_worker(child)]
 
     def stop(self) -> int:
         """SIGTERM, wait, and return the exit status (killed after STOP_TIMEOUT)."""
@@ -233,6 +249,7 @@ class ResourceSampler:
         self._server = server
         self._cpu_first: dict[int, float] = {}
         self._cpu_last: dict[int, float] = {}
+        self._server_pids: set[int] = set()
         self._server_rss_peak = 0
         self._postgres_rss_peak = 0
         self._postgres_count = 0
@@ -258,11 +275,11 @@ class ResourceSampler:
             self._sample(first=False)
 
     def _sample(self, *, first: bool) -> None:
-        server = self._server.process
-        assert server is not None
+        serving = self._server.server_processes()
+        self._server_pids.update(proc.pid for proc in serving)
         postgres = self._server.postgres_processes()
-        postgres_rss = 0
-        for proc in [server, *postgres]:
+        server_rss = postgres_rss = 0
+        for proc in [*serving, *postgres]:
             try:
                 with proc.oneshot():
                     times = proc.cpu_times()
@@ -276,21 +293,24 @@ class ResourceSampler:
                 # A process first seen mid-run contributes all its CPU time so far.
                 self._cpu_first.setdefault(proc.pid, 0.0)
             self._cpu_last[proc.pid] = cpu
-            if proc.pid == server.pid:
-                self._server_rss_peak = max(self._server_rss_peak, rss)
+            if proc.pid in self._server_pids:
+                server_rss += rss
             else:
                 postgres_rss += rss
+        self._server_rss_peak = max(self._server_rss_peak, server_rss)
         self._postgres_rss_peak = max(self._postgres_rss_peak, postgres_rss)
         self._postgres_count = max(self._postgres_count, len(postgres))
 
+    def _cpu_percent(self, server: bool) -> float:
+        spent = sum(self._cpu_last[p] - self._cpu_first[p] for p in self._cpu_last
+                    if (p in self._server_pids) == server)
+        return 100.0 * spent / self._wall
+
     def server_cpu_percent(self) -> float:
-        pid = self._server.process.pid  # type: ignore[union-attr]
-        return 100.0 * (self._cpu_last[pid] - self._cpu_first[pid]) / self._wall
+        return self._cpu_percent(server=True)
 
     def postgres_cpu_percent(self) -> float:
-        pid = self._server.process.pid  # type: ignore[union-attr]
-        spent = sum(self._cpu_last[p] - self._cpu_first[p] for p in self._cpu_last if p != pid)
-        return 100.0 * spent / self._wall
+        return self._cpu_percent(server=False)
 
     def core_busy_percent(self) -> dict[str, float]:
         """Per core, busy (steal included) and, on a VM, time the hypervisor took away."""
@@ -403,7 +423,14 @@ def measure(
         postgres_rss_mib_peak=round(sampler.postgres_rss_mib_peak, 1),
         postgres_pss_mib=_rounded(sampler.postgres_pss_mib()),
         target_requests_per_second=TARGETS.get(scenario.name),
+        requests_per_busy_server_core=_per_core(summary["requests"] / seconds, sampler),
     )
+
+
+def _per_core(requests_per_second: float, sampler: ResourceSampler) -> float | None:
+    """req/s per core the server, its workers and PostgreSQL kept busy."""
+    busy = (sampler.server_cpu_percent() + sampler.postgres_cpu_percent()) / 100
+    return round(requests_per_second / busy, 1) if busy else None
 
 
 def _rounded(value: float | None) -> float | None:
@@ -441,7 +468,7 @@ def _py_spy() -> str | None:
 def print_table(results: list[RunResult]) -> None:
     header = (f"{'scenario':<8} {'req/s':>9} {'target':>8} {'p50 ms':>8} {'p99 ms':>8} "
               f"{'non-2xx':>8} {'sock err':>8} {'server %':>8} {'pg %':>6} {'core0 %':>7} "
-              f"{'srv RSS':>8}")
+              f"{'srv RSS':>8} {'req/s/core':>10}")
     print(header)
     print("-" * len(header))
     for result in results:
@@ -455,14 +482,14 @@ def print_table(results: list[RunResult]) -> None:
             f"{result.p50_ms:>8.1f} {result.p99_ms:>8.1f} {result.non_2xx:>8} "
             f"{sum(result.socket_errors.values()):>8} {result.server_cpu_percent:>8.1f} "
             f"{result.postgres_cpu_percent:>6.1f} {result.core_busy_percent.get('core0', 0):>7.1f} "
-            f"{result.server_rss_mib_peak:>6.0f}Mi"
+            f"{result.server_rss_mib_peak:>6.0f}Mi {result.requests_per_busy_server_core or 0:>10,.1f}"
         )
     for result in results:
         if not result.clean:
             print(f"!! {result.scenario}: {result.non_2xx} non-2xx responses "
                   f"{result.non_2xx_by_status or ''}, socket errors {result.socket_errors}")
-    print("server %, pg %: CPU time / wall time (100 = one core); both run on core "
-          f"{SERVER_CORE}, wrk on core {LOAD_CORE}.")
+    print("server %, pg %: CPU time / wall time (100 = one core; with workers, all of them); "
+          "req/s/core: req/s over the cores server and PostgreSQL kept busy.")
 
 
 def _parse_args() -> argparse.Namespace:
@@ -472,6 +499,9 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=Path("bench/auth.json"), help="JSON figures")
     parser.add_argument("--timeout", type=int, default=10,
                         help="wrk per-request timeout in seconds (default 10; login queues behind argon2)")
+    parser.add_argument("--workers", type=int, help="serve with `courtside serve --workers N`")
+    parser.add_argument("--scenarios", default="guest,login,me,healthz",
+                        help="which to run, in order (guest,login,me,healthz)")
     parser.add_argument("--profile", type=Path,
                         help="also record py-spy (speedscope) over an extra, unreported GET me run")
     return parser.parse_args()
@@ -509,7 +539,7 @@ def main() -> int:
     profile_command = None
     with tempfile.TemporaryDirectory(prefix="courtside-bench-") as work:
         work_dir = Path(work)
-        server = ServerUnderTest(courtside, work_dir)
+        server = ServerUnderTest(courtside, work_dir, args.workers)
         try:
             print(f"starting {shlex.join(server.command)}", flush=True)
             server.start()
@@ -530,7 +560,9 @@ def main() -> int:
                 # The stack's own ceiling: no auth, no database, a constant body.
                 Scenario("healthz", "GET", "/healthz", 200),
             ]
-            for scenario in scenarios:
+            chosen = args.scenarios.split(",")
+            for scenario in sorted((s for s in scenarios if s.name in chosen),
+                                   key=lambda s: chosen.index(s.name)):
                 script = work_dir / f"{scenario.name}.lua"
                 script.write_text(scenario.lua())
                 print(f"{scenario.name}: {WARMUP_SECONDS}s warm-up, {args.seconds}s measured, "
@@ -561,8 +593,8 @@ def main() -> int:
 
     print()
     print_table(results)
-    print(f"server on core {SERVER_CORE}; PostgreSQL processes pinned to {postgres_affinity} "
-          "(children of the server: the database shares its core)")
+    print(f"server on cores {server.command[2]} ({args.workers or 'no'} workers); PostgreSQL processes "
+          f"pinned to {postgres_affinity} (children of the server: the database shares its cores)")
     print(f"SIGTERM: server exited {exit_status}"
           + (f"; PostgreSQL processes left running: {leftover}" if leftover else ""))
 
@@ -574,7 +606,8 @@ def main() -> int:
         "command": shlex.join([sys.executable, *sys.argv]),
         "server_command": shlex.join(server.command),
         "server_env": SERVER_ENV,
-        "server_core": SERVER_CORE,
+        "server_cores": server.command[2],
+        "workers": args.workers,
         "load_core": LOAD_CORE,
         "postgres_affinity": postgres_affinity,
         "warmup_seconds": WARMUP_SECONDS,

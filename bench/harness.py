@@ -52,6 +52,20 @@ class EmbeddedPostgres:
                 pass
 
 
+def server_cores(workers: int | None, pinned: int) -> str:
+    """taskset's list for a server: its one core, or every core for more than one worker
+    (this script may have pinned itself to the load core already)."""
+    return ",".join(map(str, range(os.cpu_count() or 1))) if (workers or 1) > 1 else str(pinned)
+
+
+def is_worker(process: psutil.Process) -> bool:
+    """A worker of ``courtside serve --workers N`` (the other children are PostgreSQL's)."""
+    try:
+        return "courtside.server.worker" in process.cmdline()
+    except psutil.NoSuchProcess:
+        return False
+
+
 def machine() -> dict[str, object]:
     model = "unknown"
     try:
@@ -88,7 +102,7 @@ def git_revision(repo: Path) -> str | None:
 
 
 def our_processes(server, client) -> dict[str, list[psutil.Process]]:
-    return {"server": [server.process], "postgres": server.helpers(),
+    return {"server": server.processes(), "postgres": server.helpers(),
             "client": [client.process], "orchestrator": [psutil.Process()]}
 
 

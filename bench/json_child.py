@@ -33,6 +33,10 @@ class Child:
         self._events: queue.Queue[dict] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
+    def processes(self) -> list[psutil.Process]:
+        """The processes that are this child (for harness.our_processes)."""
+        return [self.process]
+
     def _read(self) -> None:
         for line in self._popen.stdout:
             self._events.put(json.loads(line))

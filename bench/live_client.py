@@ -19,6 +19,8 @@ JSON lines on stdin, answered by JSON lines on stdout:
       -> {"ev": "opened", "subscribed", "failed", "errors", "seconds"}
   {"op": "expect", "round": r} -> {"ev": "expecting"}; then, once every subscribed
       connection has round r: {"ev": "round_done", "round", "all_after_seconds"}
+  {"op": "expect", "round": r, "deliveries": n} -> the same for a stream: n events of
+      round r, each to one connection, told apart by their ``seq``
   {"op": "round", "round": r} -> {"ev": "round", ...}: that round's figures so far
   {"op": "latencies"} -> {"ev": "latencies", "rounds": {r: [seconds, ...]}, "strays"}: every delivery
   {"op": "status"} -> {"ev": "status", "subscribed", "closed", "errors"}
@@ -53,6 +55,7 @@ class BenchData(msgspec.Struct):
 
     sent_at: float = 0.0
     round: int = -1
+    seq: int = -1  # in a stream round: the event's number within the round
 
 
 class UserMessage(msgspec.Struct):
@@ -89,9 +92,10 @@ class Round:
     __slots__ = ("expected", "counts", "distinct", "duplicates", "latencies", "done",
                  "cpu_at_expect", "cpu_at_done")
 
-    def __init__(self, connections: int, expected: int) -> None:
+    def __init__(self, slots: int, expected: int) -> None:
+        """``slots``: the connections, or in a stream round the events (by ``seq``)."""
         self.expected = expected
-        self.counts = bytearray(connections)
+        self.counts = bytearray(slots)
         self.distinct = 0
         self.duplicates = 0
         self.latencies: list[float] = []
@@ -346,10 +350,10 @@ class LiveClient:
 
     def _delivered(self, conn: Conn, payload: BenchData, now: float) -> None:
         current = self.rounds.get(payload.round)
-        if current is None:
+        if current is None or payload.seq >= len(current.counts):
             self.strays += 1
             return
-        index = conn.index
+        index = conn.index if payload.seq < 0 else payload.seq
         seen = current.counts[index]
         if seen:
             current.duplicates += 1
@@ -412,6 +416,9 @@ class LiveClient:
         match command["op"]:
             case "open":
                 self.open(command["transport"], command["port"], command["users"])
+            case "expect" if "deliveries" in command:
+                self.rounds[command["round"]] = Round(command["deliveries"], command["deliveries"])
+                emit({"ev": "expecting", "round": command["round"]})
             case "expect":
                 self.rounds[command["round"]] = Round(len(self.conns), self.subscribed - self.closed)
                 emit({"ev": "expecting", "round": command["round"]})

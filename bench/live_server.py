@@ -1,4 +1,4 @@
-"""A real Courtside node for bench/live_fanout.py, with a control channel for the bench.
+"""A real Courtside node for bench/live_fanout.py and bench/bus.py, with a control channel.
 
 The node is ``run_node`` as ``courtside serve`` runs it (the same start-up GC
 tuning; the embedded PostgreSQL in a throwaway data dir), in this process,
@@ -9,7 +9,7 @@ node in-process is what lets the bench publish one event to every user in one
 Bench-only shortcuts, outside the code under test: users are inserted with one
 SQL statement and their access tokens minted with the node's own TokenSigner,
 instead of thousands of registrations. Bench-only instruments (``Meters``): the
-hub's ``_publish`` is wrapped in a timer, and ``gc.callbacks`` time every
+hub's ``_deliver`` is wrapped in a timer, and ``gc.callbacks`` time every
 collection, so a round's time can be split into the hub's loop over the users,
 garbage collection, and the rest (the transports and Trio).
 
@@ -22,6 +22,10 @@ JSON lines on stdin, answered by JSON lines on stdout:
       busy_seconds: until no task of the node was runnable any more (every frame
       handed to the kernel); busy_cpu_seconds: this process's CPU meanwhile;
       hub_seconds; gc_seconds and gc_collections, each [gen0, gen1, gen2]: from Meters
+  {"op": "stream", "round": r, "rate": R, "seconds": S}
+                                 -> {"ev": "streamed", "round", "published", "seconds"}
+      R events a second for S seconds, each ``bus.publish_to_user`` to the next of
+      the users in turn, with {"sent_at", "round": r, "seq": its number in the round}
   {"op": "open_sockets"}         -> {"ev": "open_sockets", "count"}: WebSockets and event streams
   {"op": "quit"}                 -> the node shuts down as on SIGTERM
 """
@@ -47,6 +51,7 @@ from courtside.server.node import Node, run_node
 from live_client import emit, raise_open_files_limit
 
 EVENT = "bench"
+STREAM_PERIOD = 0.002  # a stream publishes what is due this often
 CREATE_USERS = (
     "INSERT INTO users (username, nickname, is_guest)"
     " SELECT 'bench' || n, 'bench' || n, true FROM generate_series(1, %s) AS n"
@@ -63,17 +68,17 @@ class Meters:
         self.gc_collections = [0, 0, 0]
         self._gc_began = 0.0
         gc.callbacks.append(self._collection)
-        publish = NotificationHub._publish
+        deliver = NotificationHub._deliver
 
-        def timed_publish(hub, user_ids, name, data, kwargs):
+        def timed_deliver(hub, user_ids, event):
             began = time.perf_counter()
             try:
-                return publish(hub, user_ids, name, data, kwargs)
+                return deliver(hub, user_ids, event)
             finally:
-                if name == EVENT:
+                if event.name == EVENT:
                     self.hub_seconds += time.perf_counter() - began
 
-        NotificationHub._publish = timed_publish
+        NotificationHub._deliver = timed_deliver
 
     def _collection(self, phase: str, info: dict) -> None:
         if phase == "start":
@@ -119,6 +124,9 @@ class Harness:
                 emit({"ev": "users", "users": await self._create_users(command["count"])})
             case "publish":
                 emit({"ev": "published", **await self._publish(command["round"])})
+            case "stream":
+                emit({"ev": "streamed", **await self._stream(command["round"], command["rate"],
+                                                             command["seconds"])})
             case "open_sockets":
                 emit({"ev": "open_sockets", "count": len(self._node.services.sockets)})
             case "quit":
@@ -142,6 +150,20 @@ class Harness:
                 "busy_cpu_seconds": time.process_time() - cpu_before, **self._meters.read()}
 
 
+    async def _stream(self, round_no: int, rate: float, seconds: float) -> dict:
+        bus, users = self._node.services.bus, self._user_ids
+        began = trio.current_time()
+        published = 0
+        while (elapsed := trio.current_time() - began) < seconds:
+            # As many as are due by now: the pace holds even when a sleep runs long.
+            for seq in range(published, min(int(elapsed * rate) + 1, int(seconds * rate))):
+                bus.publish_to_user(users[seq % len(users)], EVENT,
+                                    {"sent_at": time.time(), "round": round_no, "seq": seq})
+                published += 1
+            await trio.sleep(STREAM_PERIOD)
+        return {"round": round_no, "published": published, "seconds": trio.current_time() - began}
+
+
 async def main_async(config: Config) -> None:
     meters = Meters()
     async with trio.open_nursery() as nursery:
@@ -157,12 +179,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--core", type=int, help="pin this process (and PostgreSQL) to one core")
+    parser.add_argument("--database-url", help="a cluster's PostgreSQL (default: embedded in --data-dir)")
     args = parser.parse_args()
     if args.core is not None:
         os.sched_setaffinity(0, {args.core})
     raise_open_files_limit()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    config = Config(port=0, data_dir=args.data_dir, log_level="WARNING", shutdown_grace_seconds=3.0)
+    config = Config(port=0, data_dir=args.data_dir, database_url=args.database_url,
+                    log_level="WARNING", shutdown_grace_seconds=3.0)
     trio.run(main_async, config)
     return 0
 

@@ -8,7 +8,10 @@ the 2N player connections as ``[ws_url, token]`` for bench/load_client.py:
   Matches come the way players get them: guests (``POST /api/auth/guest/``) join
   the duel queue (``POST /api/play/duel/``), the matchmaker pairs them once a
   second, and ``GET /api/game/live/`` tells which code and ``ws_url`` each got
-  (there is no user event channel yet to receive ``game-start``).
+  (there is no user event channel yet to receive ``game-start``). With
+  ``workers``, ``courtside serve --workers N``: N nodes under one parent, their
+  matches placed on the least-loaded one; N > 1 runs on every core (the load
+  client shares one), so its figures are read per busy server core.
 - ``Bare``: bench/baseline_bare.py, whose match codes are pre-declared.
 """
 
@@ -18,6 +21,7 @@ import base64
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -30,13 +34,14 @@ from pathlib import Path
 
 import psutil
 
-from harness import EmbeddedPostgres, ServerFailed
+from harness import EmbeddedPostgres, ServerFailed, is_worker, server_cores
 
 SERVER_CORE = 0
 START_TIMEOUT = 180.0
 STOP_TIMEOUT = 60.0
 PAIRING_TIMEOUT = 60.0
 SETUP_THREADS = 8
+METRICS_ATTEMPTS = 10  # connections per worker to reach every node's /metrics
 
 COURTSIDE_ENV = {
     "COURTSIDE_LOG_LEVEL": "WARNING",
@@ -45,6 +50,7 @@ COURTSIDE_ENV = {
     "COURTSIDE_THROTTLE_EXEMPT_ADDRESSES": "127.0.0.1",
     # Matches wait for their players while the ramp connects them.
     "COURTSIDE_READY_TIMEOUT_SECONDS": "600",
+    "COURTSIDE_SEAT_TIMEOUT_SECONDS": "600",
 }
 
 
@@ -88,9 +94,16 @@ class _Pinned:
     def alive(self) -> bool:
         return self._popen is not None and self._popen.poll() is None
 
+    def processes(self) -> list[psutil.Process]:
+        """The server's own processes (with workers: the parent and each worker)."""
+        return [self.process] if self.process else []
+
     def helpers(self) -> list[psutil.Process]:
         """Processes beside the server that serve it (PostgreSQL for Courtside)."""
         return []
+
+    def rss_bytes(self) -> int:
+        return sum(_rss(process) for process in self.processes())
 
     def stop(self) -> int:
         if self._popen is None:
@@ -110,8 +123,9 @@ class _Pinned:
         except OSError:
             return "(no server log)"
 
-    def metrics(self) -> str | None:
-        return None
+    def metrics(self) -> list[str]:
+        """Each node's /metrics text (none for a server without them)."""
+        return []
 
     def cleanup(self) -> None:
         pass
@@ -154,14 +168,21 @@ class Courtside(_Pinned):
     name = "courtside"
     env = COURTSIDE_ENV
 
-    def __init__(self, work_dir: Path, courtside: str) -> None:
+    def __init__(self, work_dir: Path, courtside: str, workers: int | None = None) -> None:
+        if workers is not None:
+            self.name = f"courtside-w{workers}"
         super().__init__(work_dir)
+        self.workers = workers
         self.data_dir = Path(tempfile.mkdtemp(prefix="courtside-bench-data-"))
         # As root the embedded PostgreSQL runs as another account that must traverse it.
         self.data_dir.chmod(0o755)
         self.port = free_loopback_port(pair=True)
-        self.command = ["taskset", "-c", str(SERVER_CORE), courtside, "serve",
+        # Each worker serves games on the base game port plus its index.
+        self.game_port = free_loopback_port(pair=True) if workers else None
+        self.command = ["taskset", "-c", server_cores(workers, SERVER_CORE), courtside, "serve",
                         "--port", str(self.port), "--data-dir", str(self.data_dir)]
+        if workers is not None:
+            self.command += ["--workers", str(workers), "--game-port", str(self.game_port)]
         self._local = threading.local()
         self._postgres = EmbeddedPostgres()
 
@@ -172,19 +193,48 @@ class Courtside(_Pinned):
             if not self.alive():
                 raise ServerFailed(f"courtside exited during start-up:\n{self.log_tail()}")
             try:
-                if self._request("GET", "/healthz")[0] == 200:
+                # With workers: once every node is in the cluster, so matches spread from the first.
+                status, body = self._request("GET", "/readyz")
+                if status == 200 and len(body.get("nodes", ())) >= (self.workers or 1):
                     return
             except OSError:
                 self._local.__dict__.clear()
             time.sleep(0.25)
-        raise ServerFailed(f"/healthz did not answer 200 within {START_TIMEOUT:.0f}s")
+        raise ServerFailed(f"/readyz did not list every node within {START_TIMEOUT:.0f}s")
+
+    def processes(self) -> list[psutil.Process]:
+        return [self.process, *(child for child in self._children() if is_worker(child))]
 
     def helpers(self) -> list[psutil.Process]:
-        return self._postgres.under(self.process)
+        return [child for child in self._postgres.under(self.process) if not is_worker(child)]
 
-    def metrics(self) -> str | None:
-        status, body = self._request("GET", "/metrics", raw=True)
-        return body if status == 200 else None
+    def _children(self) -> list[psutil.Process]:
+        try:
+            return self.process.children(recursive=True) if self.process else []
+        except psutil.NoSuchProcess:
+            return []
+
+    def metrics(self) -> list[str]:
+        """Every node's /metrics: workers share the HTTP port, so new connections
+        are opened until each node (told apart by its node id) has answered."""
+        if not self.workers:
+            status, body = self._request("GET", "/metrics", raw=True)
+            return [body] if status == 200 else []
+        by_node: dict[str, str] = {}
+        for _ in range(METRICS_ATTEMPTS * self.workers):
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            try:
+                connection.request("GET", "/metrics", headers={"Connection": "close"})
+                response = connection.getresponse()
+                body = response.read().decode()
+            finally:
+                connection.close()
+            node = re.search(r"^courtside_cluster_node_id (\S+)$", body, re.MULTILINE)
+            if response.status == 200 and node:
+                by_node[node.group(1)] = body
+            if len(by_node) == self.workers:
+                break
+        return list(by_node.values())
 
     def open_matches(self, count: int) -> list[list]:
         """2*count new guests queue for duels; returns their connections once paired."""
@@ -253,6 +303,13 @@ class Courtside(_Pinned):
     def cleanup(self) -> None:
         self._postgres.terminate()
         shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+def _rss(process: psutil.Process) -> int:
+    try:
+        return process.memory_info().rss
+    except psutil.NoSuchProcess:
+        return 0
 
 
 def _user_id(access_token: str) -> int:

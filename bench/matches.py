@@ -21,8 +21,15 @@ server's ramp stops at its first failing step. Its capacity is the largest
 holding count; where the client's core passed 80 % by then, it is a lower bound.
 
     .venv/bin/python bench/matches.py [--seconds 10] [--settle 3] [--servers courtside,bare]
-        [--courtside-steps 50,100,...] [--bare-steps 10,20,...] [--profile-at 200]
+        [--workers 1,2] [--courtside-steps 50,100,...] [--bare-steps 10,20,...] [--profile-at 200]
         [--out bench/matches.json] [--plot bench/matches.png]
+
+``--workers 1,2`` runs Courtside once per count as ``courtside serve --workers N``
+(in place of the plain ``courtside``): one worker pinned to core 0 as above, more
+on every core, the load client sharing core 1 with them. Each gets its matches
+per busy server core (capacity / the CPU of server, workers and PostgreSQL at
+that step), and the report gives each count's share of one worker's figure
+(target: 90 % or more, linear scaling).
 
 Exit status: 0 when both ramps ran (figures under target are reported, not
 fatal); 1 when a server failed to start, died or could not be handed matches;
@@ -72,6 +79,7 @@ STEPS = {
     "bare": [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 140, 160, 200],
 }
 TARGET_RATIO, STRETCH_RATIO = 5.0, 7.0
+TARGET_SCALING = 0.90  # matches per busy server core with N workers against one worker's
 LATENESS_METRIC = "courtside_tick_lateness_seconds"
 SKIPPED_METRIC = "courtside_tick_skipped_total"
 PROFILE_RATE = 173  # samples per second
@@ -87,19 +95,20 @@ class LoadClient(Child):
                          [python, str(script), "--core", str(LOAD_CORE), "--rate", str(RATE)])
 
 
-def lateness_buckets(metrics: str | None) -> dict[float, float]:
-    """Cumulative counts of the tick lateness histogram, by upper bound."""
-    buckets = {}
-    for bound, count in re.findall(rf'^{LATENESS_METRIC}_bucket{{le="([^"]+)"}} (\S+)$',
-                                   metrics or "", re.MULTILINE):
-        buckets[float(bound)] = float(count)
+def lateness_buckets(metrics: list[str]) -> dict[float, float]:
+    """Cumulative counts of the tick lateness histogram, by upper bound, over every node."""
+    buckets: dict[float, float] = {}
+    for text in metrics:
+        for bound, count in re.findall(rf'^{LATENESS_METRIC}_bucket{{le="([^"]+)"}} (\S+)$',
+                                       text, re.MULTILINE):
+            buckets[float(bound)] = buckets.get(float(bound), 0.0) + float(count)
     return buckets
 
 
-def skipped_deadlines(metrics: str | None) -> float | None:
-    """The shard's skipped tick deadlines so far: each one a state no player gets."""
-    found = re.search(rf"^{SKIPPED_METRIC} (\S+)$", metrics or "", re.MULTILINE)
-    return float(found.group(1)) if found else None
+def skipped_deadlines(metrics: list[str]) -> float | None:
+    """The shards' skipped tick deadlines so far: each one a state no player gets."""
+    found = [re.search(rf"^{SKIPPED_METRIC} (\S+)$", text, re.MULTILINE) for text in metrics]
+    return sum(float(f.group(1)) for f in found) if found and all(found) else None
 
 
 def histogram_quantile(q: float, before: dict[float, float], after: dict[float, float]) -> float | None:
@@ -164,10 +173,11 @@ def measure(server, client: LoadClient, matches: int, seconds: float, log) -> di
                               else int(skipped_after - skipped_before)),
         "server_cpu_percent": cpu.percent("server"),
         "server_system_cpu_percent": round(100.0 * cpu.system["server"] / cpu.wall, 1),
-        "postgres_cpu_percent": cpu.percent("postgres") if server.name == "courtside" else None,
+        "postgres_cpu_percent": cpu.percent("postgres") if isinstance(server, Courtside) else None,
         "server_cpu_ms_per_1000_states": (round(1e6 * cpu.seconds["server"] / received, 1)
                                           if received else None),
-        "server_rss_mib": round(server.process.memory_info().rss / 2**20, 1),
+        "server_rss_mib": round(server.rss_bytes() / 2**20, 1),
+        "nodes_scraped": len(metrics_after),
         "client_cpu_percent": report["cpu_percent"],
         "client_system_cpu_percent": round(100 * report["cpu_system_seconds"] / report["seconds"], 1),
         "client_saturated": report["cpu_percent"] > CLIENT_SATURATED_PERCENT,
@@ -215,7 +225,7 @@ def ramp(server, client: LoadClient, steps: list[int], args, deadline: float, lo
             f"server {step['server_cpu_percent']} % client {step['client_cpu_percent']} % "
             f"foreign {step['foreign_cpu_percent']} % {'holds' if step['holds'] else 'FAILS'}"
             + (f" (window {chosen + 1} of {len(windows)})" if len(windows) > 1 else ""))
-        if args.profile_at == target and server.name == "courtside":
+        if args.profile_at == target and isinstance(server, Courtside):
             profile(server, args.profile_out, args.seconds, log)
         if not step["holds"]:
             break
@@ -243,8 +253,11 @@ def capacity(results: list[dict]) -> dict:
     holding = [r for r in results if r["holds"]]
     best = max(holding, key=lambda r: r["matches"], default=None)
     failed = next((r for r in results if not r["holds"]), None)
+    busy_cores = best and (best["server_cpu_percent"] + (best["postgres_cpu_percent"] or 0.0)) / 100
     return {
         "matches": best["matches"] if best else 0,
+        "busy_server_cores": round(busy_cores, 2) if busy_cores else None,
+        "matches_per_busy_core": round(best["matches"] / busy_cores, 1) if busy_cores else None,
         "first_failing_step": failed["matches"] if failed else None,
         "lower_bound": any(r["client_saturated"] for r in results if best and r["matches"] <= best["matches"]),
         "ramp_ended_without_failure": failed is None,
@@ -257,6 +270,8 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=10.0, help="measured window per step (10)")
     parser.add_argument("--settle", type=float, default=3.0, help="wait after a step's matches play (3)")
     parser.add_argument("--servers", default="courtside,bare", help="which, in order (courtside,bare)")
+    parser.add_argument("--workers", type=steps,
+                        help="run Courtside as `serve --workers N` once per count (e.g. 1,2)")
     parser.add_argument("--courtside-steps", type=steps, default=STEPS["courtside"])
     parser.add_argument("--bare-steps", type=steps, default=STEPS["bare"])
     parser.add_argument("--max-minutes", type=float, default=12.0, help="ramp budget per server (12)")
@@ -265,6 +280,17 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=Path("bench/matches.json"))
     parser.add_argument("--plot", type=Path, default=Path("bench/matches.png"))
     return parser.parse_args()
+
+
+def _runs(args: argparse.Namespace) -> list[tuple[str, int | None]]:
+    """(server kind, worker count) in order: with --workers, one Courtside per count."""
+    runs: list[tuple[str, int | None]] = []
+    for kind in args.servers.split(","):
+        if kind == "courtside" and args.workers:
+            runs += [("courtside", workers) for workers in args.workers]
+        else:
+            runs.append((kind, None))
+    return runs
 
 
 def main() -> int:
@@ -294,10 +320,11 @@ def main() -> int:
         "seconds": args.seconds, "settle_seconds": args.settle, "servers": {},
     }
     with tempfile.TemporaryDirectory(prefix="courtside-matches-") as work:
-        for name in args.servers.split(","):
-            steps = args.courtside_steps if name == "courtside" else args.bare_steps
-            server = (Courtside(Path(work), str(courtside)) if name == "courtside"
+        for kind, workers in _runs(args):
+            steps = args.courtside_steps if kind == "courtside" else args.bare_steps
+            server = (Courtside(Path(work), str(courtside), workers) if kind == "courtside"
                       else Bare(Path(work), sys.executable, max(steps)))
+            name = server.name
             client = None
             try:
                 log(f"starting {shlex.join(server.command)}")
@@ -319,6 +346,13 @@ def main() -> int:
             }
 
     servers = report["servers"]
+    one = servers.get("courtside-w1", {}).get("capacity", {}).get("matches_per_busy_core")
+    if one:
+        report["scaling"] = {
+            name: round(server["capacity"]["matches_per_busy_core"] / one, 3)
+            for name, server in servers.items()
+            if name.startswith("courtside-w") and server["capacity"]["matches_per_busy_core"]
+        } | {"target": TARGET_SCALING}
     if "courtside" in servers and "bare" in servers:
         ours, bare = servers["courtside"]["capacity"]["matches"], servers["bare"]["capacity"]["matches"]
         report["ratio"] = {"courtside_over_bare": round(ours / bare, 2) if bare else None,

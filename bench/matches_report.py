@@ -10,7 +10,7 @@ def _fmt(value, spec: str = "") -> str:
 
 
 def print_table(report: dict) -> None:
-    header = (f"{'server':<9} {'matches':>7} {'recv/s':>9} {'expect/s':>9} {'recv %':>7} "
+    header = (f"{'server':<12} {'matches':>7} {'recv/s':>9} {'expect/s':>9} {'recv %':>7} "
               f"{'gap p50':>7} {'p99':>6} {'max':>6} {'late p50':>8} {'p99':>6} {'skips':>5} {'srv %':>6} "
               f"{'pg %':>5} {'ms/1k':>6} {'RSS Mi':>6} {'client %':>8} {'verdict':>7}")
     print()
@@ -20,7 +20,7 @@ def print_table(report: dict) -> None:
         for step in server["steps"]:
             verdict = "holds" if step["holds"] else "FAILS"
             print(
-                f"{name:<9} {step['matches']:>7} {step['received_per_s']:>9,.0f} "
+                f"{name:<12} {step['matches']:>7} {step['received_per_s']:>9,.0f} "
                 f"{step['expected_per_s']:>9,.0f} {step['received_percent']:>7.2f} "
                 f"{_fmt(step['gap_p50_ms'], '.1f'):>7} {_fmt(step['gap_p99_ms'], '.1f'):>6} "
                 f"{step['gap_max_ms']:>6.1f} {_fmt(step['tick_lateness_p50_ms'], '.2f'):>8} "
@@ -40,7 +40,13 @@ def print_table(report: dict) -> None:
         bound = " (lower bound: the load client's core passed 80 %)" if cap["lower_bound"] else ""
         end = (f"first failing step {cap['first_failing_step']}" if cap["first_failing_step"]
                else "ramp ended without a failing step")
-        print(f"{name}: {cap['matches']} matches hold on one core{bound}; {end}")
+        per_core = (f" ({cap['matches_per_busy_core']} per busy server core, {cap['busy_server_cores']} busy)"
+                    if cap.get("matches_per_busy_core") else "")
+        print(f"{name}: {cap['matches']} matches hold{per_core}{bound}; {end}")
+    for name, share in report.get("scaling", {}).items():
+        if name != "target":
+            print(f"{name}: matches per busy server core = {100 * share:.1f} % of one worker's "
+                  f"(target >= {100 * report['scaling']['target']:.0f} %)")
     if "ratio" in report:
         ratio = report["ratio"]
         print(f"Courtside / bare baseline: {_fmt(ratio['courtside_over_bare'], '.2f')}x "
@@ -66,7 +72,8 @@ def plot(report: dict, path: Path) -> None:
         if not steps:
             continue
         color, marker = styles.get(name, ("tab:gray", "^"))
-        label = "Courtside" if name == "courtside" else "bare trio-websocket"
+        label = {"courtside": "Courtside", "bare": "bare trio-websocket"}.get(
+            name, name.replace("courtside-w", "Courtside, workers: "))
         counts = [s["matches"] for s in steps]
         received.plot(counts, [s["received_per_s"] for s in steps], marker=marker, color=color,
                       label=f"{label}: received")
@@ -87,9 +94,9 @@ def plot(report: dict, path: Path) -> None:
                 axis.axvline(cap, color=color, linestyle="--", linewidth=0.8)
     gap.axhline(criteria["max_p99_gap_ms"], color="red", linewidth=0.8,
                 label=f"limit {criteria['max_p99_gap_ms']:.0f} ms")
-    received.set(xlabel="concurrent 1v1 matches (server on one core)",
+    received.set(xlabel="concurrent 1v1 matches",
                  ylabel="state updates received / s", title="Received rate (x: step fails; dashed: capacity)")
-    gap.set(xlabel="concurrent 1v1 matches (server on one core)", ylabel="ms",
+    gap.set(xlabel="concurrent 1v1 matches", ylabel="ms",
             title="Client-side p99 inter-arrival gap (60 Hz = 16.7 ms)")
     gap.set_yscale("log")
     highest = max([s["gap_p99_ms"] or 0 for server in report["servers"].values()
