@@ -4,9 +4,9 @@ carries before the p99 passes 50 ms.
 
 One PostgreSQL (embedded, started here) and two Courtside nodes over it
 (bench/live_server.py with ``--database-url``: ``run_node`` as ``courtside serve``
-runs it), all pinned to core 0: the *publisher*, which creates the users, and the
-*listener*, to whose ``/ws/`` bench/live_client.py (core 1) opens one connection
-per user. Every event crosses the cluster as production events do: the
+runs it), as two machines would hold them: the *publisher*, which creates the
+users, with PostgreSQL on core 0, and the *listener* on core 1, to whose ``/ws/``
+bench/live_client.py (core 1 too, a few % of it) opens one connection per user. Every event crosses the cluster as production events do: the
 publisher's outbox writes it to ``user_events`` and NOTIFYs it in one
 transaction, the listener's LISTEN connection hears it, its hub delivers it.
 
@@ -46,7 +46,7 @@ from harness import DISTURBED_PERCENT, ServerFailed, git_revision, machine
 from json_child import Child
 from live_client import percentile
 
-SERVER_CORE, LOAD_CORE = 0, 1
+PUBLISHER_CORE, LISTENER_CORE = 0, 1  # PostgreSQL beside the publisher, the client beside the listener
 RATES = [10, 100, 250, 500, 1000, 1500, 2000, 3000, 4000, 6000, 8000]
 MAX_P99_MS = 50.0
 START_TIMEOUT = 180.0
@@ -56,12 +56,12 @@ BENCH = Path(__file__).resolve().parent
 
 
 class Node(Child):
-    """bench/live_server.py on the server core, a node of the cluster on ``database_url``."""
+    """bench/live_server.py on one core, a node of the cluster on ``database_url``."""
 
-    def __init__(self, name: str, work: Path, database_url: str) -> None:
+    def __init__(self, name: str, core: int, work: Path, database_url: str) -> None:
         data_dir = work / name
         data_dir.mkdir()
-        super().__init__(name, [sys.executable, str(BENCH / "live_server.py"), "--core", str(SERVER_CORE),
+        super().__init__(name, [sys.executable, str(BENCH / "live_server.py"), "--core", str(core),
                                 "--data-dir", str(data_dir), "--database-url", database_url],
                          work / f"{name}.log")
         self.port = self.wait_for("ready", START_TIMEOUT)["port"]
@@ -164,16 +164,16 @@ def main() -> int:
     database = PostgresServer(work / "postgres", durable=False)
     nodes: list[Child] = []
     try:
-        os.sched_setaffinity(0, {SERVER_CORE})  # PostgreSQL inherits it
+        os.sched_setaffinity(0, {PUBLISHER_CORE})  # PostgreSQL inherits it
         database.start()
-        os.sched_setaffinity(0, {LOAD_CORE})
+        os.sched_setaffinity(0, {LISTENER_CORE})
         postgres_pid = int((work / "postgres" / "postmaster.pid").read_text().split()[0])
-        publisher = Node("publisher", work, database.url())
+        publisher = Node("publisher", PUBLISHER_CORE, work, database.url())
         nodes.append(publisher)
-        listener = Node("listener", work, database.url())  # after the publisher's migrations
+        listener = Node("listener", LISTENER_CORE, work, database.url())  # after the publisher's migrations
         nodes.append(listener)
         users = publisher.ask("users", "users", timeout=120, count=args.users)["users"]
-        client = Child("client", [sys.executable, str(BENCH / "live_client.py"), "--core", str(LOAD_CORE)],
+        client = Child("client", [sys.executable, str(BENCH / "live_client.py"), "--core", str(LISTENER_CORE)],
                        work / "client.log")
         nodes.append(client)
         opened = client.ask("open", "opened", timeout=120, transport="ws", port=listener.port, users=users)

@@ -24,7 +24,7 @@ JSON lines on stdin, answered by JSON lines on stdout:
       hub_seconds; gc_seconds and gc_collections, each [gen0, gen1, gen2]: from Meters
   {"op": "stream", "round": r, "rate": R, "seconds": S}
                                  -> {"ev": "streamed", "round", "published", "seconds"}
-      R events a second for S seconds, each ``bus.publish_to_user`` to the next of
+      R x S events at R a second, each ``bus.publish_to_user`` to the next of
       the users in turn, with {"sent_at", "round": r, "seq": its number in the round}
   {"op": "open_sockets"}         -> {"ev": "open_sockets", "count"}: WebSockets and event streams
   {"op": "quit"}                 -> the node shuts down as on SIGTERM
@@ -153,13 +153,14 @@ class Harness:
     async def _stream(self, round_no: int, rate: float, seconds: float) -> dict:
         bus, users = self._node.services.bus, self._user_ids
         began = trio.current_time()
-        published = 0
-        while (elapsed := trio.current_time() - began) < seconds:
+        published, total = 0, int(seconds * rate)
+        while published < total:
             # As many as are due by now: the pace holds even when a sleep runs long.
-            for seq in range(published, min(int(elapsed * rate) + 1, int(seconds * rate))):
+            due = min(total, int((trio.current_time() - began) * rate) + 1)
+            for seq in range(published, due):
                 bus.publish_to_user(users[seq % len(users)], EVENT,
                                     {"sent_at": time.time(), "round": round_no, "seq": seq})
-                published += 1
+            published = due
             await trio.sleep(STREAM_PERIOD)
         return {"round": round_no, "published": published, "seconds": trio.current_time() - began}
 

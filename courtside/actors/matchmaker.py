@@ -72,6 +72,8 @@ class Matchmaker:
         self._bus = bus
         self._start_match = start_match
         self._waiting: dict[int, tuple[Waiting, QueueTicket]] = {}
+        # Joining: the engagement claim is on its way; True once they left meanwhile.
+        self._joining: dict[int, bool] = {}
         self._ladder: list[Waiting] = []  # the same players, in ladder_order
 
     @property
@@ -84,9 +86,10 @@ class Matchmaker:
         with Inbox(1024, Overflow.REJECT, name=self._engagement) as inbox:
             task_status.started(inbox.handle)
             try:
-                # Matches are placed beside the loop: placing one waits on the database
-                # and maybe another node, and the queue keeps answering meanwhile.
-                async with trio.open_nursery() as self._placing:
+                # Joins are claimed and matches placed beside the loop: each waits on the
+                # database (placing, maybe on another node too), and a burst of them
+                # must not wait on one another while the queue keeps answering.
+                async with trio.open_nursery() as self._beside:
                     next_pairing = trio.current_time() + PAIR_EVERY
                     while True:
                         with trio.move_on_at(next_pairing):
@@ -100,28 +103,41 @@ class Matchmaker:
     async def _handle(self, message: object) -> None:
         match message:
             case Enqueue(user_id, trophies, reply):
-                if len(self._waiting) >= MAX_WAITING:
+                if len(self._waiting) + len(self._joining) >= MAX_WAITING:
                     reply.fail(QueueFull())
                     return
-                if user_id in self._waiting:
+                if user_id in self._waiting or user_id in self._joining:
                     # Already queued is engaged like any other engagement: a 409, and
                     # the place in the queue (and its waiting time) is kept.
                     reply.fail(Busy(user_id, self._engagement))
                     return
-                try:
-                    await self._engagements.claim([user_id], self._engagement)
-                except Exception as busy:
-                    reply.fail(busy)
-                    return
-                ticket = QueueTicket(user_id, self.mode, trophies, datetime.now(UTC))
-                waiting = Waiting(user_id, trophies, trio.current_time())
-                self._waiting[user_id] = (waiting, ticket)
-                bisect.insort(self._ladder, waiting, key=ladder_order)
-                reply.send(ticket)
+                self._joining[user_id] = False
+                self._beside.start_soon(self._join, user_id, trophies, reply)
+            case Dequeue(user_id, reply) if user_id in self._joining:
+                self._joining[user_id] = True  # _join releases the claim once it is in
+                reply.send(True)
             case Dequeue(user_id, reply):
                 left = self._leave_queue(user_id)
                 await self._engagements.release(user_id, self._engagement)
                 reply.send(left)
+
+    async def _join(self, user_id: int, trophies: int, reply: Reply[QueueTicket]) -> None:
+        try:
+            await self._engagements.claim([user_id], self._engagement)
+        except Exception as busy:
+            del self._joining[user_id]
+            reply.fail(busy)
+            return
+        ticket = QueueTicket(user_id, self.mode, trophies, datetime.now(UTC))
+        if self._joining[user_id]:
+            # Left while joining; still joining until released, so a new join waits its turn.
+            await self._engagements.release(user_id, self._engagement)
+        else:
+            waiting = Waiting(user_id, trophies, trio.current_time())
+            self._waiting[user_id] = (waiting, ticket)
+            bisect.insort(self._ladder, waiting, key=ladder_order)
+        del self._joining[user_id]
+        reply.send(ticket)
 
     def _leave_queue(self, user_id: int) -> bool:
         entry = self._waiting.pop(user_id, None)
@@ -137,7 +153,7 @@ class Matchmaker:
             for first, second in pairing.advance(PAIRING_SLICE):
                 self._leave_queue(first)
                 self._leave_queue(second)
-                self._placing.start_soon(self._start, first, second)
+                self._beside.start_soon(self._start, first, second)
             await trio.lowlevel.checkpoint()
 
     async def _start(self, first: int, second: int) -> None:
