@@ -11,7 +11,7 @@ import trio_websocket
 from tests.accounts import make_user
 from tests.chat.conversation import open_dialogue, open_group
 from tests.games.conftest import game_client
-from tests.live.conftest import sse, user_socket
+from tests.live.conftest import WAIT, sse, user_socket
 from tests.social.graph import ask, befriend
 
 from .conftest import Cluster, ServeProcess
@@ -139,7 +139,8 @@ async def test_a_killed_node_leaves_its_users_offline_and_the_others_serving(clu
                 assert (await bobs.next()).data["is_online"] is True
                 c.kill()
                 with trio.fail_after(REAPED_WITHIN):
-                    went = await _next_named(bobs, "presence")
+                    # Nothing comes meanwhile: the node is declared dead after 5 s.
+                    went = await _next_named(bobs, "presence", wait=REAPED_WITHIN)
                 assert went["is_online"] is False
                 with contextlib.suppress(trio_websocket.ConnectionClosed, OSError):
                     await stack.aclose()
@@ -151,8 +152,8 @@ async def test_a_killed_node_leaves_its_users_offline_and_the_others_serving(clu
         await _nodes_seen(a, 3)
 
 
-async def _next_named(socket, name: str) -> dict:
-    while (event := await socket.next()).name != name:
+async def _next_named(socket, name: str, wait: float = WAIT) -> dict:
+    while (event := await socket.next(wait)).name != name:
         pass
     return event.data
 

@@ -82,16 +82,16 @@ class UserSocket:
     async def send(self, type_: str, **fields: object) -> None:
         await self.socket.send_message(msgspec.json.encode({"type": type_, **fields}).decode())
 
-    async def receive(self) -> dict[str, Any]:
-        with trio.fail_after(WAIT):
+    async def receive(self, wait: float = WAIT) -> dict[str, Any]:
+        with trio.fail_after(wait):
             return msgspec.json.decode(await self.socket.get_message())
 
-    async def next(self) -> Received:
-        """The next event, past pongs and errors."""
+    async def next(self, wait: float = WAIT) -> Received:
+        """The next event, past pongs and errors, each within ``wait`` seconds."""
         if self._early:
             message = self._early.pop(0)
         else:
-            while "id" not in (message := await self.receive()):
+            while "id" not in (message := await self.receive(wait)):
                 pass
         return Received(message["id"], message["type"], {**message["data"], **message["kwargs"]})
 
