@@ -56,14 +56,10 @@ class LiveMatches:
     def get(self, code: str) -> LiveMatch | None:
         return self._by_code.get(code)
 
-    def public_page(self, offset: int, limit: int) -> tuple[int, list[LiveMatch]]:
-        """How many public matches are in progress, and that window of them by code."""
-        public = sorted(
-            (match for match in self._by_code.values()
-             if not match.private and match.phase not in ENDED),
-            key=lambda match: match.code,
-        )
-        return len(public), public[offset:offset + limit]
+    def public(self) -> list[LiveMatch]:
+        """The public matches in progress here."""
+        return [match for match in self._by_code.values()
+                if not match.private and match.phase not in ENDED]
 
     def under_way(self) -> set[str]:
         """Codes of the matches past waiting for their players."""

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 HOST = "match-host"
 PLACE_TIMEOUT = 5.0
+LIST_TIMEOUT = 2.0  # a listing goes on without a node slower than this
 # Placements younger than this may be missing from their node's last heartbeat.
 RECENT_SECONDS = 2 * HEARTBEAT_SECONDS
 
@@ -51,6 +52,10 @@ class StartMatch(msgspec.Struct, frozen=True):
 class DescribeMatch(msgspec.Struct, frozen=True):
     code: str
     reply: Reply[tuple[LiveMatch, str] | None]
+
+
+class ListPublicMatches(msgspec.Struct, frozen=True):
+    reply: Reply[list[tuple[LiveMatch, str]]]
 
 
 class MatchHost:
@@ -75,6 +80,8 @@ class MatchHost:
                     case DescribeMatch(code=code, reply=reply):
                         live = self._live_matches.get(code)
                         reply.send(None if live is None else (live, self._ws_url(code)))
+                    case ListPublicMatches(reply=reply):
+                        reply.send([(m, self._ws_url(m.code)) for m in self._live_matches.public()])
 
 
 class Placement:
@@ -122,6 +129,24 @@ class Placement:
             )
         except (ActorGone, MailboxFull, RequestTimeout):
             return None
+
+    async def public_elsewhere(self) -> list[tuple[LiveMatch, str]]:
+        """The public matches in progress on every other live node, with their ws_urls,
+        asked of all at once; a node that does not answer in time is left out."""
+        found: list[tuple[LiveMatch, str]] = []
+
+        async def ask(node_id: int) -> None:
+            try:
+                found.extend(await RemoteHandle(self._calls, node_id, HOST).request(
+                    ListPublicMatches, timeout=LIST_TIMEOUT))
+            except (ActorGone, MailboxFull, RequestTimeout) as why:
+                log.warning("node %d did not list its matches (%r)", node_id, why)
+
+        async with trio.open_nursery() as nursery:
+            for node in self._membership.live:
+                if node.id != self._membership.node_id:
+                    nursery.start_soon(ask, node.id)
+        return found
 
     async def ws_url_of(self, code: str) -> str | None:
         """Where the match ``code`` plays, if on another live node."""

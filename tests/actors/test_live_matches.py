@@ -1,4 +1,4 @@
-"""The live index: public matches by code, a page at a time, each line as its match left it."""
+"""The live index: this node's public matches, each line as its match left it."""
 
 from __future__ import annotations
 
@@ -12,15 +12,19 @@ def line(code: str, *, score_a: int = 0, phase: Phase = "playing", private: bool
     return LiveMatch(code, "duel", (1, 2), 1, 5, score_a, 0, phase, private, None)
 
 
-def test_pages_list_public_matches_by_code_with_their_latest_line() -> None:
+def public(live: LiveMatches) -> list[LiveMatch]:
+    return sorted(live.public(), key=lambda match: match.code)
+
+
+def test_the_index_lists_public_matches_with_their_latest_line() -> None:
     live = LiveMatches()
     for code in ("c", "a", "d", "b"):
         live.show(line(code, phase="waiting"))
     live.show(line("hidden", private=True))
     live.show(line("b", score_a=2))
 
-    assert live.public_page(0, 2) == (4, [line("a", phase="waiting"), line("b", score_a=2)])
-    assert live.public_page(2, 10) == (4, [line("c", phase="waiting"), line("d", phase="waiting")])
+    assert public(live) == [line("a", phase="waiting"), line("b", score_a=2),
+                            line("c", phase="waiting"), line("d", phase="waiting")]
 
 
 def test_an_ended_match_leaves_the_index() -> None:
@@ -29,7 +33,7 @@ def test_an_ended_match_leaves_the_index() -> None:
     live.show(line("b"))
     live.remove("a")
     live.remove("a")  # a match ends once, but a second removal is harmless
-    assert live.public_page(0, 10) == (1, [line("b")])
+    assert public(live) == [line("b")]
 
 
 def test_a_match_writing_its_record_is_found_by_code_but_not_listed() -> None:
@@ -37,7 +41,7 @@ def test_a_match_writing_its_record_is_found_by_code_but_not_listed() -> None:
     live.show(line("a", score_a=5, phase="finished"))
     live.show(line("b", phase="aborted"))
     live.show(line("c", phase="paused"))
-    assert live.public_page(0, 10) == (1, [line("c", phase="paused")])
+    assert public(live) == [line("c", phase="paused")]
     assert live.get("a") == line("a", score_a=5, phase="finished")
     assert live.under_way() == {"a", "b", "c"}  # shutdown waits for their records too
     live.remove("a")

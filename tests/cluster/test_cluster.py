@@ -209,6 +209,12 @@ async def test_players_queued_on_two_nodes_meet_in_one_match(cluster: Cluster) -
                 bob_start = await _next_named(bobs, "game-start")
         assert alice_start["code"] == bob_start["code"]
         assert (alice_start["opponent_id"], bob_start["opponent_id"]) == (bob.id, alice.id)
+        # Spectators find it through any node, with the ws_url of the node it plays on.
+        for node in cluster.nodes:
+            async with node.client as on_node:
+                listed = (await on_node.get("/api/game/live/", headers=alice.headers)).json()["results"]
+            assert [(m["code"], m["ws_url"]) for m in listed] == [
+                (alice_start["code"], alice_start["ws_url"])]
     assert await _actors_of_kind(cluster, "queue") == 2  # duel and ranked, once each
 
 

@@ -172,9 +172,13 @@ async def my_trophy_history() -> dict[str, Any]:
 
 @blueprint.get("/api/game/live/")
 async def live_matches() -> dict[str, Any]:
-    """Matches in progress, for spectators, from the index the matches keep."""
+    """Public matches in progress on every node, for spectators, by code: from the
+    index this node's matches keep and from each other node's."""
     page = page_from(request.args)
     svc = services()
-    count, window = svc.live_matches.public_page(page.offset, page.limit)
-    results = [{**msgspec.to_builtins(m), "ws_url": svc.ws_url(m.code)} for m in window]
-    return paginated(request.url, page, count, results)
+    here = [(match, svc.ws_url(match.code)) for match in svc.live_matches.public()]
+    everywhere = sorted(here + await svc.cluster.placement.public_elsewhere(),
+                        key=lambda found: found[0].code)
+    window = everywhere[page.offset:page.offset + page.limit]
+    results = [{**msgspec.to_builtins(match), "ws_url": ws_url} for match, ws_url in window]
+    return paginated(request.url, page, len(everywhere), results)
