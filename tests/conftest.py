@@ -10,7 +10,8 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -34,9 +35,10 @@ def _with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
-def _admin(url: str, sql: str) -> None:
+def _admin(url: str, *statements: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql)
+        for sql in statements:
+            conn.execute(sql)
 
 
 @pytest.fixture(scope="session")
@@ -81,6 +83,28 @@ def database_url(postgres_url: str, template_database: str) -> Iterator[str]:
     _admin(postgres_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}" STRATEGY FILE_COPY')
     yield _with_database(postgres_url, name)
     _admin(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_outage(postgres_url: str, database_url: str) -> Callable[[], object]:
+    """A context in which PostgreSQL drops the test database's connections and
+    refuses new ones, as when the server is down; it accepts them again after."""
+    name = urlsplit(database_url).path.lstrip("/")
+
+    @asynccontextmanager
+    async def outage() -> AsyncIterator[None]:
+        await trio.to_thread.run_sync(
+            _admin, postgres_url,
+            f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false',
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'",
+        )
+        try:
+            yield
+        finally:
+            await trio.to_thread.run_sync(
+                _admin, postgres_url, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+
+    return outage
 
 
 @pytest.fixture

@@ -6,6 +6,10 @@ cleans up after it (``on_dead_node``), so a dead node is reaped exactly once. A
 node that finds itself declared dead (it stalled past DEAD_AFTER_SECONDS while
 the others went on) stops: a survivor has already aborted its matches and
 cleared its users, so going on would serve ghosts.
+
+A node judges others only once it has been in touch with the database for
+DEAD_AFTER_SECONDS: after an outage every heartbeat is old, and the first node
+back must give the others the time to beat again before it calls them dead.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from collections.abc import Awaitable, Callable
 import trio
 
 from courtside.persistence import Database
-from courtside.persistence.cluster import HEARTBEAT_SECONDS, NodeRow, Nodes
+from courtside.persistence.cluster import DEAD_AFTER_SECONDS, HEARTBEAT_SECONDS, NodeRow, Nodes
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,7 @@ class Membership:
         self.node_id = 0
         self.live: list[NodeRow] = []
         self._beating = trio.CancelScope()
+        self._in_touch_since: float | None = None  # since the last beat that failed
 
     async def join(self, *, game_url: str) -> int:
         """Register; the HTTP URL follows once the server is bound (``serving_at``)."""
@@ -50,6 +55,7 @@ class Membership:
             http_url="", game_url=game_url, pid=os.getpid(), hostname=socket.gethostname()
         )
         self.live = await self._nodes.live()
+        self._in_touch_since = trio.current_time()
         log.info("joined the cluster as node %d (%d live)", self.node_id, len(self.live))
         return self.node_id
 
@@ -70,6 +76,7 @@ class Membership:
                 except Exception:
                     # A database hiccup: the next beat tries again, and the others wait
                     # DEAD_AFTER_SECONDS before they give up on us.
+                    self._in_touch_since = None
                     log.exception("heartbeat failed")
 
     async def _beat(self) -> None:
@@ -77,13 +84,20 @@ class Membership:
         alive = await self._nodes.beat(self.node_id, live_matches=live_matches, connections=connections)
         if not alive and not self._beating.cancel_called:  # not our own leave() racing the beat
             raise NodeDeclaredDead(f"node {self.node_id} was declared dead by the cluster")
+        now = trio.current_time()
+        if self._in_touch_since is None:
+            self._in_touch_since = now
+        if now - self._in_touch_since >= DEAD_AFTER_SECONDS:
+            await self._reap_the_dead()
+        self.live = await self._nodes.live()
+
+    async def _reap_the_dead(self) -> None:
         for dead in await self._nodes.claim_dead(self.node_id):
             log.warning("node %d stopped beating: cleaning up after it", dead)
             try:
                 await self._on_dead_node(dead)
             except Exception:
                 log.exception("could not clean up after node %d", dead)
-        self.live = await self._nodes.live()
 
     async def leave(self) -> None:
         """Stop beating and say we are gone, so nobody waits for the heartbeat to time out."""

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 import pytest
 import trio
 import trio_websocket
 
+from courtside.persistence.cluster import DEAD_AFTER_SECONDS
 from tests.accounts import make_user
 from tests.chat.conversation import open_dialogue, open_group
 from tests.games.conftest import game_client
 from tests.live.conftest import WAIT, sse, user_socket
 from tests.social.graph import ask, befriend
 
-from .conftest import Cluster, ServeProcess
+from .conftest import NODES, Cluster, ServeProcess
 
 # A node is declared dead after 5 s without a heartbeat, then reaped on a survivor's next beat.
 REAPED_WITHIN = 10.0
@@ -296,3 +298,16 @@ async def test_a_killed_nodes_match_is_recorded_aborted_and_its_players_are_free
                             "/api/play/duel/", headers=player.headers)).status_code != 201:
                         assert queued.status_code in (409, 503), queued.text
                         await trio.sleep(0.5)
+
+
+async def test_every_node_outlives_a_database_outage_longer_than_the_death_timeout(
+    cluster: Cluster, database_outage: Callable
+) -> None:
+    # Every heartbeat is older than DEAD_AFTER_SECONDS when PostgreSQL comes back; the
+    # first node back must not declare the others dead before they could beat again.
+    async with database_outage():
+        await trio.sleep(DEAD_AFTER_SECONDS + 2)
+    await trio.sleep(DEAD_AFTER_SECONDS + 2)
+    assert [node.process.poll() for node in cluster.nodes] == [None] * NODES
+    for node in cluster.nodes:
+        await _nodes_seen(node, NODES)
