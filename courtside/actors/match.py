@@ -63,6 +63,7 @@ from .match_messages import (
 )
 from .bracket import time_up_winner
 from .match_view import reference_state
+from .retrying import retrying
 from .tick_shard import TickShard
 
 log = logging.getLogger(__name__)
@@ -443,8 +444,12 @@ class Match:
             await self._free_players()
 
     async def _free_players(self) -> None:
-        for user_id in self.spec.players:
-            await self._engagements.release(user_id, f"match:{self.spec.code}")
+        code = self.spec.code
+        try:
+            await retrying(lambda _: self._engagements.release_all(f"match:{code}"),
+                           what=f"freeing the players of match {code}")
+        except Exception:
+            log.exception("the players of match %s stay engaged to it", code)
         self._bus.presence_changed(self.spec.players)
 
     def _connections(self) -> list[PeerConnection]:

@@ -11,13 +11,9 @@ from courtside.persistence.matches import FinishedMatch, MatchResults, PlayerRes
 
 from .elo import rating_changes
 from .match_messages import MatchRecord
+from .retrying import ATTEMPTS, retrying
 
 log = logging.getLogger(__name__)
-
-# About 15 s of tries in all: long enough for a database restart or failover,
-# short enough for a shutdown's grace period.
-RECORD_ATTEMPTS = 6
-FIRST_RETRY_DELAY = 0.5
 
 
 def finished_match(record: MatchRecord) -> FinishedMatch:
@@ -54,7 +50,7 @@ def finished_match(record: MatchRecord) -> FinishedMatch:
 class MatchRecorder:
     """Writes finished matches; ranked 1v1 results move trophies (Elo, DESIGN.md §8).
 
-    A write that fails is tried again with backoff, RECORD_ATTEMPTS times in all;
+    A write that fails is tried again with backoff (``retrying``);
     ``retries`` and ``lost`` count for /metrics, and a record given up on is logged
     with everything needed to enter it by hand, then raised.
     """
@@ -68,30 +64,29 @@ class MatchRecorder:
         # Encoding a long match's inputs takes a while (about 0.1 s per hour of play):
         # a worker thread, so that the tick shard keeps its deadlines meanwhile.
         match = await trio.to_thread.run_sync(finished_match, record)
-        delay = FIRST_RETRY_DELAY
-        for attempt in range(1, RECORD_ATTEMPTS + 1):
+
+        async def write(attempt: int) -> None:
             try:
                 await self._write(record, match)
-                return
             except UniqueViolation as taken:
-                if attempt > 1 and taken.constraint == "matches_code_key":
-                    return  # an earlier try committed, only its answer was lost
-                failure: Exception = taken
-            except Exception as error:
-                failure = error
-            if attempt == RECORD_ATTEMPTS:
-                self.lost += 1
-                log.error(
-                    "match %s lost after %d tries: %s, %s %d-%d, winner %s, players %s",
-                    match.code, attempt, match.mode, match.reason, match.score_a,
-                    match.score_b, match.winning_team,
-                    [(player.user_id, player.team) for player in match.players],
-                )
-                raise failure
-            self.retries += 1
-            log.warning("match %s not recorded (%r); trying again in %g s", match.code, failure, delay)
-            await trio.sleep(delay)
-            delay *= 2
+                if attempt == 1 or taken.constraint != "matches_code_key":
+                    raise
+                # An earlier try committed, only its answer was lost.
+
+        try:
+            await retrying(write, what=f"recording match {match.code}", on_retry=self._retried)
+        except Exception:
+            self.lost += 1
+            log.error(
+                "match %s lost after %d tries: %s, %s %d-%d, winner %s, players %s",
+                match.code, ATTEMPTS, match.mode, match.reason, match.score_a,
+                match.score_b, match.winning_team,
+                [(player.user_id, player.team) for player in match.players],
+            )
+            raise
+
+    def _retried(self) -> None:
+        self.retries += 1
 
     async def _write(self, record: MatchRecord, match: FinishedMatch) -> None:
         async with self._database.transaction() as tx:
