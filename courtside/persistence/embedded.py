@@ -50,13 +50,16 @@ class _Account:
 class EmbeddedPostgres:
     """One PostgreSQL server owned by this process: ``start()``, ``url()``, ``stop()``.
 
-    ``durable=False`` turns off fsync for throwaway test clusters.
+    ``durable=False`` turns off fsync for throwaway test clusters. ``socket_dir``
+    keeps the server's address across a stop and a start (by default each start
+    makes a private directory of its own, removed at stop).
     """
 
-    def __init__(self, data_dir: Path, *, durable: bool = True) -> None:
+    def __init__(self, data_dir: Path, *, durable: bool = True, socket_dir: Path | None = None) -> None:
         self.data_dir = data_dir
         self._durable = durable
         self._account = _service_account() if os.geteuid() == 0 else None
+        self._fixed_socket_dir = socket_dir
         self._socket_dir: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -71,7 +74,11 @@ class EmbeddedPostgres:
         self._prepare_data_dir(bin_dir)
         # Unix socket paths are limited to ~107 bytes, so the socket lives in a short
         # private directory rather than inside a possibly deep data directory.
-        self._socket_dir = Path(tempfile.mkdtemp(prefix="courtside-pg-"))
+        if self._fixed_socket_dir is not None:
+            self._fixed_socket_dir.mkdir(parents=True, exist_ok=True)
+            self._socket_dir = self._fixed_socket_dir
+        else:
+            self._socket_dir = Path(tempfile.mkdtemp(prefix="courtside-pg-"))
         self._own(self._socket_dir)
         command = [
             str(bin_dir / "postgres"),
@@ -110,9 +117,9 @@ class EmbeddedPostgres:
                 log.warning("embedded PostgreSQL did not stop in %ss; killing it", STOP_TIMEOUT)
                 process.kill()
                 process.wait()
-        if self._socket_dir is not None:
+        if self._socket_dir is not None and self._fixed_socket_dir is None:
             shutil.rmtree(self._socket_dir, ignore_errors=True)
-            self._socket_dir = None
+        self._socket_dir = None
 
     def __enter__(self) -> EmbeddedPostgres:
         self.start()
