@@ -55,7 +55,7 @@ from courtside.actors.match_results import MatchRecorder
 from courtside.actors.matchmaker import Dequeue, Enqueue, Matchmaker, QueueFull
 from courtside.actors.registry import Entry, NameTaken, Registry, kind_of
 from courtside.actors.rematches import REMATCH, AskRematch, Rematches
-from courtside.actors.supervisor import Actor, Backoff, Intensity, OnExit, Restart, Supervisor
+from courtside.actors.supervisor import Actor, Backoff, Intensity, Killed, OnExit, Restart, Supervisor
 from courtside.actors.tick_shard import TickShard
 
 from courtside.persistence.presence import TooManyConnections
@@ -89,6 +89,7 @@ __all__ = [
     "Handle",
     "Inbox",
     "Intensity",
+    "Killed",
     "InvalidContent",
     "Invitations",
     "Join",

@@ -25,6 +25,10 @@ from courtside.actors.registry import NameTaken, Registry, kind_of
 logger = logging.getLogger(__name__)
 
 
+class Killed(Exception):
+    """What a child ended by ``Supervisor.kill`` counts as having crashed with."""
+
+
 class Actor(Protocol):
     """Anything a supervisor can run: it calls task_status.started(handle) once ready."""
 
@@ -80,6 +84,7 @@ class _Child:
     caller: trio.TaskStatus[Handle[Any]] | None = None  # start()'s, until the first started()
     handed_over: bool = False
     handle: Handle[Any] | None = None  # the running incarnation's, once it has started
+    incarnation: trio.CancelScope | None = None  # the running one's, for kill()
 
     def started(self, handle: Handle[Any] | None = None) -> None:
         if self.handle is not None:
@@ -101,7 +106,7 @@ class Supervisor:
     Start it with `await nursery.start(supervisor.run)`. Cancelling it, or
     `await supervisor.shutdown()`, stops the children one at a time in reverse
     start order, each running its cleanup before the next is cancelled.
-    `restarts` counts restarts, for metrics.
+    `restarts` counts restarts, `restarts_by_kind` the same by kind, for metrics.
     """
 
     def __init__(
@@ -121,6 +126,7 @@ class Supervisor:
         self._shutting_down = trio.Event()
         self._finished = trio.Event()
         self.restarts = 0
+        self.restarts_by_kind: Counter[str] = Counter()
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Supervise until cancelled or shut down."""
@@ -187,6 +193,16 @@ class Supervisor:
         if child is not None:
             await self._stop(child)
 
+    def kill(self, name: str) -> bool:
+        """End the running incarnation of `name` at once, as if it had crashed: it
+        runs its cleanup and is restarted as its policy says (an operator's tool for a
+        stuck actor, and the fault the hardening tests inject). False if none runs."""
+        child = self._children.get(name)
+        if child is None or child.incarnation is None or child.handle is None:
+            return False
+        child.incarnation.cancel()
+        return True
+
     async def _stop(self, child: _Child) -> None:
         child.scope.cancel()
         await child.done.wait()
@@ -232,6 +248,7 @@ class Supervisor:
                     await trio.sleep(delay)
                     child.restarted_at.append(trio.current_time())
                     self.restarts += 1
+                    self.restarts_by_kind[kind_of(child.name)] += 1
                     ended_by = await self._incarnate(child)
         except Exception as exc:
             if not child.handed_over:
@@ -250,13 +267,18 @@ class Supervisor:
     async def _incarnate(self, child: _Child) -> Exception | None:
         """Run a fresh actor for `child`; return what it crashed with, None if it returned."""
         try:
-            await child.factory().run(task_status=child)
+            with trio.CancelScope() as child.incarnation:
+                await child.factory().run(task_status=child)
+            if child.incarnation.cancelled_caught:
+                logger.error("%s was killed", child.name)
+                return Killed(child.name)
         except Exception as exc:
             if not child.handed_over:
                 raise
             logger.error("%s crashed", child.name, exc_info=exc)
             return exc
         finally:
+            child.incarnation = None
             # Before any backoff: a lookup must never find a dead incarnation.
             if self._registry is not None and child.handle is not None:
                 self._registry.unregister(child.name, child.handle)

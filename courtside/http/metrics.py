@@ -40,11 +40,20 @@ class _ScrapeTimeGauges(Collector):
 
 
 class _ScrapeTimeCounter(Collector):
-    def __init__(self, name: str, documentation: str, read: Callable[[], int]) -> None:
-        self._name, self._documentation, self._read = name, documentation, read
+    """A counter read at scrape time: one value, or with ``label`` a mapping of them."""
+
+    def __init__(self, name: str, documentation: str, read: Callable[[], object],
+                 label: str | None = None) -> None:
+        self._name, self._documentation, self._read, self._label = name, documentation, read, label
 
     def collect(self) -> Iterator[Metric]:
-        yield CounterMetricFamily(self._name, self._documentation, value=self._read())
+        if self._label is None:
+            yield CounterMetricFamily(self._name, self._documentation, value=self._read())  # type: ignore[arg-type]
+            return
+        family = CounterMetricFamily(self._name, self._documentation, labels=[self._label])
+        for key, value in sorted(self._read().items()):  # type: ignore[attr-defined]
+            family.add_metric([key], value)
+        yield family
 
 
 class _LoopStallsCollector(Collector):
@@ -125,6 +134,12 @@ class Metrics:
         self.export_counter(
             "courtside_match_records_lost", "Match records given up on after every try failed", lost,
         )
+
+    def count_restarts(self, by_kind: Callable[[], Mapping[str, int]]) -> None:
+        """Export the supervisor's restarts of crashed (or killed) actors, by kind."""
+        self.registry.register(_ScrapeTimeCounter(
+            "courtside_actor_restarts", "Actors restarted after a crash, by kind", by_kind, label="kind",
+        ))
 
     def watch_loop(self, stalls: LoopStalls) -> None:
         """Export the loop's longest step since the last scrape, and every step's length."""

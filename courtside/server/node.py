@@ -137,6 +137,7 @@ async def run_node(
             live_matches=lambda: len(games.shard) if games else 0,
             game_sockets=lambda: games.game_port.open_sockets if games else 0,
         )
+        metrics.count_restarts(lambda: supervisor.restarts_by_kind)
         per_ip = ConnectionsPerIp(config.max_connections_per_ip)
         metrics.count_refused_connections(lambda: per_ip.refused)
         metrics.watch_cluster(live_nodes=lambda: len(cluster.membership.live),

@@ -15,6 +15,7 @@ from courtside.actors import (
     Handle,
     Inbox,
     Intensity,
+    Killed,
     NameTaken,
     Overflow,
     Restart,
@@ -120,6 +121,35 @@ async def test_a_crashing_child_does_not_disturb_its_sibling(autojump_clock: Moc
     assert name == "match:ab12"
     assert isinstance(ended_by, Boom)
     assert ticker.cleaned_up
+
+
+async def test_a_killed_child_runs_its_cleanup_and_restarts_as_a_crashed_one(
+    autojump_clock: MockClock,
+) -> None:
+    supervisor = Supervisor()
+    tickers: list[Ticker] = []
+    exits = Exits()
+
+    def ticker() -> Ticker:
+        tickers.append(Ticker())
+        return tickers[-1]
+
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(supervisor.run)
+            await supervisor.start(ticker, name="room:1", restart=Restart.ON_FAILURE)
+            await supervisor.start(ticker, name="match:ab12", on_exit=exits)
+            await trio.sleep(2.5)
+            assert supervisor.kill("room:1") and supervisor.kill("match:ab12")
+            assert not supervisor.kill("room:2")
+            await trio.sleep(5)
+            assert supervisor.restarts_by_kind == {"room": 1}
+            assert supervisor.live_by_kind() == {"room": 1}
+            await supervisor.shutdown()
+    first_room, match, second_room = tickers
+    assert first_room.cleaned_up and first_room.ticks == 2 and second_room.ticks > 0
+    [(name, ended_by)] = exits.seen
+    assert (name, type(ended_by), match.cleaned_up) == ("match:ab12", Killed, True)
 
 
 async def restart_gaps(supervisor: Supervisor, name: str) -> list[float]:
