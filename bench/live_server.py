@@ -186,8 +186,9 @@ def main() -> int:
         os.sched_setaffinity(0, {args.core})
     raise_open_files_limit()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # One client address holds every connection: lift the per-address budget (512).
     config = Config(port=0, data_dir=args.data_dir, database_url=args.database_url,
-                    log_level="WARNING", shutdown_grace_seconds=3.0)
+                    log_level="WARNING", shutdown_grace_seconds=3.0, max_connections_per_ip=1_000_000)
     trio.run(main_async, config)
     return 0
 
