@@ -89,6 +89,15 @@ async def game_client(
         yield client
 
 
+@asynccontextmanager
+async def playing(start: dict, first: Account, second: Account) -> AsyncIterator[tuple[GameClient, GameClient]]:
+    """Both players of ``start``'s match seated and ready, the first state received."""
+    async with game_client(start["ws_url"], first) as one, game_client(start["ws_url"], second) as two:
+        await get_ready(one, two)
+        await one.until("game_state_update")
+        yield one, two
+
+
 async def queue_pair(
     client: httpx.AsyncClient,
     node: Node,

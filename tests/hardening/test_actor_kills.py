@@ -19,7 +19,7 @@ from courtside.actors.tournament import TOURNAMENT
 from courtside.server.node import Node
 from tests.accounts import Account, make_user
 from tests.chat.conversation import CHATS, open_dialogue
-from tests.games.conftest import game_client, get_ready, queue_pair, until_recorded
+from tests.games.conftest import playing, queue_pair, until_recorded
 from tests.live.conftest import user_socket
 
 EACH = 10  # chat rooms, lobbies and tournaments
@@ -62,11 +62,8 @@ async def test_killed_actors_lose_nothing_and_leave_nobody_engaged(
                TOURNAMENT + chosen.choice(tournaments)]
     async with (
         user_socket(node, waiting) as channel,
-        game_client(start["ws_url"], alice) as alices_game,
-        game_client(start["ws_url"], bob) as bobs_game,
+        playing(start, alice, bob) as (alices_game, bobs_game),
     ):
-        await get_ready(alices_game, bobs_game)
-        await alices_game.until("game_state_update")
         for name in [*victims, "queue:duel", "queue:ranked"]:
             assert supervisor.kill(name), name
         # The chat keeps going meanwhile: every room answers, the killed one once restarted.

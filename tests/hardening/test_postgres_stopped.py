@@ -20,7 +20,7 @@ from courtside.persistence import EmbeddedPostgres
 from courtside.persistence.database import CONNECTION_TIMEOUT
 from courtside.server.config import Config
 from courtside.server.node import Node
-from tests.games.conftest import game_client, get_ready, queue_pair, until_recorded
+from tests.games.conftest import playing, queue_pair, until_recorded
 from tests.live.conftest import user_socket
 
 OUTAGE = 10.0
@@ -69,11 +69,8 @@ async def test_a_stopped_database_stops_no_match_and_loses_no_result(
     alice, bob, start, _ = await queue_pair(client, node)
     async with (
         user_socket(node, alice) as alices_channel,
-        game_client(start["ws_url"], alice) as alices_game,
-        game_client(start["ws_url"], bob) as bobs_game,
+        playing(start, alice, bob) as (alices_game, bobs_game),
     ):
-        await get_ready(alices_game, bobs_game)
-        await alices_game.until("game_state_update")
         await trio.to_thread.run_sync(own_postgres.stop)
         stopped_at = trio.current_time()
 
