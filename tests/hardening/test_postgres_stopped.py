@@ -6,7 +6,6 @@ socket stays open, and the node serves again without a restart."""
 from __future__ import annotations
 
 import dataclasses
-import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from courtside.persistence import EmbeddedPostgres
 from courtside.persistence.database import CONNECTION_TIMEOUT
 from courtside.server.config import Config
 from courtside.server.node import Node
+from tests.games.test_match_records import counter
 from tests.games.conftest import playing, queue_pair, until_recorded
 from tests.live.conftest import user_socket
 
@@ -55,12 +55,6 @@ async def _refused(client: httpx.AsyncClient, path: str, headers: dict[str, str]
         response = await client.get(path, headers=headers)
     assert response.status_code == 503, (path, response.text)
     assert response.json()["code"] == "database_unavailable", (path, response.text)
-
-
-async def _metric(client: httpx.AsyncClient, name: str) -> float:
-    found = re.search(rf"^{name} (\S+)$", (await client.get("/metrics")).text, re.MULTILINE)
-    assert found, name
-    return float(found[1])
 
 
 async def test_a_stopped_database_stops_no_match_and_loses_no_result(
@@ -104,7 +98,7 @@ async def test_a_stopped_database_stops_no_match_and_loses_no_result(
     assert (await client.get("/api/users/me/", headers=alice.headers)).status_code == 200
     history = (await client.get(f"/api/users/{alice.id}/matches/", headers=alice.headers)).json()
     assert [match["code"] for match in history["results"]] == [start["code"]]
-    assert await _metric(client, "courtside_match_records_lost_total") == 0
+    assert await counter(client, "courtside_match_records_lost_total") == 0
     # Its players are free again: they may queue.
     for player in (alice, bob):
         assert (await client.post("/api/play/duel/", headers=player.headers)).status_code == 201
