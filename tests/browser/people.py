@@ -33,6 +33,9 @@ class Person:
         page.goto("/")
         expect(page).to_have_url(re.compile(r"#/login$"))
         page.get_by_role("link", name="Create an account").click()
+        # The login form has a username field too: filling before the sign-up form
+        # replaced it typed into the old one, and the name was lost.
+        expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
         page.fill("#f-username", self.name)
         page.fill("#f-email", f"{self.name}@example.com")
         page.fill("#f-password", PASSWORD)
