@@ -24,7 +24,7 @@ export async function profileView(userId) {
       h("section.card.profile-head", {},
         h("img.avatar.large", { src: user.profile_picture.large, alt: "", width: 96, height: 96 }),
         h("div", {}, h("h2", {}, user.nickname, " ", presenceDot(status)), h("p.muted", {}, `@${user.username} · ${user.trophies} trophies`,
-          status.game_playing ? " · in a match" : status.is_online ? " · online" : status.last_online ? ` · seen ${timeAgo(status.last_online)}` : ""), actions)),
+          status.game_playing ? " · in a match" : status.is_online ? " · online" : status.last_online ? ` · seen ${timeAgo(status.last_online)}` : ""), user.bio && h("p.bio", {}, user.bio), actions)),
       h("div.grid-2", {},
         h("section.card", {}, h("h2", {}, "Stats"), statsTable(stats), enemies(stats)),
         h("section.card", {}, h("h2", {}, "Match history"), history(matches.results, userId))),
@@ -77,10 +77,11 @@ export async function meView() {
 
   const profileForm = form([
     { name: "nickname", label: "Nickname", value: me.nickname, required: true },
+    { name: "bio", label: "Bio (up to 280 characters)", value: me.bio ?? "", placeholder: "A few words about you" },
     ...(me.is_guest ? [] : [{ name: "email", label: "Email", type: "email", value: me.email ?? "" }]),
     { name: "accept_chat_from", label: "Who may message you", type: "select", value: me.accept_chat_from, options: [["everyone", "Everyone"], ["friends_only", "Friends only"], ["none", "Nobody"]] },
   ], "Save", async (values) => {
-    const body = { nickname: values.nickname, accept_chat_from: values.accept_chat_from };
+    const body = { nickname: values.nickname, bio: values.bio, accept_chat_from: values.accept_chat_from };
     if (!me.is_guest) body.email = values.email || null;
     await client.request("PATCH", "/api/users/me/", body);
     toast("Profile saved", { kind: "success" });
@@ -122,6 +123,7 @@ export async function meView() {
     title: "Your profile",
     element: h("div.stack", {},
       h("section.card.profile-head", {}, avatarImage, h("div", {}, h("h2", {}, me.nickname), h("p.muted", {}, `@${me.username}${me.is_guest ? " · guest" : ""} · ${me.trophies} trophies`),
+        me.bio && h("p.bio", {}, me.bio),
         h("div.row", {}, h("label.button.ghost", { for: "avatar-file" }, "Upload avatar"), file,
           h("button.ghost", { onclick: async () => { try { await client.request("DELETE", "/api/users/me/avatar/"); await refresh(); } catch (error) { toastError(error); } } }, "Remove avatar"),
           h("a.button.ghost", { href: `#/users/${me.id}` }, "Public profile & history")))),

@@ -39,6 +39,8 @@ export interface Me {
   username: string;
   nickname: string;
   email: string | null;
+  /** Up to 280 characters, as stored (trimmed); "" when none. */
+  bio: string;
   is_guest: boolean;
   trophies: number;
   profile_picture: Record<string, string>;
