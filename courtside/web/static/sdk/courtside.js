@@ -362,9 +362,11 @@ class Live extends Emitter {
       socket.onopen = () => {
         opened = true;
         socket.send(JSON.stringify({ type: "authenticate", token }));
+        // The server answers requests only once the socket is subscribed: connected
+        // means the pong, or an event published just after connect() would be missed.
+        socket.send(JSON.stringify({ type: "ping" }));
         this.transport = "ws";
         this._wsFailures = 0;
-        this._setConnected(true);
       };
       socket.onmessage = (message) => this._onSocketMessage(JSON.parse(message.data));
       socket.onclose = (event) => resolve({ code: event.code, reason: event.reason });
@@ -381,6 +383,7 @@ class Live extends Emitter {
   }
 
   _onSocketMessage(message) {
+    if (message.type === "pong") this._setConnected(true);
     if (message.id !== undefined && message.data !== undefined) {
       this._deliver(message.id, message.type, { ...message.data, ...message.kwargs });
       return;
@@ -409,7 +412,6 @@ class Live extends Emitter {
       if (!response.ok) return false;
       opened = true;
       this.transport = "sse";
-      this._setConnected(true);
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = "";
       for (;;) {
@@ -420,6 +422,8 @@ class Live extends Emitter {
         while ((end = buffer.indexOf("\n\n")) >= 0) {
           this._onSseFrame(buffer.slice(0, end));
           buffer = buffer.slice(end + 2);
+          // The first frame (the retry hint) is sent once the stream is subscribed.
+          this._setConnected(true);
         }
       }
     } catch {
