@@ -39,7 +39,8 @@ def test_a_guest_plays_at_once_then_registers_and_edits_the_profile(
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#me-name")).to_have_text("Dana the Great")
     expect(page.locator(".profile-head h2")).to_have_text("Dana the Great")
-    expect(page.locator(".profile-head .bio")).to_have_text("Left-handed, right-minded.")  # as stored: trimmed
+    expect(page.locator(".profile-head .bio")).to_have_text("Left-handed, right-minded.")
+    # to_have_text ignores surrounding spaces; the field's value shows what was stored: trimmed.
     expect(page.locator("#f-bio")).to_have_value("Left-handed, right-minded.")
     picture = tmp_path / "me.png"
     buffer = io.BytesIO()

@@ -77,7 +77,7 @@ export async function meView() {
 
   const profileForm = form([
     { name: "nickname", label: "Nickname", value: me.nickname, required: true },
-    { name: "bio", label: "Bio (up to 280 characters)", value: me.bio ?? "", placeholder: "A few words about you" },
+    { name: "bio", label: "Bio (up to 280 characters)", value: me.bio, placeholder: "A few words about you" },
     ...(me.is_guest ? [] : [{ name: "email", label: "Email", type: "email", value: me.email ?? "" }]),
     { name: "accept_chat_from", label: "Who may message you", type: "select", value: me.accept_chat_from, options: [["everyone", "Everyone"], ["friends_only", "Friends only"], ["none", "Nobody"]] },
   ], "Save", async (values) => {
