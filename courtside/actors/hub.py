@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import msgspec
 import trio
 
+from courtside.protocol.frames import encode_text
 from courtside.protocol.user_messages import encode_event, encode_sse
 
 from .handle import Inbox, Overflow, Reply
@@ -29,12 +30,16 @@ log = logging.getLogger(__name__)
 HUB = "hub:users"
 INBOX_CAPACITY = 65_536
 CONNECTION_BACKLOG = 256
+# One Deliver to thousands of written connections yields to the loop between slices
+# of this many writes (each a send call): no single step holds the loop for long.
+WRITES_PER_STEP = 128
 # Tabs and devices of one user, counted on every node; each costs about 50 KiB
 # (bench/RESULTS.md).
 MAX_CONNECTIONS_PER_USER = 16
 REPLAY_SECONDS = 300.0
 REPLAY_PER_USER = 256
 SLOW_CONSUMER = "slow consumer"
+SOCKET_CLOSED = "socket closed"
 HUB_STOPPED = "notification hub stopped"
 SESSIONS_ENDED = "sessions ended"
 
@@ -59,6 +64,11 @@ class Event(msgspec.Struct, frozen=True, dict=True):
         return encode_event(self.id, self.name, self.data, self.kwargs)
 
     @functools.cached_property
+    def socket_wire_frame(self) -> bytes:
+        """``socket_frame`` as a whole WebSocket text frame, header included."""
+        return encode_text(self.socket_frame.encode())
+
+    @functools.cached_property
     def sse_frame(self) -> bytes:
         """As ``/sse/users/`` sends it: ``id:``, ``event:`` and ``data:`` lines."""
         return encode_sse(self.id, self.name, self.data, self.kwargs)
@@ -73,7 +83,9 @@ class Connection:
     """One open user socket or SSE stream, as the hub sees it.
 
     The connection reads ``replay`` and then ``events`` until the channel ends;
-    ``cut_off`` then says why the hub ended it (None: the connection left).
+    ``cut_off`` then says why the hub ended it (None: the connection left). A socket
+    whose writes never wait ``attach``es a writer instead: the hub then writes each
+    event itself, with no task woken per event.
     """
 
     def __init__(self, user_id: int) -> None:
@@ -82,6 +94,8 @@ class Connection:
         self.cut_off: str | None = None
         self._send, receive = trio.open_memory_channel[Event](CONNECTION_BACKLOG)
         self.events = NewEvents(receive)
+        self._write: Callable[[Event], bool] | None = None
+        self._ended = trio.Event()
 
     @property
     def seen_up_to(self) -> int:
@@ -91,8 +105,25 @@ class Connection:
     def seen_up_to(self, event_id: int) -> None:
         self.events.seen_up_to = event_id
 
+    def attach(self, write: Callable[[Event], bool]) -> None:
+        """From now on every new event goes to ``write`` (False: the socket is closed),
+        the events queued since the connection opened first. Call it once the replay
+        is written."""
+        for event in self.events.queued():
+            if not write(event):
+                self.end(SOCKET_CLOSED)
+                return
+        self._write = write
+
     def deliver(self, event: Event) -> bool:
-        """Queue the event; False once the connection is cut off."""
+        """Queue or write the event; False once the connection is cut off."""
+        if self._write is not None:
+            if self.cut_off is not None:
+                return False
+            if event.id > self.seen_up_to and not self._write(event):
+                self.end(SOCKET_CLOSED)
+                return False
+            return True
         try:
             self._send.send_nowait(event)
         except trio.WouldBlock:
@@ -103,8 +134,14 @@ class Connection:
         return True
 
     def end(self, reason: str) -> None:
-        self.cut_off = reason
+        if self.cut_off is None:
+            self.cut_off = reason
         self._send.close()
+        self._ended.set()
+
+    async def ended(self) -> None:
+        """Return once the hub ended the connection."""
+        await self._ended.wait()
 
 
 class NewEvents:
@@ -124,6 +161,16 @@ class NewEvents:
         while (event := await self._receive.receive()).id <= self.seen_up_to:
             pass
         return event
+
+    def queued(self) -> Iterable[Event]:
+        """The new events waiting now, taken without waiting."""
+        while True:
+            try:
+                event = self._receive.receive_nowait()
+            except (trio.WouldBlock, trio.EndOfChannel):
+                return
+            if event.id > self.seen_up_to:
+                yield event
 
     def __aiter__(self) -> NewEvents:
         return self
@@ -166,7 +213,11 @@ class NotificationHub:
             try:
                 task_status.started(inbox.handle)
                 while True:
-                    self._handle(await inbox.receive())
+                    message = await inbox.receive()
+                    if isinstance(message, Deliver):
+                        await self._deliver(message.user_ids, message.event)
+                    else:
+                        self._handle(message)
             finally:
                 # Whoever was connected reconnects to our successor and replays.
                 for connections in self._connections.values():
@@ -175,8 +226,6 @@ class NotificationHub:
 
     def _handle(self, message: object) -> None:
         match message:
-            case Deliver(user_ids=user_ids, event=event):
-                self._deliver(user_ids, event)
             case Connect(user_id=user_id, reply=reply):
                 connection = Connection(user_id)
                 self._connections.setdefault(user_id, set()).add(connection)
@@ -190,10 +239,14 @@ class NotificationHub:
                 for connection in self._connections.get(user_id, ()):
                     connection.end(SESSIONS_ENDED)
 
-    def _deliver(self, user_ids: Iterable[int], event: Event) -> None:
+    async def _deliver(self, user_ids: Iterable[int], event: Event) -> None:
         connections = self._connections
+        delivered = 0
         for user_id in user_ids:
             for connection in list(connections.get(user_id, ())):
                 if not connection.deliver(event):
                     log.info("user %s: connection cut off (%s)", user_id, connection.cut_off)
                     connections[user_id].discard(connection)
+                delivered += 1
+                if delivered % WRITES_PER_STEP == 0:
+                    await trio.lowlevel.checkpoint()

@@ -48,7 +48,7 @@ from courtside.protocol.game_messages import (
 from .auth.identity import verified_user
 from .auth.tokens import TokenSigner
 from .connection_limits import ConnectionsPerIp
-from .game_socket import ConnectionClosed, GameSocket
+from .lean_socket import ConnectionClosed, LeanSocket
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class GamePort:
         self._tokens = tokens
         self.port = port
         self.open_sockets = 0
-        self._connections: set[GameSocket] = set()
+        self._connections: set[LeanSocket] = set()
 
     def ws_url(self, host: str, code: str) -> str:
         return f"ws://{host}:{self.port}/ws/game/{code}/"
@@ -132,7 +132,7 @@ class GamePort:
             if upgrade is None:  # timed out, or refused at the HTTP level
                 return
             code, wire, cookie_token = upgrade
-            connection = GameSocket(sock, wire=wire)
+            connection = LeanSocket(sock, wire=wire)
             self._connections.add(connection)
             try:
                 async with trio.open_nursery() as nursery:
@@ -155,7 +155,7 @@ class GamePort:
                 trio.lowlevel.notify_closing(sock)
                 sock.close()
 
-    async def _session(self, connection: GameSocket, code: str, cookie_token: str | None) -> None:
+    async def _session(self, connection: LeanSocket, code: str, cookie_token: str | None) -> None:
         user_id = await self._authenticate(connection, cookie_token)
         if user_id is None:
             connection.close(CloseCode.NOT_AUTHENTICATED, "not authenticated")
@@ -189,7 +189,7 @@ class GamePort:
                 pass
 
     async def _read_until_handed_over(
-        self, connection: GameSocket, actor: Handle, is_player: bool
+        self, connection: LeanSocket, actor: Handle, is_player: bool
     ) -> None:
         """Before the match plays (and always, for spectators) this task reads.
 
@@ -211,7 +211,7 @@ class GamePort:
         except (ConnectionClosed, ActorGone, MailboxFull):
             return
 
-    async def _authenticate(self, connection: GameSocket, cookie_token: str | None) -> int | None:
+    async def _authenticate(self, connection: LeanSocket, cookie_token: str | None) -> int | None:
         token = cookie_token
         if token is None:
             with trio.move_on_after(AUTHENTICATE_TIMEOUT):

@@ -14,7 +14,7 @@ import wsproto
 import wsproto.events
 from trio.testing import MockClock
 
-from courtside.http.game_socket import MAX_BACKLOG_BYTES, GameSocket
+from courtside.http.lean_socket import GAME_LIMITS, LeanSocket
 from courtside.protocol.game_messages import Error, WireFormat
 from courtside.server.node import Node
 from tests.accounts import make_user
@@ -113,14 +113,14 @@ async def test_a_client_that_stops_reading_is_closed_as_slow() -> None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     server_side.setblocking(False)
-    game = GameSocket(server_side, wire=WireFormat.JSON)
+    game = LeanSocket(server_side, wire=WireFormat.JSON)
     message = Error(code="x", detail="y" * 1000)
     sent = 0
     with trio.fail_after(5):
         while not game.closed:
             game.send(message)  # returns at once, whatever the client does
             sent += 1
-            assert sent < 10 * MAX_BACKLOG_BYTES // 1000
+            assert sent < 10 * GAME_LIMITS.max_backlog_bytes // 1000
     assert game.close_code == 1008
     server_side.close()
     client_side.close()

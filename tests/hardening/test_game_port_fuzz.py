@@ -23,13 +23,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from courtside.http.game_port import HANDSHAKE_TIMEOUT
-from courtside.http.game_socket import MAX_MESSAGE_BYTES
+from courtside.http.lean_socket import GAME_LIMITS
 from courtside.protocol.game_messages import WireFormat, client_message_decoder
 from courtside.server.config import Config
 from tests.protocol.test_frames import BINARY, CONTINUATION, TEXT, client_frame
 
 from .game_wire import ANSWER_WITHIN, Closed, RawGameSocket, ServerThread, WatchedMatch, play_watched_match
 
+MAX_MESSAGE_BYTES = GAME_LIMITS.max_message_bytes
 EXAMPLES = int(os.environ.get("COURTSIDE_FUZZ_EXAMPLES", "60"))
 TYPES = ["authenticate", "report_ready", "paddle_position_update", "report_left", "ping",
          "welcome", "", "PING"]

@@ -1,13 +1,15 @@
-"""One game WebSocket on a plain non-blocking socket (DESIGN.md §6, §13).
+"""One WebSocket of the lean listener on a plain non-blocking socket (DESIGN.md §6,
+§13): a game socket, or a user socket.
 
 Writes never wait: ``send`` hands the kernel what it takes and keeps only the
 rest in a bounded backlog, which the connection's flusher task writes out when
-the socket is writable again. A client that lets its backlog pass 64 KiB, or
-cannot empty it for a second, is closed as a slow consumer: it never holds
-back a tick. Its close frame follows the frame the kernel was in the middle of,
-never a cut one. Reads are non-blocking too: while a match plays, the tick shard
-calls ``receive_nowait`` on each player's socket; before that, and for
-spectators, the connection's handler task awaits ``receive``.
+the socket is writable again. A client whose backlog passes its ``Limits`` (a
+game socket: 64 KiB, or not emptied within a second) is closed as a slow
+consumer: it never holds back a tick or a fan-out. Its close frame follows the
+frame the kernel was in the middle of, never a cut one. Reads are non-blocking
+too: while a match plays, the tick shard calls ``receive_nowait`` on each
+player's socket; before that, for spectators and for user sockets, the
+connection's handler task awaits ``receive``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import collections
 import contextlib
 import logging
 import socket
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import msgspec
 import trio
@@ -42,26 +46,45 @@ from courtside.protocol.game_messages import (
 
 log = logging.getLogger(__name__)
 
-MAX_MESSAGE_BYTES = 4096
-MAX_BACKLOG_BYTES = 64 * 1024
-MAX_BACKLOG_SECONDS = 1.0
 SLOW_CONSUMER = "slow consumer"
 # Per tick, at most this much is read from one socket: a flooding client gets a
 # bounded share of the tick, and the rest waits in the kernel for the next one.
 READ_CHUNK = 16 * 1024
 
+
+class Limits(NamedTuple):
+    max_message_bytes: int
+    max_backlog_bytes: int
+    max_backlog_frames: int
+    max_backlog_seconds: float
+
+
+GAME_LIMITS = Limits(max_message_bytes=4096, max_backlog_bytes=64 * 1024,
+                     max_backlog_frames=1024, max_backlog_seconds=1.0)
+
+
 class ConnectionClosed(Exception):
     """The socket is closed; nothing more will be received."""
 
 
-class GameSocket:
-    def __init__(self, sock: socket.socket, *, wire: WireFormat) -> None:
+class LeanSocket:
+    def __init__(
+        self,
+        sock: socket.socket,
+        *,
+        wire: WireFormat,
+        limits: Limits = GAME_LIMITS,
+        decode: Callable[[str | bytes], Any] | None = None,
+    ) -> None:
+        """``decode`` parses a client message (raising ``msgspec.DecodeError``); by
+        default the game's, for ``wire``."""
         self.wire = wire
         self.user_id = 0  # set once authenticated
         self.closed = False
         self.close_code: int | None = None
         self._sock = sock
-        self._reader = FrameReader(max_message_size=MAX_MESSAGE_BYTES)
+        self._limits = limits
+        self._reader = FrameReader(max_message_size=limits.max_message_bytes)
         self._pending: list[ClientMessage] = []
         self._backlog = bytearray()
         # Lengths of the frames in the backlog, oldest first, and how much of the
@@ -76,38 +99,43 @@ class GameSocket:
         # (trio.current_time adds two calls), the frame kind and decoder of ``wire``.
         self._admission = Admission(trio.lowlevel.current_clock().current_time)
         self._speaks_text = wire is WireFormat.JSON
-        self._decode = client_message_decoder(wire)
+        self._decode = decode or client_message_decoder(wire)
 
     # -- writing --------------------------------------------------------------------
 
     def send_frames(self, frames: Frames) -> None:
-        self._write(frames.for_wire(self.wire))
+        self.write(frames.for_wire(self.wire))
 
     def send(self, message: ServerMessage) -> None:
-        self._write(Frames(message).for_wire(self.wire))
+        self.write(Frames(message).for_wire(self.wire))
 
-    def _write(self, data: bytes) -> None:
+    def write(self, data: bytes) -> bool:
+        """Write one whole frame, or queue what the kernel does not take; False once
+        the socket is closed (a slow consumer is closed here)."""
         if self.closed:
-            return
+            return False
         if self._backlog:
-            if (len(self._backlog) + len(data) > MAX_BACKLOG_BYTES
-                    or trio.current_time() - self._backlog_since > MAX_BACKLOG_SECONDS):
+            limits = self._limits
+            if (len(self._backlog) + len(data) > limits.max_backlog_bytes
+                    or len(self._queued) >= limits.max_backlog_frames
+                    or trio.current_time() - self._backlog_since > limits.max_backlog_seconds):
                 self.close(CloseCode.POLICY_VIOLATION, SLOW_CONSUMER)
-                return
+                return False
             self._queue(data)
-            return
+            return True
         try:
             sent = self._sock.send(data)
         except BlockingIOError:
             sent = 0
         except OSError:
             self._lost()
-            return
+            return False
         if sent < len(data):
             self._queue(data)
             self._taken(sent)
             self._backlog_since = trio.current_time()
             self._backlog_ready.set()
+        return True
 
     def _queue(self, frame: bytes) -> None:
         self._backlog += frame
@@ -181,7 +209,7 @@ class GameSocket:
                     case Message():
                         self._admit(event)
                     case Ping(payload):
-                        self._write(encode_pong(payload))
+                        self.write(encode_pong(payload))
                     case Close(code):
                         self.close(code if code is not None else CloseCode.NORMAL)
                         return
