@@ -85,7 +85,8 @@ class Connection:
     The connection reads ``replay`` and then ``events`` until the channel ends;
     ``cut_off`` then says why the hub ended it (None: the connection left). A socket
     whose writes never wait ``attach``es a writer instead: the hub then writes each
-    event itself, with no task woken per event.
+    event itself, with no task woken per event, and calls ``ended`` when it ends the
+    connection.
     """
 
     def __init__(self, user_id: int) -> None:
@@ -95,7 +96,7 @@ class Connection:
         self._send, receive = trio.open_memory_channel[Event](CONNECTION_BACKLOG)
         self.events = NewEvents(receive)
         self._write: Callable[[Event], bool] | None = None
-        self._ended = trio.Event()
+        self._ended: Callable[[], None] | None = None
 
     @property
     def seen_up_to(self) -> int:
@@ -105,15 +106,18 @@ class Connection:
     def seen_up_to(self, event_id: int) -> None:
         self.events.seen_up_to = event_id
 
-    def attach(self, write: Callable[[Event], bool]) -> None:
+    def attach(self, write: Callable[[Event], bool], *, ended: Callable[[], None]) -> None:
         """From now on every new event goes to ``write`` (False: the socket is closed),
-        the events queued since the connection opened first. Call it once the replay
-        is written."""
+        the events queued since the connection opened first, and ``ended`` is called
+        once the connection ends (``cut_off`` says why). Call it once the replay is
+        written."""
+        self._write, self._ended = write, ended
         for event in self.events.queued():
             if not write(event):
                 self.end(SOCKET_CLOSED)
                 return
-        self._write = write
+        if self.cut_off is not None:  # ended before it was attached
+            ended()
 
     def deliver(self, event: Event) -> bool:
         """Queue or write the event; False once the connection is cut off."""
@@ -134,14 +138,12 @@ class Connection:
         return True
 
     def end(self, reason: str) -> None:
-        if self.cut_off is None:
-            self.cut_off = reason
+        if self.cut_off is not None:
+            return
+        self.cut_off = reason
         self._send.close()
-        self._ended.set()
-
-    async def ended(self) -> None:
-        """Return once the hub ended the connection."""
-        await self._ended.wait()
+        if self._ended is not None:
+            self._ended()
 
 
 class NewEvents:

@@ -27,7 +27,7 @@ from .bodies import (
 )
 from .chat import blueprint as chat_blueprint
 from .json_provider import MsgspecJSONProvider
-from .live import sse, user_socket
+from .live import channels as live_channels, sse, user_socket
 from .openapi import MsgspecOpenAPIProvider
 from .play import history, invites, leaderboard, lobbies, queues, rematch, tournaments
 from .services import Services, services
@@ -75,7 +75,8 @@ def create_app(svc: Services) -> Quart:
                       avatars.blueprint, queues.blueprint, lobbies.blueprint, history.blueprint,
                       rematch.blueprint, leaderboard.blueprint, tournaments.blueprint,
                       invites.blueprint,
-                      sse.blueprint, user_socket.blueprint, social.blueprint,
+                      sse.blueprint, user_socket.blueprint, live_channels.blueprint,
+                      social.blueprint,
                       chat_blueprint, password_reset.blueprint, oauth.blueprint,
                       notifications.blueprint, web.blueprint):
         app.register_blueprint(blueprint)

@@ -1,11 +1,13 @@
-"""The game port: ``/ws/game/<code>/`` on its own listener (DESIGN.md §6, §13).
+"""The game port: ``/ws/game/<code>/`` on its own listener (DESIGN.md §6, §13),
+and the user socket ``/ws/`` beside it (docs/LIVE_CHANNEL.md).
 
 Plain non-blocking sockets driven with ``trio.lowlevel.wait_readable`` /
 ``wait_writable``; wsproto performs the HTTP upgrade, then our own frame codec
 takes over. Each connection has one handler task (upgrade, authentication,
-joining the match, reading until the match plays) and a flusher that sleeps
-until a write backlog appears. While a match plays, the tick shard reads its
-players' sockets itself.
+joining the match, reading until the match plays), and a flusher while a write
+backlog waits. While a match plays, the tick shard reads its
+players' sockets itself. A user socket's session is the HTTP port's, handed
+to ``serve_user_channels``' handler.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import re
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 from http.cookies import CookieError, SimpleCookie
+from typing import NamedTuple
+from urllib.parse import parse_qs
 
 import trio
 from wsproto import ConnectionType
@@ -49,10 +53,12 @@ from .auth.identity import verified_user
 from .auth.tokens import TokenSigner
 from .connection_limits import ConnectionsPerIp
 from .lean_socket import ConnectionClosed, LeanSocket
+from .live.lean_channel import user_lean_socket
 
 log = logging.getLogger(__name__)
 
 GAME_PATH = re.compile(r"^/ws/game/([A-Za-z0-9_-]{1,32})/?$")
+USER_PATH = "/ws/"
 HANDSHAKE_TIMEOUT = 5.0
 AUTHENTICATE_TIMEOUT = 5.0
 JOIN_TIMEOUT = 5.0
@@ -62,6 +68,19 @@ BACKLOG = 1024
 # states. Left to autotuning it grows to megabytes, so a client that stops reading
 # would be noticed, and closed as a slow consumer, only minutes later.
 KERNEL_SEND_BUFFER = 16 * 1024
+
+
+class Upgrade(NamedTuple):
+    """What the upgrade request asked for."""
+
+    match_code: str | None  # None: the user socket
+    wire: WireFormat
+    cookie_token: str | None
+    last_event_id: str | None
+
+
+# Serves one user socket: the socket, its access cookie and last_event_id.
+UserChannels = Callable[[LeanSocket, str | None, str | None], Awaitable[None]]
 
 
 class GamePort:
@@ -89,9 +108,18 @@ class GamePort:
         self.port = port
         self.open_sockets = 0
         self._connections: set[LeanSocket] = set()
+        self._user_channels: UserChannels | None = None
+        self._drained: trio.Event | None = None  # set once close_all's sockets are done
 
     def ws_url(self, host: str, code: str) -> str:
         return f"ws://{host}:{self.port}/ws/game/{code}/"
+
+    def user_channel_url(self, host: str) -> str:
+        return f"ws://{host}:{self.port}{USER_PATH}"
+
+    def serve_user_channels(self, serve: UserChannels) -> None:
+        """From now on ``/ws/`` is answered too: ``serve`` runs each session."""
+        self._user_channels = serve
 
     async def run(self, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
         listener = socket.create_server(self._address, backlog=BACKLOG, reuse_port=False)
@@ -118,26 +146,35 @@ class GamePort:
             trio.lowlevel.notify_closing(listener)
             listener.close()
 
-    def close_all(self, code: int = CloseCode.GOING_AWAY) -> None:
-        """Shutdown: every open game socket is told 1001."""
+    async def close_all(self, code: int = CloseCode.GOING_AWAY) -> None:
+        """Shutdown: every open socket is told 1001; returns once their sessions
+        ended (a user session leaves the hub and presence, which stop next)."""
+        self._drained = trio.Event()
         for connection in list(self._connections):
             connection.close(code, "server shutting down")
+        if self._connections:
+            await self._drained.wait()
 
     async def _serve(self, sock: socket.socket, ip: str) -> None:
         self.open_sockets += 1
         try:
             upgrade = None  # stays None if the handshake never finishes
             with trio.move_on_after(HANDSHAKE_TIMEOUT):
-                upgrade = await _upgrade(sock)
+                upgrade = await _upgrade(sock, serves_users=self._user_channels is not None)
             if upgrade is None:  # timed out, or refused at the HTTP level
                 return
-            code, wire, cookie_token = upgrade
-            connection = LeanSocket(sock, wire=wire)
+            if upgrade.match_code is None:
+                connection = user_lean_socket(sock)
+                session = self._user_channels(
+                    connection, upgrade.cookie_token, upgrade.last_event_id)
+            else:
+                connection = LeanSocket(sock, wire=upgrade.wire)
+                session = self._session(connection, upgrade.match_code, upgrade.cookie_token)
             self._connections.add(connection)
             try:
                 async with trio.open_nursery() as nursery:
-                    nursery.start_soon(connection.flush_backlog)
-                    await self._session(connection, code, cookie_token)
+                    connection.flush_in(nursery)
+                    await session
                     nursery.cancel_scope.cancel()
             except Exception:
                 # One connection's failure must never reach the listener.
@@ -145,6 +182,8 @@ class GamePort:
                 connection.close(CloseCode.INTERNAL_ERROR, "internal error")
             finally:
                 self._connections.discard(connection)
+                if self._drained is not None and not self._connections:
+                    self._drained.set()
             with trio.CancelScope(shield=True):
                 await connection.linger_and_release()
             return
@@ -229,8 +268,8 @@ class GamePort:
             return None
 
 
-async def _upgrade(sock: socket.socket) -> tuple[str, WireFormat, str | None] | None:
-    """Perform the HTTP upgrade; returns (match code, wire format, access cookie)."""
+async def _upgrade(sock: socket.socket, *, serves_users: bool) -> Upgrade | None:
+    """Perform the HTTP upgrade of a game socket, or of a user socket if ``serves_users``."""
     handshake = H11Handshake(ConnectionType.SERVER)
     received = 0
     while True:
@@ -248,26 +287,32 @@ async def _upgrade(sock: socket.socket) -> tuple[str, WireFormat, str | None] | 
             handshake.receive_data(data)
             for event in handshake.events():
                 if isinstance(event, Request):
-                    return _accept(sock, handshake, event)
+                    return _accept(sock, handshake, event, serves_users)
         except (RemoteProtocolError, LocalProtocolError):
             _send_all_nowait(sock, handshake_rejection(400))
             return None
 
 
 def _accept(
-    sock: socket.socket, handshake: H11Handshake, request: Request
-) -> tuple[str, WireFormat, str | None] | None:
-    path = request.target.split("?", 1)[0]
+    sock: socket.socket, handshake: H11Handshake, request: Request, serves_users: bool
+) -> Upgrade | None:
+    path, _, query = request.target.partition("?")
     found = GAME_PATH.match(path)
-    if found is None:
+    if found is None and not (serves_users and path == USER_PATH):
         _send_all_nowait(sock, handshake.send(RejectConnection(status_code=404)))
         return None
-    wants_msgpack = MSGPACK_SUBPROTOCOL in request.subprotocols
+    # The user socket speaks JSON only; a game socket MessagePack when asked.
+    wants_msgpack = found is not None and MSGPACK_SUBPROTOCOL in request.subprotocols
     _send_all_nowait(sock, handshake.send(
         AcceptConnection(subprotocol=MSGPACK_SUBPROTOCOL if wants_msgpack else None)
     ))
-    wire = WireFormat.MSGPACK if wants_msgpack else WireFormat.JSON
-    return found.group(1), wire, _access_cookie(request.extra_headers)
+    last_event_id = parse_qs(query).get("last_event_id", [None])[0]
+    return Upgrade(
+        match_code=found.group(1) if found else None,
+        wire=WireFormat.MSGPACK if wants_msgpack else WireFormat.JSON,
+        cookie_token=_access_cookie(request.extra_headers),
+        last_event_id=last_event_id,
+    )
 
 
 def _access_cookie(headers: Sequence[tuple[bytes, bytes]]) -> str | None:

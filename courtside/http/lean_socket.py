@@ -2,8 +2,8 @@
 §13): a game socket, or a user socket.
 
 Writes never wait: ``send`` hands the kernel what it takes and keeps only the
-rest in a bounded backlog, which the connection's flusher task writes out when
-the socket is writable again. A client whose backlog passes its ``Limits`` (a
+rest in a bounded backlog, which a flusher task, started when a backlog appears,
+writes out as the socket becomes writable. A client whose backlog passes its ``Limits`` (a
 game socket: 64 KiB, or not emptied within a second) is closed as a slow
 consumer: it never holds back a tick or a fan-out. Its close frame follows the
 frame the kernel was in the middle of, never a cut one. Reads are non-blocking
@@ -14,7 +14,6 @@ connection's handler task awaits ``receive``.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import logging
 import socket
@@ -57,10 +56,13 @@ class Limits(NamedTuple):
     max_backlog_bytes: int
     max_backlog_frames: int
     max_backlog_seconds: float
+    # How long a closing socket waits for the client to take our close frame and
+    # answer with its own: a slow consumer learns why it was closed if it reads by then.
+    linger_seconds: float
 
 
 GAME_LIMITS = Limits(max_message_bytes=4096, max_backlog_bytes=64 * 1024,
-                     max_backlog_frames=1024, max_backlog_seconds=1.0)
+                     max_backlog_frames=1024, max_backlog_seconds=1.0, linger_seconds=2.0)
 
 
 class ConnectionClosed(Exception):
@@ -89,10 +91,13 @@ class LeanSocket:
         self._backlog = bytearray()
         # Lengths of the frames in the backlog, oldest first, and how much of the
         # oldest the kernel has taken: a close must not cut a frame in two.
-        self._queued: collections.deque[int] = collections.deque()
+        # A list, not a deque: an empty deque costs 600 bytes on every idle socket.
+        self._queued: list[int] = []
         self._head_sent = 0
         self._backlog_since = 0.0
-        self._backlog_ready = trio.Event()
+        # Where a flusher task starts once a backlog appears: an idle socket holds none.
+        self._flushers: trio.Nursery | None = None
+        self._flushing = False
         self._closed_event = trio.Event()
         self._handler_scope: trio.CancelScope | None = None
         # Used on every message read, so settled once here: the clock's own method
@@ -134,7 +139,9 @@ class LeanSocket:
             self._queue(data)
             self._taken(sent)
             self._backlog_since = trio.current_time()
-            self._backlog_ready.set()
+            if not self._flushing and self._flushers is not None:
+                self._flushing = True
+                self._flushers.start_soon(self._flush_backlog)
         return True
 
     def _queue(self, frame: bytes) -> None:
@@ -145,14 +152,20 @@ class LeanSocket:
         """The kernel took ``sent`` bytes from the head of the backlog."""
         del self._backlog[:sent]
         sent += self._head_sent
-        while self._queued and sent >= self._queued[0]:
-            sent -= self._queued.popleft()
+        queued, done = self._queued, 0
+        while done < len(queued) and sent >= queued[done]:
+            sent -= queued[done]
+            done += 1
+        del queued[:done]
         self._head_sent = sent
 
-    async def flush_backlog(self) -> None:
-        """The connection's flusher: writes the backlog out whenever there is one."""
-        while not self.closed:
-            await self._backlog_ready.wait()
+    def flush_in(self, nursery: trio.Nursery) -> None:
+        """Write backlogs out from a task of ``nursery``, started when one appears; the
+        nursery must end before ``linger_and_release`` (both wait to write)."""
+        self._flushers = nursery
+
+    async def _flush_backlog(self) -> None:
+        try:
             while self._backlog and not self.closed:
                 await trio.lowlevel.wait_writable(self._sock)
                 try:
@@ -165,7 +178,8 @@ class LeanSocket:
                 # Partial progress does not reset the clock: a client whose window
                 # opens a crack at a time is still one that cannot keep up.
                 self._taken(sent)
-            self._backlog_ready = trio.Event()
+        finally:
+            self._flushing = False
 
     # -- reading --------------------------------------------------------------------
 
@@ -256,8 +270,7 @@ class LeanSocket:
         """Drop every queued frame but the rest of one the kernel has begun to send."""
         unfinished = self._queued[0] - self._head_sent if self._head_sent else 0
         del self._backlog[unfinished:]
-        head = [self._queued[0]] if unfinished else []
-        self._queued = collections.deque(head)
+        self._queued = [self._queued[0]] if unfinished else []
 
     def _lost(self) -> None:
         """The peer went away without a close handshake."""
@@ -268,7 +281,6 @@ class LeanSocket:
     def _mark_closed(self, code: int) -> None:
         self.closed = True
         self.close_code = code
-        self._backlog_ready.set()
         self._closed_event.set()
         if self._handler_scope is not None:
             self._handler_scope.cancel()
@@ -299,14 +311,14 @@ class LeanSocket:
             self._handler_scope.cancel()
         return self._handler_scope
 
-    async def linger_and_release(self, timeout: float = 2.0) -> None:
+    async def linger_and_release(self) -> None:
         """Finish the closing handshake, then close the socket (RFC 6455 §7.1.1).
 
         Until the peer's own close frame (or EOF) arrives we keep reading and
         discarding: closing with unread data would send a reset, and the peer
         could lose our close frame and its code.
         """
-        with trio.move_on_after(timeout):
+        with trio.move_on_after(self._limits.linger_seconds):
             while self._backlog:
                 await trio.lowlevel.wait_writable(self._sock)
                 self._flush_nowait()

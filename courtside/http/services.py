@@ -42,6 +42,8 @@ class Services:
     cluster: ClusterNode  # this node's membership of the cluster
     # The full game WebSocket URL of a match, as clients must be handed it.
     ws_url: Callable[[str], str]
+    # Where the user socket's writes never wait: /ws/ on the game port (docs/LIVE_CHANNEL.md).
+    live_url: str
     live_matches: LiveMatches  # matches in progress, for GET /api/game/live/
     chat_rooms: ChatRooms  # the way to a chat's room actor, started on demand
     world_chat: WorldChat  # the way to the world chat's room, which runs all along

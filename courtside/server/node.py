@@ -51,7 +51,8 @@ from courtside.http.auth.oauth_client import OAuthProviders, Provider
 from courtside.http.chat import message_instance
 from courtside.http import hypercorn_websockets
 from courtside.http.connection_limits import ConnectionsPerIp
-from courtside.http.live import user_socket
+from courtside.http.live import session
+from courtside.http.live.lean_channel import serve_lean_channel
 from courtside.http.public_url import PublicUrl
 from courtside.persistence import AvatarStore, Database, EmbeddedPostgres, migrate
 
@@ -197,6 +198,7 @@ async def run_node(
             failed_logins_by_ip=_failed_logins(config, config.failed_logins_per_ip),
             avatars=avatars,
             ws_url=games.ws_url,
+            live_url=games.game_port.user_channel_url(config.advertised_host),
             live_matches=games.live_matches,
             bus=bus,
             cluster=cluster,
@@ -236,6 +238,7 @@ async def run_node(
             supervisor.start, invitations, name=INVITATIONS, restart=Restart.ON_FAILURE, vital=True,
         ))
         app = create_app(svc)
+        games.game_port.serve_user_channels(functools.partial(serve_lean_channel, app))
         served = InFlight(app, per_ip)
         shutdown = trio.Event()
         async with trio.open_nursery() as http_nursery:
@@ -257,7 +260,8 @@ async def run_node(
             drained_by = trio.current_time() + config.shutdown_grace_seconds
             sockets.close_all()
             await games.let_matches_finish(config.shutdown_grace_seconds)
-            games.game_port.close_all()
+            with trio.move_on_at(drained_by):
+                await games.game_port.close_all()
             # Requests under way get the grace; idle keep-alive connections get nothing.
             with trio.move_on_at(drained_by):
                 await served.until_idle()
@@ -282,7 +286,7 @@ def _hypercorn_config(config: Config, http_fd: int | None) -> hypercorn.Config:
     hconfig = hypercorn.Config()
     hconfig.bind = [f"{config.host}:{config.port}" if http_fd is None else f"fd://{http_fd}"]
     hconfig.graceful_timeout = config.shutdown_grace_seconds
-    hconfig.websocket_max_message_size = user_socket.MAX_MESSAGE_BYTES
+    hconfig.websocket_max_message_size = session.MAX_MESSAGE_BYTES
     hconfig.accesslog = None
     hconfig.errorlog = logging.getLogger("hypercorn.error")
     return hconfig

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import msgspec
+import pytest
 import trio
 import trio_websocket
 
@@ -113,15 +114,39 @@ async def close_code(socket: UserSocket) -> int:
             return closed.reason.code
 
 
-def ws_url(node: Node, query: str = "") -> str:
+# The two listeners that serve /ws/ (docs/LIVE_CHANNEL.md): the game port's, which
+# /api/live/ advertises and the SDK uses, and the HTTP port's.
+GAME_PORT, HTTP_PORT = "game port", "HTTP port"
+over_both_ports = pytest.mark.parametrize("port", [GAME_PORT, HTTP_PORT])
+
+
+def ws_url(node: Node, query: str = "", port: str = GAME_PORT) -> str:
+    """Where an in-process node serves /ws/."""
+    if port == GAME_PORT:
+        return node.services.live_url + query
     return node.http_url.replace("http://", "ws://", 1) + "/ws/" + query
 
 
+class Served(Protocol):
+    """An in-process node, or a ``courtside serve`` process (tests/cluster)."""
+
+    http_url: str
+
+
+async def found_ws_url(node: Served, port: str) -> str:
+    """Where a node serves /ws/, as a client finds it: on the game port, from /api/live/."""
+    if port == HTTP_PORT:
+        return node.http_url.replace("http://", "ws://", 1) + "/ws/"
+    async with httpx.AsyncClient(base_url=node.http_url) as http:
+        return (await http.get("/api/live/")).json()["ws_url"]
+
+
 @asynccontextmanager
-async def user_socket(node: Node, account: Account, *, cookie: bool = True,
-                      query: str = "") -> AsyncIterator[UserSocket]:
+async def user_socket(node: Served, account: Account, *, cookie: bool = True,
+                      query: str = "", port: str = GAME_PORT) -> AsyncIterator[UserSocket]:
     headers = [("Cookie", f"access={account.access}")] if cookie else []
-    async with trio_websocket.open_websocket_url(ws_url(node, query), extra_headers=headers) as ws:
+    url = await found_ws_url(node, port) + query
+    async with trio_websocket.open_websocket_url(url, extra_headers=headers) as ws:
         socket = UserSocket(ws)
         if not cookie:
             await socket.send("authenticate", token=account.access)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgspec
 import trio
@@ -13,6 +14,8 @@ from wsproto.events import AcceptConnection, CloseConnection, Message, Request, 
 
 from courtside.server.node import Node
 from tests.accounts import Account
+
+from .conftest import GAME_PORT, ws_url
 
 CLOSED_WITHOUT_A_FRAME = 1006  # what a browser reports when the TCP connection just ends
 
@@ -53,9 +56,11 @@ class RawSocket:
 
 
 @asynccontextmanager
-async def raw_user_socket(node: Node, account: Account) -> AsyncIterator[RawSocket]:
-    host, port = node.http_url.removeprefix("http://").rsplit(":", 1)
-    stream = await trio.open_tcp_stream(host, int(port))
+async def raw_user_socket(
+    node: Node, account: Account, port: str = GAME_PORT
+) -> AsyncIterator[RawSocket]:
+    host, port_number = urlsplit(ws_url(node, port=port)).netloc.rsplit(":", 1)
+    stream = await trio.open_tcp_stream(host, int(port_number))
     async with stream:
         connection = WSConnection(ConnectionType.CLIENT)
         await stream.send_all(connection.send(Request(

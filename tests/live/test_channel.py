@@ -12,23 +12,24 @@ import trio_websocket
 from trio.testing import MockClock
 
 from courtside.actors import HUB, MAX_CONNECTIONS_PER_USER, Deliver, Event
-from courtside.http.live.user_socket import MAX_MESSAGE_BYTES
+from courtside.http.live.session import MAX_MESSAGE_BYTES
 from courtside.protocol.admission import MALFORMED_LIMIT, MESSAGES_PER_SECOND, SUSTAINED_ABUSE
 from courtside.server.config import Config
 from courtside.server.node import Node
 from tests.accounts import DEFAULT_PASSWORD, make_user
 
-from .conftest import close_code, sse, user_socket, ws_url
+from .conftest import close_code, over_both_ports, sse, user_socket, ws_url
 
 
+@over_both_ports
 async def test_every_open_connection_gets_every_event_in_order(
-    client: httpx.AsyncClient, node: Node
+    client: httpx.AsyncClient, node: Node, port: str
 ) -> None:
     alice = await make_user(client, "alice")
     bob = await make_user(client, "bob")
     bus = node.services.bus
-    async with sse(client, alice) as tab_one, user_socket(node, alice) as tab_two, \
-            user_socket(node, bob, cookie=False) as bobs:
+    async with sse(client, alice) as tab_one, user_socket(node, alice, port=port) as tab_two, \
+            user_socket(node, bob, cookie=False, port=port) as bobs:
         for n in range(3):
             bus.publish_to_user(alice.id, "test-event", {"n": n}, {"username": "carol"})
         bus.publish_to_user(bob.id, "for-bob", {"n": 9})
@@ -41,8 +42,9 @@ async def test_every_open_connection_gets_every_event_in_order(
         assert (await bobs.next()).data == {"n": 9}
 
 
+@over_both_ports
 async def test_reconnecting_with_the_last_event_id_misses_nothing(
-    client: httpx.AsyncClient, node: Node
+    client: httpx.AsyncClient, node: Node, port: str
 ) -> None:
     alice = await make_user(client, "alice")
     bus = node.services.bus
@@ -56,34 +58,40 @@ async def test_reconnecting_with_the_last_event_id_misses_nothing(
             ("missed", {"n": 1}), ("missed", {"n": 2}),
         ]
         last = stream.last_event_id
-    async with user_socket(node, alice, query=f"?last_event_id={seen.id}") as socket:
+    async with user_socket(node, alice, query=f"?last_event_id={seen.id}", port=port) as socket:
         assert [(await socket.next()).data for _ in range(2)] == [{"n": 1}, {"n": 2}]
         bus.publish_to_user(alice.id, "live", {"n": 3})
         live = await socket.next()
         assert (live.name, live.id > last) == ("live", True)
 
 
-async def test_a_bad_last_event_id_is_refused(client: httpx.AsyncClient, node: Node) -> None:
+@over_both_ports
+async def test_a_bad_last_event_id_is_refused(
+    client: httpx.AsyncClient, node: Node, port: str
+) -> None:
     alice = await make_user(client, "alice")
     response = await client.get("/sse/users/", headers={**alice.headers, "Last-Event-ID": "x"})
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
     async with trio_websocket.open_websocket_url(
-        ws_url(node, "?last_event_id=-1"), extra_headers=[("Cookie", f"access={alice.access}")]
+        ws_url(node, "?last_event_id=-1", port), extra_headers=[("Cookie", f"access={alice.access}")]
     ) as ws:
         with pytest.raises(trio_websocket.ConnectionClosed) as closed:
             await ws.get_message()
     assert closed.value.reason.code == 1008
 
 
-async def test_the_channel_needs_a_valid_token(client: httpx.AsyncClient, node: Node) -> None:
+@over_both_ports
+async def test_the_channel_needs_a_valid_token(
+    client: httpx.AsyncClient, node: Node, port: str
+) -> None:
     assert (await client.get("/sse/users/")).status_code == 401
     for headers, first_message in (
         ([("Cookie", "access=forged")], None),
         ([], '{"type": "authenticate", "token": "forged"}'),
         ([], '{"type": "ping"}'),
     ):
-        async with trio_websocket.open_websocket_url(ws_url(node), extra_headers=headers) as ws:
+        async with trio_websocket.open_websocket_url(ws_url(node, port=port), extra_headers=headers) as ws:
             if first_message:
                 await ws.send_message(first_message)
             with pytest.raises(trio_websocket.ConnectionClosed) as closed:
@@ -91,38 +99,43 @@ async def test_the_channel_needs_a_valid_token(client: httpx.AsyncClient, node: 
         assert closed.value.reason.code == 4401
 
 
+@over_both_ports
 async def test_a_silent_socket_is_closed_after_the_authentication_window(
-    client: httpx.AsyncClient, node: Node, autojump_clock: trio.abc.Clock
+    client: httpx.AsyncClient, node: Node, autojump_clock: trio.abc.Clock, port: str
 ) -> None:
-    async with trio_websocket.open_websocket_url(ws_url(node)) as ws:
+    async with trio_websocket.open_websocket_url(ws_url(node, port=port)) as ws:
         with pytest.raises(trio_websocket.ConnectionClosed) as closed:
             await ws.get_message()
     assert closed.value.reason.code == 4401
 
 
-async def test_abusive_clients_are_closed(client: httpx.AsyncClient, node: Node) -> None:
+@over_both_ports
+async def test_abusive_clients_are_closed(
+    client: httpx.AsyncClient, node: Node, port: str
+) -> None:
     alice = await make_user(client, "alice")
-    async with user_socket(node, alice) as socket:
+    async with user_socket(node, alice, port=port) as socket:
         await socket.send("no_such_type")
         assert (await socket.receive())["type"] == "error"
         for _ in range(MALFORMED_LIMIT - 1):
             await socket.socket.send_message("{not json")
         assert await close_code(socket) == 1008
-    async with user_socket(node, alice) as socket:
+    async with user_socket(node, alice, port=port) as socket:
         await socket.socket.send_message("x" * (MAX_MESSAGE_BYTES + 1))
         assert await close_code(socket) == 1009
-    async with user_socket(node, alice) as socket:
+    async with user_socket(node, alice, port=port) as socket:
         with contextlib.suppress(trio_websocket.ConnectionClosed):
             for _ in range(int(MESSAGES_PER_SECOND + SUSTAINED_ABUSE) * 2):
                 await socket.send("ping")
         assert await close_code(socket) == 4429
 
 
+@over_both_ports
 async def test_a_crashed_hub_is_restarted_and_its_clients_reconnect(
-    client: httpx.AsyncClient, node: Node
+    client: httpx.AsyncClient, node: Node, port: str
 ) -> None:
     alice = await make_user(client, "alice")
-    async with user_socket(node, alice) as socket:
+    async with user_socket(node, alice, port=port) as socket:
         hub = node.services.registry.lookup(HUB)
         # An unhashable user id: a bug, as the hub meets it.
         hub.send_nowait(Deliver(user_ids=([alice.id],), event=Event(1, "bad", {})))
@@ -130,12 +143,15 @@ async def test_a_crashed_hub_is_restarted_and_its_clients_reconnect(
     with trio.fail_after(5):
         while node.services.registry.lookup(HUB) in (None, hub):
             await trio.sleep(0.05)
-    async with user_socket(node, alice) as socket:
+    async with user_socket(node, alice, port=port) as socket:
         node.services.bus.publish_to_user(alice.id, "after-restart", {})
         assert (await socket.next()).name == "after-restart"
 
 
-async def test_presence_follows_open_connections(client: httpx.AsyncClient, node: Node) -> None:
+@over_both_ports
+async def test_presence_follows_open_connections(
+    client: httpx.AsyncClient, node: Node, port: str
+) -> None:
     alice = await make_user(client, "alice")
     bus = node.services.bus
 
@@ -144,7 +160,7 @@ async def test_presence_follows_open_connections(client: httpx.AsyncClient, node
 
     assert not await online()
     async with sse(client, alice):
-        async with user_socket(node, alice):
+        async with user_socket(node, alice, port=port):
             assert await online()
         assert await online()
     with trio.fail_after(5):
@@ -154,11 +170,12 @@ async def test_presence_follows_open_connections(client: httpx.AsyncClient, node
             await trio.sleep(0.02)
 
 
+@over_both_ports
 async def test_a_password_change_closes_sockets_opened_on_the_old_tokens(
-    client: httpx.AsyncClient, node: Node
+    client: httpx.AsyncClient, node: Node, port: str
 ) -> None:
     alice = await make_user(client, "alice")
-    async with user_socket(node, alice) as old_tab, sse(client, alice) as old_stream:
+    async with user_socket(node, alice, port=port) as old_tab, sse(client, alice) as old_stream:
         changed = await client.patch(
             "/api/users/me/", headers=alice.headers,
             json={"password": "a-new-horse-43", "old_password": DEFAULT_PASSWORD},
@@ -168,7 +185,7 @@ async def test_a_password_change_closes_sockets_opened_on_the_old_tokens(
         with pytest.raises(EOFError):
             await old_stream.next_frame()
     renewed = dataclasses.replace(alice, access=changed.json()["access"])
-    async with user_socket(node, renewed) as new_tab:
+    async with user_socket(node, renewed, port=port) as new_tab:
         node.services.bus.publish_to_user(alice.id, "still-here", {})
         assert (await new_tab.next()).name == "still-here"
 
@@ -191,19 +208,20 @@ async def test_a_quiet_stream_gets_a_heartbeat_every_period(
             assert trio.current_time() - opened >= beat * period
 
 
+@over_both_ports
 async def test_a_user_holds_at_most_so_many_connections(
-    client: httpx.AsyncClient, node: Node
+    client: httpx.AsyncClient, node: Node, port: str
 ) -> None:
     alice = await make_user(client, "alice")
     async with contextlib.AsyncExitStack() as tabs:
         for _ in range(MAX_CONNECTIONS_PER_USER // 2):
-            await tabs.enter_async_context(user_socket(node, alice))
+            await tabs.enter_async_context(user_socket(node, alice, port=port))
             await tabs.enter_async_context(sse(client, alice))
         one_more = await client.get("/sse/users/", headers=alice.headers)
         assert one_more.status_code == 429
         assert one_more.json()["code"] == "too_many_connections"
         async with trio_websocket.open_websocket_url(
-            ws_url(node), extra_headers=[("Cookie", f"access={alice.access}")]
+            ws_url(node, port=port), extra_headers=[("Cookie", f"access={alice.access}")]
         ) as ws:
             with pytest.raises(trio_websocket.ConnectionClosed) as closed:
                 await ws.get_message()
@@ -214,5 +232,11 @@ async def test_a_user_holds_at_most_so_many_connections(
     with trio.fail_after(5):
         while await node.services.bus.connection_count(alice.id):
             await trio.sleep(0.01)
-    async with user_socket(node, alice):
+    async with user_socket(node, alice, port=port):
         pass
+
+
+async def test_the_live_channel_is_found_at_api_live(client: httpx.AsyncClient, node: Node) -> None:
+    found = (await client.get("/api/live/")).json()
+    assert found == {"ws_url": f"ws://127.0.0.1:{node.games.game_port.port}/ws/",
+                     "sse_path": "/sse/users/"}

@@ -20,7 +20,7 @@ from courtside.server.node import Node
 from tests.accounts import Account, make_user
 from tests.protocol.test_frames import BINARY, CONTINUATION, TEXT, client_frame
 
-from .conftest import WAIT
+from .conftest import WAIT, over_both_ports
 from .raw_socket import raw_user_socket
 
 DOCUMENTED_CLOSES = {
@@ -68,9 +68,10 @@ def fragmented(payload: bytes, opcode: int, pieces: int) -> bytes:
     )
 
 
-async def exchange(node: Node, account: Account, sent: list[tuple[bytes, int, int]]) -> None:
+async def exchange(node: Node, account: Account, port: str,
+                   sent: list[tuple[bytes, int, int]]) -> None:
     with trio.fail_after(WAIT):
-        async with raw_user_socket(node, account) as socket:
+        async with raw_user_socket(node, account, port) as socket:
             await socket.send_raw(b"".join(fragmented(*frame) for frame in sent))
             await socket.send_message({"type": "ping", "t": PROBE})
             closed = await socket.answer_or_close(lambda m: m == {"type": "pong", "t": PROBE})
@@ -79,8 +80,9 @@ async def exchange(node: Node, account: Account, sent: list[tuple[bytes, int, in
             assert all(m["type"] in {"error", "pong", "message_sent", "message_refused"} for m in answers), answers
 
 
+@over_both_ports
 async def test_generated_frames_get_an_answer_or_a_documented_close(
-    client: httpx.AsyncClient, node: Node
+    client: httpx.AsyncClient, node: Node, port: str
 ) -> None:
     alice = await make_user(client, "alice")
 
@@ -88,6 +90,6 @@ async def test_generated_frames_get_an_answer_or_a_documented_close(
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(sent=st.lists(frames, min_size=1, max_size=6))
     def each_example(sent: list[tuple[bytes, int, int]]) -> None:
-        trio.from_thread.run(exchange, node, alice, sent)
+        trio.from_thread.run(exchange, node, alice, port, sent)
 
     await trio.to_thread.run_sync(each_example)

@@ -258,8 +258,9 @@ class Auth {
 }
 
 /**
- * The user channel: `/ws/` (events plus chat requests), falling back to the SSE
- * stream when WebSocket cannot connect. Reconnects with backoff and resumes after
+ * The user channel: `/ws/` (events plus chat requests) where `GET /api/live/` says
+ * (the game port's, whose writes never wait; the HTTP origin's if that cannot be
+ * asked), falling back to the SSE stream when WebSocket cannot connect. Reconnects with backoff and resumes after
  * the last event seen, so no event is lost or seen twice.
  */
 class Live extends Emitter {
@@ -277,6 +278,7 @@ class Live extends Emitter {
     this._pendingSends = new Map();
     this._nextClientId = 1;
     this._connectedOnce = null;
+    this._liveUrl = null;
   }
 
   /** Open the channel (idempotent); resolves once it is connected. */
@@ -349,11 +351,12 @@ class Live extends Emitter {
     const token = await this._client.accessToken();
     if (!token) { this._wanted = false; return false; }
     const query = this.lastEventId !== null ? `?last_event_id=${this.lastEventId}` : "";
+    const url = `${await this._socketUrl()}${query}`;
     let opened = false;
     const closed = await new Promise((resolve) => {
       let socket;
       try {
-        socket = new this._client.WebSocket(this._client.wsUrl(`/ws/${query}`));
+        socket = new this._client.WebSocket(url);
       } catch {
         resolve({ code: 0 });
         return;
@@ -380,6 +383,16 @@ class Live extends Emitter {
     if (closed.code === CLOSE.NOT_AUTHENTICATED) await this._client.refresh().catch(() => {});
     if (closed.code === CLOSE.NORMAL && closed.reason === "account deleted") this._wanted = false;
     return opened;
+  }
+
+  /** Where `/ws/` is served best, asked once; the HTTP origin's while it cannot be asked. */
+  async _socketUrl() {
+    if (!this._liveUrl) {
+      const found = await this._client.request("GET", "/api/live/").then((live) => live.ws_url, () => null);
+      if (!found) return this._client.wsUrl("/ws/");
+      this._liveUrl = found;
+    }
+    return this._liveUrl;
   }
 
   _onSocketMessage(message) {
