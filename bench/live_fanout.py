@@ -1,7 +1,8 @@
 """User-channel fan-out: one event to N connected users, how late each gets it, and
 what N idle connections cost in memory.
 
-Per transport (`/ws/`, then `/sse/users/`), a fresh Courtside node
+Per transport (`ws`: `/ws/` on the game port, the lean listener the SDK uses;
+`ws-http`: `/ws/` on the HTTP port; `sse`: `/sse/users/`), a fresh Courtside node
 (bench/live_server.py: ``run_node`` in-process, embedded PostgreSQL, pinned to
 core 0) gets N users; bench/live_client.py (one process, raw sockets on one
 epoll, pinned to core 1) opens one connection per user and waits until every
@@ -23,7 +24,7 @@ transport, from its first round) last. Figures are given over all rounds and
 over the undisturbed ones.
 
     .venv/bin/python bench/live_fanout.py [--users 5000] [--rounds 20] [--gap 1] [--max-minutes 2.5]
-        [--transports ws,sse] [--profile /tmp/live.pyspy.txt] [--out bench/live_fanout.json]
+        [--transports ws,ws-http,sse] [--profile /tmp/live.pyspy.txt] [--out bench/live_fanout.json]
 
 Exit status: 0 when every transport ran (figures are reported, not judged); 1 when
 the server failed to start or died, or connections could not be opened; 2 when a
@@ -106,7 +107,8 @@ def run_transport(transport: str, args: argparse.Namespace, work: Path, log) -> 
     server = Server(work)
     client: Child | None = None
     try:
-        port = server.wait_for("ready", START_TIMEOUT)["port"]
+        ready = server.wait_for("ready", START_TIMEOUT)
+        port = ready["game_port"] if transport == "ws" else ready["port"]
         began = time.monotonic()
         users = server.ask("users", "users", timeout=120, count=args.users)["users"]
         log(f"{transport}: node on port {port}, {len(users)} users in {time.monotonic() - began:.1f} s")
@@ -115,8 +117,8 @@ def run_transport(transport: str, args: argparse.Namespace, work: Path, log) -> 
 
         client = Child("client", [sys.executable, str(BENCH / "live_client.py"), "--core", str(LOAD_CORE)],
                        work / f"client-{transport}.log")
-        opened = client.ask("open", "opened", timeout=OPEN_TIMEOUT, transport=transport, port=port,
-                            users=users)
+        opened = client.ask("open", "opened", timeout=OPEN_TIMEOUT, port=port, users=users,
+                            transport="sse" if transport == "sse" else "ws")
         log(f"{transport}: {opened['subscribed']} subscribed, {opened['failed']} failed "
             f"in {opened['seconds']} s {opened['errors'] or ''}")
         if opened["failed"]:
@@ -314,7 +316,8 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--gap", type=float, default=1.0, help="seconds between a round's end and the next (1)")
     parser.add_argument("--max-minutes", type=float, default=2.5,
                         help="per transport, no round replaces a disturbed one after this (2.5)")
-    parser.add_argument("--transports", default="ws,sse", help="which, in order (ws,sse)")
+    parser.add_argument("--transports", default="ws,ws-http,sse",
+                        help="which, in order: ws (game port), ws-http (HTTP port), sse (ws,ws-http,sse)")
     parser.add_argument("--profile", type=Path, help="py-spy the server over 5 extra rounds; "
                                                      "-<transport> is added to the name")
     parser.add_argument("--out", type=Path, default=Path("bench/live_fanout.json"))
