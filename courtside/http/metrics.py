@@ -105,10 +105,13 @@ class Metrics:
             "courtside_db_pool_in_use": ("Database connections in use", None, db_connections_in_use),
             "courtside_db_pool_size": ("Database connections in the pool", None, db_pool_size),
             "courtside_open_sockets": (
-                "Open WebSocket and SSE connections of the HTTP app", None, open_sockets,
+                "Open WebSockets of the HTTP app, SSE streams, and user sockets on the game port",
+                None, open_sockets,
             ),
             "courtside_live_matches": ("Matches playing on the tick shard", None, live_matches),
-            "courtside_game_sockets": ("Open sockets on the game port", None, game_sockets),
+            "courtside_game_sockets": (
+                "Open sockets on the game port: game sockets and user sockets", None, game_sockets,
+            ),
         }))
         self.tick_lateness = Histogram(
             "courtside_tick_lateness_seconds",

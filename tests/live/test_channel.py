@@ -240,3 +240,13 @@ async def test_the_live_channel_is_found_at_api_live(client: httpx.AsyncClient, 
     found = (await client.get("/api/live/")).json()
     assert found == {"ws_url": f"ws://127.0.0.1:{node.games.game_port.port}/ws/",
                      "sse_path": "/sse/users/"}
+
+
+@over_both_ports
+async def test_shutdown_closes_the_channel_with_1001(
+    client: httpx.AsyncClient, node: Node, port: str
+) -> None:
+    alice = await make_user(client, "alice")
+    async with user_socket(node, alice, port=port) as socket:
+        node.shutdown()
+        assert await close_code(socket) == 1001

@@ -26,6 +26,7 @@ from courtside.protocol.user_messages import (
 )
 
 from ..lean_socket import ConnectionClosed, LeanSocket, Limits
+from ..services import services
 from . import session
 from .events import ACCOUNT_DELETED, close_for
 
@@ -76,13 +77,15 @@ class LeanChannel:
         self, connection: Connection, answering: Awaitable[tuple[int, str]]
     ) -> tuple[int, str]:
         """No task of its own: the hub writes the events, and a connection the hub
-        ends closes the socket, which ends ``answering``'s read."""
+        ends (shutdown among the reasons) closes the socket, which ends
+        ``answering``'s read."""
         for event in connection.replay:
             if not self._write(event):
                 break
         else:
             connection.attach(self._write, ended=lambda: self._sock.close(*close_for(connection)))
-        return await answering
+        with services().sockets.streaming(connection):
+            return await answering
 
     def _write(self, event: Event) -> bool:
         """The hub's writer for this socket; False once it is closed."""

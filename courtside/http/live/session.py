@@ -108,8 +108,7 @@ async def _session(channel: Channel) -> tuple[int, str]:
     svc = services()
     try:
         async with svc.bus.connect(user.id, last_event_id) as connection:
-            with svc.sockets.streaming(connection):
-                return await channel.carry(connection, _answer(channel, user))
+            return await channel.carry(connection, _answer(channel, user))
     except TooManyConnections:
         return CloseCode.POLICY_VIOLATION, "too many connections"
 
