@@ -2,7 +2,9 @@
 
 The server (bench/chat_server.py: a real node, its embedded PostgreSQL its child)
 runs under ``taskset -c 0``; this process, the load client, pins itself to core 1.
-Every member holds a ``/ws/`` user socket, a raw non-blocking socket on one epoll
+Every member holds a ``/ws/`` user socket (``--transport ws``: on the game port, as
+``GET /api/live/`` advertises and the SDK uses; ``ws-http``: the HTTP port's, the
+only one before issue 20), a raw non-blocking socket on one epoll
 (no task or coroutine per message, so the client's core is not what delivery
 waits for), subscribed once its ``ping`` is answered.
 
@@ -26,7 +28,8 @@ core). The group's senders stay within the room's per-member send rate (5/s,
 burst 20) up to 500 messages/s; past that the room refuses by design, so the
 group's ramp ends there.
 
-    .venv/bin/python bench/chat.py [--seconds 5] [--out bench/chat.json]
+    .venv/bin/python bench/chat.py [--seconds 5] [--transport ws|ws-http] [--scenarios group,dialogues]
+        [--out bench/chat.json]
 """
 
 from __future__ import annotations
@@ -379,8 +382,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=STEP_SECONDS)
     parser.add_argument("--members", type=int, default=100)
     parser.add_argument("--dialogues", type=int, default=1000)
+    parser.add_argument("--transport", choices=("ws", "ws-http"), default="ws",
+                        help="/ws/ on the game port (ws) or on the HTTP port (ws-http)")
+    parser.add_argument("--scenarios", default="group,dialogues", help="which ramps (group,dialogues)")
     parser.add_argument("--out", type=Path, default=HERE / "chat.json")
     args = parser.parse_args()
+    scenarios = set(args.scenarios.split(","))
     if len(os.sched_getaffinity(0)) < 2:
         print("needs two cores: the server on one, this client on the other", file=sys.stderr)
         return 2
@@ -397,7 +404,7 @@ def main() -> int:
     try:
         assert server.stdout is not None
         setup = json.loads(server.stdout.readline())
-        client = LoadClient(setup["port"])
+        client = LoadClient(setup["game_port"] if args.transport == "ws" else setup["port"])
         group = setup["group"]
         members = [client.connect(user_id, token) for user_id, token in group["users"]]
         pairs = [(dialogue["chat_id"], [client.connect(u, t) for u, t in dialogue["users"]])
@@ -413,9 +420,9 @@ def main() -> int:
         run_step(client, cpu, "warm-up", 20, group_senders, len(members) - 1, 1.0)
         run_step(client, cpu, "warm-up", len(pairs), dialogue_senders, 1, 1.0)
         group_steps = ramp(client, cpu, "group", GROUP_RATES, group_senders,
-                           len(members) - 1, args.seconds)
+                           len(members) - 1, args.seconds) if "group" in scenarios else []
         dialogue_steps = ramp(client, cpu, "dialogues", DIALOGUE_RATES, dialogue_senders,
-                              1, args.seconds)
+                              1, args.seconds) if "dialogues" in scenarios else []
     finally:
         if server.stdin is not None:
             server.stdin.close()
@@ -427,6 +434,7 @@ def main() -> int:
               f" {step.gc_pauses_ms or 'none'}")
     results = {
         "members": args.members, "dialogues": args.dialogues, "step_seconds": args.seconds,
+        "transport": args.transport,
         "hold_p99_seconds": HOLD_P99_SECONDS, "server_exit_status": exit_status,
         "group": {"capacity": capacity(group_steps), "steps": [as_json(s) for s in group_steps]},
         "dialogues_ramp": {"capacity": capacity(dialogue_steps),

@@ -17,7 +17,7 @@ the collections (wall-clock start, generation, seconds) are written to
 ``--gc-log`` as JSON, so the client can tell which pauses fell in which step.
 
 Once ready it writes one JSON line on stdout:
-  {"port", "pid", "group": {"chat_id", "users": [[user_id, token], ...]},
+  {"port", "game_port", "pid", "group": {"chat_id", "users": [[user_id, token], ...]},
    "dialogues": [{"chat_id", "users": [[user_id, token], [user_id, token]]}, ...]}
 and serves until its stdin closes, then shuts down as on SIGTERM.
 """
@@ -93,7 +93,8 @@ async def serve(members: int, dialogues: int, data_dir: Path) -> None:
         setup = await make_chats(node, members, dialogues)
         _tune_gc_for_ticks()
         port = int(node.http_url.rsplit(":", 1)[1])
-        sys.stdout.write(json.dumps({"port": port, "pid": os.getpid(), **setup}) + "\n")
+        sys.stdout.write(json.dumps({"port": port, "game_port": node.games.game_port.port,
+                                     "pid": os.getpid(), **setup}) + "\n")
         sys.stdout.flush()
         control = trio.lowlevel.FdStream(os.dup(sys.stdin.fileno()))
         while await control.receive_some():
