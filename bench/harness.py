@@ -101,19 +101,22 @@ def git_revision(repo: Path) -> str | None:
     return finished.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
 
 
-def our_processes(server, client) -> dict[str, list[psutil.Process]]:
+def our_processes(server, client, extra: dict[str, list[psutil.Process]] | None = None,
+                  ) -> dict[str, list[psutil.Process]]:
+    """By group; ``extra`` adds groups (a second client process), counted as ours."""
     return {"server": server.processes(), "postgres": server.helpers(),
-            "client": [client.process], "orchestrator": [psutil.Process()]}
+            "client": [client.process], "orchestrator": [psutil.Process()], **(extra or {})}
 
 
-def wait_for_quiet(server, client, log, *, within: float) -> float:
+def wait_for_quiet(server, client, log, *, within: float,
+                   extra: dict[str, list[psutil.Process]] | None = None) -> float:
     """Before a window: wait (up to ``within`` s) for a second in which other processes
     used at most DISTURBED_PERCENT of a core. Returns the seconds waited."""
     began = time.monotonic()
     while time.monotonic() - began < within:
-        before = Snapshot.take(our_processes(server, client))
+        before = Snapshot.take(our_processes(server, client, extra))
         time.sleep(1.0)
-        if usage(before, Snapshot.take(our_processes(server, client))).foreign_percent <= DISTURBED_PERCENT:
+        if usage(before, Snapshot.take(our_processes(server, client, extra))).foreign_percent <= DISTURBED_PERCENT:
             break
     waited = time.monotonic() - began - 1.0
     if waited >= 1.0:
