@@ -12,6 +12,10 @@ the 2N player connections as ``[ws_url, token]`` for bench/load_client.py:
   ``workers``, ``courtside serve --workers N``: N nodes under one parent, their
   matches placed on the least-loaded one; N > 1 runs on every core (the load
   client shares one), so its figures are read per busy server core.
+  For bench/matches.py's ``--live-channels`` and ``--waves`` it also says where
+  the user socket is (``live_channel``), queues a wave of guests nobody plays
+  (``queue_wave``) and, after the window, counts those paired and takes the
+  others out of the queue (``settle_wave``).
 - ``Bare``: bench/baseline_bare.py, whose match codes are pre-declared.
 """
 
@@ -29,8 +33,12 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psutil
 
@@ -164,13 +172,31 @@ class Bare(_Pinned):
         return conns
 
 
+@dataclass
+class Wave:
+    """What became of one wave of guests queueing for duels."""
+
+    guests: int
+    tokens: list[str] = field(default_factory=list)  # every guest created
+    queued: list[str] = field(default_factory=list)  # those the queue took (201)
+    guest_refused: Counter = field(default_factory=Counter)  # POST /api/auth/guest/ by status
+    queue_refused: Counter = field(default_factory=Counter)  # POST /api/play/duel/ by status
+    create_seconds: float = 0.0
+    queue_seconds: float = 0.0
+
+
 class Courtside(_Pinned):
     name = "courtside"
     env = COURTSIDE_ENV
 
-    def __init__(self, work_dir: Path, courtside: str, workers: int | None = None) -> None:
+    def __init__(self, work_dir: Path, courtside: str, workers: int | None = None,
+                 connections_per_ip: int | None = None) -> None:
+        """``connections_per_ip``: COURTSIDE_MAX_CONNECTIONS_PER_IP (the server's default
+        budget, 512, is left as it is without it)."""
         if workers is not None:
             self.name = f"courtside-w{workers}"
+        if connections_per_ip is not None:
+            self.env = {**COURTSIDE_ENV, "COURTSIDE_MAX_CONNECTIONS_PER_IP": str(connections_per_ip)}
         super().__init__(work_dir)
         self.workers = workers
         self.data_dir = Path(tempfile.mkdtemp(prefix="courtside-bench-data-"))
@@ -216,7 +242,9 @@ class Courtside(_Pinned):
 
     def metrics(self) -> list[str]:
         """Every node's /metrics: workers share the HTTP port, so new connections
-        are opened until each node (told apart by its node id) has answered."""
+        are opened until each node (told apart by its node id) has answered. A node's
+        first answer is kept: reading ``courtside_loop_stall_seconds`` resets it, so a
+        later answer from the same node would hold only the milliseconds since."""
         if not self.workers:
             status, body = self._request("GET", "/metrics", raw=True)
             return [body] if status == 200 else []
@@ -231,16 +259,21 @@ class Courtside(_Pinned):
                 connection.close()
             node = re.search(r"^courtside_cluster_node_id (\S+)$", body, re.MULTILINE)
             if response.status == 200 and node:
-                by_node[node.group(1)] = body
+                by_node.setdefault(node.group(1), body)
             if len(by_node) == self.workers:
                 break
         return list(by_node.values())
 
-    def open_matches(self, count: int) -> list[list]:
-        """2*count new guests queue for duels; returns their connections once paired."""
+    def open_matches(self, count: int,
+                     before_queueing: Callable[[list[list]], None] | None = None) -> list[list]:
+        """2*count new guests queue for duels; returns their connections once paired.
+        ``before_queueing`` gets the guests as ``[user_id, token]`` once they exist and
+        before any queues (to open their live channels, as a browser tab would)."""
         with ThreadPoolExecutor(SETUP_THREADS) as pool:
             tokens = list(pool.map(lambda _: self._guest(), range(2 * count)))
             by_user = {_user_id(token): token for token in tokens}
+            if before_queueing is not None:
+                before_queueing([[user_id, token] for user_id, token in by_user.items()])
             for status, body in pool.map(self._enqueue, tokens):
                 if status != 201:
                     raise ServerFailed(f"POST /api/play/duel/ answered {status}: {body}")
@@ -258,6 +291,61 @@ class Courtside(_Pinned):
         # Both players of a match side by side, so a match starts as soon as it can.
         return sorted([urls[user_id], token] for user_id, token in by_user.items())
 
+    def live_channel(self) -> tuple[str, int, bool]:
+        """Where a player opens its user socket: ``(ws_url, port, advertised)``.
+        ``GET /api/live/`` says (``/ws/`` on the game port); an older server without
+        that route (404) serves ``/ws/`` on its HTTP port."""
+        status, body = self._request("GET", "/api/live/")
+        if status == 404:
+            return f"ws://127.0.0.1:{self.port}/ws/", self.port, False
+        if status != 200:
+            raise ServerFailed(f"GET /api/live/ answered {status}: {body}")
+        url = urlsplit(body["ws_url"])
+        if url.path != "/ws/" or url.port is None:
+            raise ServerFailed(f"GET /api/live/ gives {body['ws_url']}: not a /ws/ with a port")
+        return body["ws_url"], url.port, True
+
+    def queue_wave(self, count: int) -> Wave:
+        """``count`` fresh guests (1000 trophies each, as every new guest) queue for
+        duels at once, as ``open_matches`` queues its own; refusals are counted, not
+        fatal, and nobody waits for the pairing."""
+        wave = Wave(count)
+        began = time.monotonic()
+        with ThreadPoolExecutor(SETUP_THREADS) as pool:
+            for status, body in pool.map(lambda _: self._request("POST", "/api/auth/guest/"), range(count)):
+                if status == 201:
+                    wave.tokens.append(body["access"])
+                else:
+                    wave.guest_refused[status] += 1
+            created = time.monotonic()
+            for token, (status, _) in zip(wave.tokens, pool.map(self._enqueue, wave.tokens)):
+                if status == 201:
+                    wave.queued.append(token)
+                else:
+                    wave.queue_refused[status] += 1
+        wave.create_seconds = round(created - began, 2)
+        wave.queue_seconds = round(time.monotonic() - created, 2)
+        return wave
+
+    def settle_wave(self, wave: Wave) -> tuple[int, int]:
+        """After a window: how many of the wave's guests are in a match now
+        (``GET /api/game/live/``, each page asked with the next guest's token, as one
+        guest's bucket would run dry), and how many of the others were still waiting
+        when told to leave the queue (204). Every guest not seen paired is told, those
+        whose join failed too (a 503 may still have queued them), so that none is left
+        to be paired with a later step's players."""
+        wanted = {_user_id(token) for token in wave.queued}
+        paired = {user_id for match in (self._live_matches(*wave.queued) if wave.queued else ())
+                  for user_id in match["players"] if user_id in wanted}
+        rest = [token for token in wave.tokens if _user_id(token) not in paired]
+        with ThreadPoolExecutor(SETUP_THREADS) as pool:
+            answers = list(pool.map(lambda token: self._request("DELETE", "/api/play/duel/", token=token),
+                                    rest))
+        for status, body in answers:
+            if status not in (204, 404):
+                raise ServerFailed(f"DELETE /api/play/duel/ answered {status}: {body}")
+        return len(paired), sum(status == 204 for status, _ in answers)
+
     def _guest(self) -> str:
         status, body = self._request("POST", "/api/auth/guest/")
         if status != 201:
@@ -267,9 +355,11 @@ class Courtside(_Pinned):
     def _enqueue(self, token: str) -> tuple[int, dict]:
         return self._request("POST", "/api/play/duel/", token=token)
 
-    def _live_matches(self, token: str) -> list[dict]:
+    def _live_matches(self, *tokens: str) -> list[dict]:
+        """Every page of ``GET /api/game/live/``, asked with these tokens in turn."""
         matches, offset = [], 0
         while True:
+            token = tokens[offset // 100 % len(tokens)]
             status, body = self._request("GET", f"/api/game/live/?limit=100&offset={offset}", token=token)
             if status != 200:
                 raise ServerFailed(f"GET /api/game/live/ answered {status}: {body}")
