@@ -22,7 +22,7 @@ holding count; where the client's core passed 80 % by then, it is a lower bound.
 
     .venv/bin/python bench/matches.py [--seconds 10] [--settle 3] [--servers courtside,bare]
         [--workers 1,2] [--courtside-steps 50,100,...] [--bare-steps 10,20,...] [--profile-at 200]
-        [--out bench/matches.json] [--plot bench/matches.png]
+        [--live-channels] [--waves 500] [--out bench/matches.json] [--plot bench/matches.png]
 
 ``--workers 1,2`` runs Courtside once per count as ``courtside serve --workers N``
 (in place of the plain ``courtside``): one worker pinned to core 0 as above, more
@@ -30,6 +30,38 @@ on every core, the load client sharing core 1 with them. Each gets its matches
 per busy server core (capacity / the CPU of server, workers and PostgreSQL at
 that step), and the report gives each count's share of one worker's figure
 (target: 90 % or more, linear scaling).
+
+``--live-channels`` (issue 20): every Courtside player also holds its user
+socket open the whole time, as a browser tab would. bench/live_client.py, a
+second child on the load core, opens each new guest's ``/ws/`` (cookie auth;
+subscribed once its ping is answered) after the guest is made and before it
+queues, and keeps reading whatever arrives (its ``game-start``, presence), so the
+server never sees a slow consumer. Where: ``GET /api/live/``'s ``ws_url`` (the
+game port); a server without that route (404: older revisions) serves ``/ws/``
+on its HTTP port. Per step: sockets subscribed, closed and failed, the events
+they got, and the live client's CPU, which counts with the load client's
+towards the load core's 80 %.
+
+``--waves N`` (issue 20): from the start of each Courtside window, N fresh guests
+(``POST /api/auth/guest/``; every new guest has 1000 trophies, so the pairing pass
+meets N equal counts) queue for duels at once from several threads, as the ramp's
+own guests do. They hold no live channel and nobody plays them: the matches they
+are paired into wait for their seats and abort after the seat timeout (600 s
+here, set for the ramp), as matches of players who leave do, so in a long ramp
+earlier waves' matches abort during later windows. After the window the wave's
+guests in a match are counted (paired by the window's end) and the others are
+told to leave the queue, so none is paired with a later step's players. Per
+window: guests made, queued, paired, left, refusals by status, and the seconds to
+make and to queue them. The pass rule is the same.
+
+Either option raises COURTSIDE_MAX_CONNECTIONS_PER_IP (one address holds every
+socket), and prints a second table. Every step reports ``loop_stall_max_ms``: the
+gauge ``courtside_loop_stall_seconds`` (the longest task step since the last
+scrape; reading it resets it) read right after the window, the scrape just
+before it having reset it; the largest over nodes. And ``loop_steps_over_25ms``
+from ``courtside_loop_step_seconds``. Both are None on a server without them (an
+older revision, the bare baseline). Live channels and waves apply to Courtside
+only: the bare baseline has no users.
 
 Exit status: 0 when both ramps ran (figures under target are reported, not
 fatal); 1 when a server failed to start, died or could not be handed matches;
@@ -49,6 +81,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from cpu_usage import Snapshot, usage
@@ -84,6 +117,14 @@ LATENESS_METRIC = "courtside_tick_lateness_seconds"
 SKIPPED_METRIC = "courtside_tick_skipped_total"
 PROFILE_RATE = 173  # samples per second
 LOAD_CLIENT_STOP_TIMEOUT = 10.0
+STALL_METRIC = "courtside_loop_stall_seconds"  # gauge: longest step since the last scrape
+STEP_METRIC = "courtside_loop_step_seconds"  # histogram of every step
+LONG_STEP = 0.025  # a bound of that histogram: steps longer than the p99 gap limit
+# With --live-channels or --waves: 127.0.0.1 holds two sockets per player and more
+# (the server's default budget per address is 512).
+CONNECTIONS_PER_IP = 100_000
+LIVE_OPEN_TIMEOUT = 180.0
+WAVE_TIMEOUT = 120.0  # a wave's guests created and queued, counted from the window's start
 
 
 class LoadClient(Child):
@@ -95,14 +136,60 @@ class LoadClient(Child):
                          [python, str(script), "--core", str(LOAD_CORE), "--rate", str(RATE)])
 
 
-def lateness_buckets(metrics: list[str]) -> dict[float, float]:
-    """Cumulative counts of the tick lateness histogram, by upper bound, over every node."""
+class LiveClient(Child):
+    """bench/live_client.py on the load core: every player's user socket, held open and read."""
+
+    def __init__(self, python: str) -> None:
+        script = Path(__file__).with_name("live_client.py")
+        super().__init__("live client", [python, str(script), "--core", str(LOAD_CORE)])
+        self.port = 0
+        self.opened = 0
+
+    def open(self, users: list[list]) -> None:
+        """Open these players' /ws/ (cookie auth); all must be subscribed, the ping answered."""
+        opened = self.ask("open", "opened", timeout=LIVE_OPEN_TIMEOUT,
+                          transport="ws", port=self.port, users=users)
+        if opened["failed"] or opened["subscribed"] < self.opened + len(users):
+            raise ServerFailed(f"live channels: {opened['subscribed']} subscribed of "
+                               f"{self.opened + len(users)}, {opened['failed']} failed: {opened['errors']}")
+        self.opened += len(users)
+
+    def figures(self) -> dict:
+        """Sockets open, closed and failed so far, and every event they received."""
+        status = self.ask("status", "status")
+        events = self.ask("latencies", "latencies")["strays"]  # no bench rounds: every event is one
+        return {"live_sockets": self.opened, "live_subscribed": status["subscribed"] - status["closed"],
+                "live_closed": status["closed"], "live_failed": status["failed"],
+                "live_events": events, "live_errors": status["errors"]}
+
+
+def histogram_buckets(metrics: list[str], metric: str = LATENESS_METRIC) -> dict[float, float]:
+    """Cumulative counts of a histogram (the tick lateness), by upper bound, over every node."""
     buckets: dict[float, float] = {}
     for text in metrics:
-        for bound, count in re.findall(rf'^{LATENESS_METRIC}_bucket{{le="([^"]+)"}} (\S+)$',
+        for bound, count in re.findall(rf'^{metric}_bucket{{le="([^"]+)"}} (\S+)$',
                                        text, re.MULTILINE):
             buckets[float(bound)] = buckets.get(float(bound), 0.0) + float(count)
     return buckets
+
+
+def lateness_buckets(metrics: list[str]) -> dict[float, float]:
+    return histogram_buckets(metrics, LATENESS_METRIC)
+
+
+def longest_stall_ms(metrics: list[str]) -> float | None:
+    """The longest loop step since the previous scrape, over every node (None without the metric)."""
+    found = [re.search(rf"^{STALL_METRIC} (\S+)$", text, re.MULTILINE) for text in metrics]
+    return round(1000 * max(float(f.group(1)) for f in found), 2) if found and all(found) else None
+
+
+def long_steps(before: list[str], after: list[str]) -> int | None:
+    """Loop steps longer than LONG_STEP between two scrapes (None without the histogram)."""
+    counts = [histogram_buckets(scrape, STEP_METRIC) for scrape in (before, after)]
+    if not all(LONG_STEP in c and float("inf") in c for c in counts):
+        return None
+    over = [c[float("inf")] - c[LONG_STEP] for c in counts]
+    return int(over[1] - over[0])
 
 
 def skipped_deadlines(metrics: list[str]) -> float | None:
@@ -128,20 +215,30 @@ def histogram_quantile(q: float, before: dict[float, float], after: dict[float, 
     return None
 
 
-def measure(server, client: LoadClient, matches: int, seconds: float, log) -> dict:
-    """One window: the figures of one step."""
-    waited = wait_for_quiet(server, client, log, within=QUIET_WAIT)
-    metrics_before = server.metrics()
-    before = Snapshot.take(our_processes(server, client))
+def measure(server, client: LoadClient, matches: int, seconds: float, log,
+            live: LiveClient | None = None, wave_size: int | None = None) -> dict:
+    """One window: the figures of one step. With ``wave_size``, that many fresh guests
+    queue for duels from the window's start (``run_wave``)."""
+    extra = {"live": [live.process]} if live else None
+    waited = wait_for_quiet(server, client, log, within=QUIET_WAIT, extra=extra)
+    metrics_before = server.metrics()  # also resets the loop-stall gauge
+    before = Snapshot.take(our_processes(server, client, extra))
     client.ask("mark", "marked")
-    time.sleep(seconds)
-    report = client.ask("report", "report")
-    cpu = usage(before, Snapshot.take(our_processes(server, client)))
-    metrics_after = server.metrics()
+    with ThreadPoolExecutor(1) as beside:
+        wave = beside.submit(server.queue_wave, wave_size) if wave_size else None
+        time.sleep(seconds)
+        report = client.ask("report", "report")
+        cpu = usage(before, Snapshot.take(our_processes(server, client, extra)))
+        metrics_after = server.metrics()
+        outlasted = wave is not None and not wave.done()
+        wave = wave.result(timeout=WAVE_TIMEOUT) if wave is not None else None
     lateness_before, lateness_after = lateness_buckets(metrics_before), lateness_buckets(metrics_after)
     skipped_before, skipped_after = skipped_deadlines(metrics_before), skipped_deadlines(metrics_after)
     if not server.alive():
         raise ServerFailed(f"{server.name} died during the window:\n{server.log_tail()}")
+
+    waves = wave_figures(server, wave, outlasted) if wave is not None else {}
+    lives = live.figures() if live is not None else {}
 
     received, expected = report["received"], report["expected"]
     received_share = received / expected if expected else 0.0
@@ -167,6 +264,9 @@ def measure(server, client: LoadClient, matches: int, seconds: float, log) -> di
         "players_closed": report["closed_in_window"],
         "tick_lateness_p50_ms": histogram_quantile(0.50, lateness_before, lateness_after),
         "tick_lateness_p99_ms": histogram_quantile(0.99, lateness_before, lateness_after),
+        # The gauge read right after the window: the longest step since the scrape before it.
+        "loop_stall_max_ms": longest_stall_ms(metrics_after),
+        "loop_steps_over_25ms": long_steps(metrics_before, metrics_after),
         # Tick numbers never jump (a skipped deadline does not skip a physics step):
         # the states the shard's skips cost are counted on its own metric.
         "deadlines_skipped": (None if skipped_before is None or skipped_after is None
@@ -180,17 +280,44 @@ def measure(server, client: LoadClient, matches: int, seconds: float, log) -> di
         "nodes_scraped": len(metrics_after),
         "client_cpu_percent": report["cpu_percent"],
         "client_system_cpu_percent": round(100 * report["cpu_system_seconds"] / report["seconds"], 1),
-        "client_saturated": report["cpu_percent"] > CLIENT_SATURATED_PERCENT,
+        # The live client shares the load core (none without --live-channels).
+        "live_client_cpu_percent": cpu.percent("live") if live else None,
+        "live_client_system_cpu_percent": (round(100.0 * cpu.system["live"] / cpu.wall, 1)
+                                           if live else None),
+        "client_saturated": (report["cpu_percent"] + (cpu.percent("live") if live else 0.0)
+                             > CLIENT_SATURATED_PERCENT),
         "orchestrator_cpu_percent": cpu.percent("orchestrator"),
         "foreign_cpu_percent": cpu.foreign_percent,
         "disturbed": cpu.foreign_percent > DISTURBED_PERCENT,
         "waited_for_quiet_seconds": waited,
         "cores": cpu.cores,
+        **lives,
+        **waves,
     }
 
 
-def ramp(server, client: LoadClient, steps: list[int], args, deadline: float, log) -> list[dict]:
+def wave_figures(server, wave, outlasted: bool) -> dict:
+    """A window's wave: queued, paired by the window's end (read just after it), and
+    those still waiting then, taken out of the queue (Courtside.settle_wave)."""
+    paired, left = server.settle_wave(wave)
+    return {
+        "wave_guests": wave.guests,
+        "wave_created": len(wave.tokens),
+        "wave_queued": len(wave.queued),
+        "wave_paired": paired,
+        "wave_left_unpaired": left,
+        "wave_guest_refused": dict(wave.guest_refused),
+        "wave_queue_refused": dict(wave.queue_refused),
+        "wave_create_seconds": wave.create_seconds,
+        "wave_queue_seconds": wave.queue_seconds,
+        "wave_outlasted_window": outlasted,
+    }
+
+
+def ramp(server, client: LoadClient, steps: list[int], args, deadline: float, log,
+         live: LiveClient | None = None) -> list[dict]:
     results: list[dict] = []
+    wave_size = args.waves if isinstance(server, Courtside) else None
     playing = 0
     for target in steps:
         if target <= playing:
@@ -199,7 +326,8 @@ def ramp(server, client: LoadClient, steps: list[int], args, deadline: float, lo
             log(f"{server.name}: run budget spent before {target} matches; ramp stopped")
             break
         began = time.monotonic()
-        conns = server.open_matches(target - playing)
+        conns = (server.open_matches(target - playing, before_queueing=live.open) if live
+                 else server.open_matches(target - playing))
         added = client.ask("add", "added", timeout=120, conns=conns)
         if added["failed"]:
             raise ServerFailed(f"{added['failed']} connections failed: {added['errors']}")
@@ -211,11 +339,11 @@ def ramp(server, client: LoadClient, steps: list[int], args, deadline: float, lo
         playing = target
         setup = time.monotonic() - began
         time.sleep(args.settle)
-        windows = [measure(server, client, target, args.seconds, log)]
+        windows = [measure(server, client, target, args.seconds, log, live, wave_size)]
         # A failing window gets a second chance; a failing disturbed one up to MAX_WINDOWS.
         while (not windows[-1]["holds"]
                and (len(windows) < 2 or (windows[-1]["disturbed"] and len(windows) < MAX_WINDOWS))):
-            windows.append(measure(server, client, target, args.seconds, log))
+            windows.append(measure(server, client, target, args.seconds, log, live, wave_size))
         chosen = next((i for i, w in enumerate(windows) if w["holds"]), len(windows) - 1)
         step = {**windows[chosen], "windows": len(windows), "setup_seconds": round(setup, 1),
                 "other_windows": [w for i, w in enumerate(windows) if i != chosen]}
@@ -224,7 +352,11 @@ def ramp(server, client: LoadClient, steps: list[int], args, deadline: float, lo
             f"gap p50/p99/max {step['gap_p50_ms']}/{step['gap_p99_ms']}/{step['gap_max_ms']} ms "
             f"server {step['server_cpu_percent']} % client {step['client_cpu_percent']} % "
             f"foreign {step['foreign_cpu_percent']} % {'holds' if step['holds'] else 'FAILS'}"
-            + (f" (window {chosen + 1} of {len(windows)})" if len(windows) > 1 else ""))
+            + (f" (window {chosen + 1} of {len(windows)})" if len(windows) > 1 else "")
+            + (f"; stall {step['loop_stall_max_ms']} ms" if step["loop_stall_max_ms"] is not None else "")
+            + (f"; live {step['live_subscribed']}/{step['live_sockets']} subscribed,"
+               f" {step['live_closed']} closed" if live else "")
+            + (f"; wave {step['wave_queued']} queued, {step['wave_paired']} paired" if wave_size else ""))
         if args.profile_at == target and isinstance(server, Courtside):
             profile(server, args.profile_out, args.seconds, log)
         if not step["holds"]:
@@ -277,6 +409,10 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--max-minutes", type=float, default=12.0, help="ramp budget per server (12)")
     parser.add_argument("--profile-at", type=int, help="py-spy Courtside after this step")
     parser.add_argument("--profile-out", type=Path, default=Path("/tmp/courtside-matches.pyspy.txt"))
+    parser.add_argument("--live-channels", action="store_true",
+                        help="every Courtside player also holds its user socket open (live_client.py)")
+    parser.add_argument("--waves", type=int, metavar="N",
+                        help="N fresh guests queue for duels during each Courtside window")
     parser.add_argument("--out", type=Path, default=Path("bench/matches.json"))
     parser.add_argument("--plot", type=Path, default=Path("bench/matches.png"))
     return parser.parse_args()
@@ -319,24 +455,37 @@ def main() -> int:
                      "client_saturated_above_percent": CLIENT_SATURATED_PERCENT},
         "seconds": args.seconds, "settle_seconds": args.settle, "servers": {},
     }
+    if args.live_channels or args.waves:
+        report |= {"live_channels": args.live_channels, "wave_guests": args.waves}
     with tempfile.TemporaryDirectory(prefix="courtside-matches-") as work:
         for kind, workers in _runs(args):
             steps = args.courtside_steps if kind == "courtside" else args.bare_steps
-            server = (Courtside(Path(work), str(courtside), workers) if kind == "courtside"
+            per_ip = CONNECTIONS_PER_IP if args.live_channels or args.waves else None
+            server = (Courtside(Path(work), str(courtside), workers, per_ip) if kind == "courtside"
                       else Bare(Path(work), sys.executable, max(steps)))
             name = server.name
-            client = None
+            client = live = None
+            channel = None
             try:
                 log(f"starting {shlex.join(server.command)}")
                 server.start()
                 client = LoadClient(sys.executable)
-                results = ramp(server, client, steps, args, time.monotonic() + 60 * args.max_minutes, log)
+                if args.live_channels and isinstance(server, Courtside):
+                    ws_url, port, advertised = server.live_channel()
+                    channel = {"ws_url": ws_url, "from_api_live": advertised}
+                    log(f"live channels on {ws_url}"
+                        + ("" if advertised else " (no GET /api/live/: the HTTP port's /ws/)"))
+                    live = LiveClient(sys.executable)
+                    live.port = port
+                results = ramp(server, client, steps, args, time.monotonic() + 60 * args.max_minutes, log, live)
             except (ServerFailed, TimeoutError) as error:
                 print(f"bench/matches.py: {name}: {error}\n--- log ---\n{server.log_tail()}", file=sys.stderr)
                 return 1
             finally:
                 if client is not None:
                     client.stop(LOAD_CLIENT_STOP_TIMEOUT)
+                if live is not None:
+                    live.stop(LOAD_CLIENT_STOP_TIMEOUT)
                 exit_status = server.stop()
                 server.cleanup()
             report["servers"][name] = {
@@ -344,6 +493,9 @@ def main() -> int:
                 "load_client_command": shlex.join(client.command), "exit_status": exit_status,
                 "steps": results, "capacity": capacity(results),
             }
+            if live is not None:
+                report["servers"][name] |= {"live_channel": channel,
+                                            "live_client_command": shlex.join(live.command)}
 
     servers = report["servers"]
     one = servers.get("courtside-w1", {}).get("capacity", {}).get("matches_per_busy_core")

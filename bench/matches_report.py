@@ -35,6 +35,8 @@ def print_table(report: dict) -> None:
           " skips: tick deadlines Courtside's shard skipped in the window (one state lost to every player each);"
           " srv %, pg %: CPU time / wall (100 = one core); ms/1k: server CPU ms per 1000 states "
           "received; client % with ! = past 80 % (figures are then a lower bound)")
+    if "live_channels" in report:
+        _print_issue20_table(report)
     for name, server in report["servers"].items():
         cap = server["capacity"]
         bound = " (lower bound: the load client's core passed 80 %)" if cap["lower_bound"] else ""
@@ -51,6 +53,43 @@ def print_table(report: dict) -> None:
         ratio = report["ratio"]
         print(f"Courtside / bare baseline: {_fmt(ratio['courtside_over_bare'], '.2f')}x "
               f"(target >= {ratio['target']:.0f}x, stretch {ratio['stretch']:.0f}x)")
+
+
+def _print_issue20_table(report: dict) -> None:
+    """With --live-channels or --waves: the loop's longest stall, the players' live
+    sockets and the wave of each step's chosen window."""
+    header = (f"{'server':<12} {'matches':>7} {'stall ms':>8} {'>25ms':>5} {'live':>6} {'closed':>6} "
+              f"{'events':>6} {'live %':>6} {'load core %':>11} {'wave':>5} {'queued':>6} "
+              f"{'paired':>6} {'left':>4} {'refused':>7} {'make s':>6} {'queue s':>7}")
+    print()
+    print(header)
+    print("-" * len(header))
+    for name, server in report["servers"].items():
+        for step in server["steps"]:
+            live = f"{step['live_subscribed']}/{step['live_sockets']}" if "live_sockets" in step else "-"
+            wave = "wave_guests" in step
+            refused = (sum(step["wave_guest_refused"].values()) + sum(step["wave_queue_refused"].values())
+                       if wave else None)
+            load_core = step["client_cpu_percent"] + (step.get("live_client_cpu_percent") or 0.0)
+            print(
+                f"{name:<12} {step['matches']:>7} {_fmt(step.get('loop_stall_max_ms'), '.1f'):>8} "
+                f"{_fmt(step.get('loop_steps_over_25ms'), 'd'):>5} "
+                f"{live:>6} "
+                f"{_fmt(step.get('live_closed'), 'd'):>6} {_fmt(step.get('live_events'), 'd'):>6} "
+                f"{_fmt(step.get('live_client_cpu_percent'), '.1f'):>6} "
+                f"{load_core:>10.1f}{'!' if step['client_saturated'] else ' '} "
+                f"{_fmt(step.get('wave_guests'), 'd'):>5} {_fmt(step.get('wave_queued'), 'd'):>6} "
+                f"{_fmt(step.get('wave_paired'), 'd'):>6} {_fmt(step.get('wave_left_unpaired'), 'd'):>4} "
+                f"{_fmt(refused, 'd'):>7} {_fmt(step.get('wave_create_seconds'), '.1f'):>6} "
+                f"{_fmt(step.get('wave_queue_seconds'), '.1f'):>7}"
+                + (" (wave outlasted the window)" if step.get("wave_outlasted_window") else "")
+            )
+    print("stall: courtside_loop_stall_seconds read right after the window (the longest task step "
+          "since the scrape just before it); >25ms: steps longer than 25 ms (courtside_loop_step_seconds); "
+          "live: players' user sockets subscribed / opened, closed: ended since, events: received on them "
+          "so far; live %, load core %: the live client's CPU, and with the load client's (! = past 80 %); "
+          "wave: guests made, queued (201), paired by the window's end, left the queue unpaired after it, "
+          "refused (guest or queue), seconds to make them and to queue them")
 
 
 def plot(report: dict, path: Path) -> None:
