@@ -93,27 +93,42 @@ class Connection:
         self.user_id = user_id
         self.replay: list[Event] = []
         self.cut_off: str | None = None
-        self._send, receive = trio.open_memory_channel[Event](CONNECTION_BACKLOG)
-        self.events = NewEvents(receive)
+        # The newest event the connection has (its replay's last) or was opened after.
+        # It is set before the hub delivers to the connection, so no event falls
+        # between the two; events at or below it may still be on their way through
+        # the stream, and are skipped.
+        self.seen_up_to = 0
+        # Events that came before a reader or a writer took the connection. The
+        # channel a reader waits on is made only for a reader: a written socket
+        # never needs one (its deque alone is 600 bytes on every idle socket).
+        self._early: list[Event] = []
+        self._send: trio.MemorySendChannel[Event] | None = None
+        self._events: NewEvents | None = None
         self._write: Callable[[Event], bool] | None = None
         self._ended: Callable[[], None] | None = None
 
     @property
-    def seen_up_to(self) -> int:
-        return self.events.seen_up_to
-
-    @seen_up_to.setter
-    def seen_up_to(self, event_id: int) -> None:
-        self.events.seen_up_to = event_id
+    def events(self) -> NewEvents:
+        """The new events, for a task that reads them (the replay comes first)."""
+        if self._events is None:
+            self._send, receive = trio.open_memory_channel[Event](CONNECTION_BACKLOG)
+            for event in self._early:  # at most CONNECTION_BACKLOG of them
+                self._send.send_nowait(event)
+            self._early = []
+            if self.cut_off is not None:
+                self._send.close()
+            self._events = NewEvents(receive, self)
+        return self._events
 
     def attach(self, write: Callable[[Event], bool], *, ended: Callable[[], None]) -> None:
         """From now on every new event goes to ``write`` (False: the socket is closed),
-        the events queued since the connection opened first, and ``ended`` is called
-        once the connection ends (``cut_off`` says why). Call it once the replay is
-        written."""
+        the events that came since the connection opened first, and ``ended`` is
+        called once the connection ends (``cut_off`` says why). Call it once the
+        replay is written."""
         self._write, self._ended = write, ended
-        for event in self.events.queued():
-            if not write(event):
+        early, self._early = self._early, []
+        for event in early:
+            if event.id > self.seen_up_to and not write(event):
                 self.end(SOCKET_CLOSED)
                 return
         if self.cut_off is not None:  # ended before it was attached
@@ -121,19 +136,23 @@ class Connection:
 
     def deliver(self, event: Event) -> bool:
         """Queue or write the event; False once the connection is cut off."""
+        if self.cut_off is not None:
+            return False
         if self._write is not None:
-            if self.cut_off is not None:
-                return False
             if event.id > self.seen_up_to and not self._write(event):
                 self.end(SOCKET_CLOSED)
                 return False
+            return True
+        if self._send is None:
+            if len(self._early) >= CONNECTION_BACKLOG:
+                self.end(SLOW_CONSUMER)
+                return False
+            self._early.append(event)
             return True
         try:
             self._send.send_nowait(event)
         except trio.WouldBlock:
             self.end(SLOW_CONSUMER)
-            return False
-        except trio.ClosedResourceError:
             return False
         return True
 
@@ -141,38 +160,24 @@ class Connection:
         if self.cut_off is not None:
             return
         self.cut_off = reason
-        self._send.close()
+        if self._send is not None:
+            self._send.close()
         if self._ended is not None:
             self._ended()
 
 
 class NewEvents:
-    """A connection's live events, past those it already has.
+    """A connection's live events, past those it already has (``seen_up_to``)."""
 
-    ``seen_up_to`` is the newest event the connection has (its replay's last) or
-    was opened after. It is set once the hub delivers to the connection, so no
-    event falls between the two; events at or below it may still be on their way
-    through the stream, and are skipped here.
-    """
-
-    def __init__(self, receive: trio.MemoryReceiveChannel[Event]) -> None:
+    def __init__(self, receive: trio.MemoryReceiveChannel[Event], connection: Connection) -> None:
         self._receive = receive
-        self.seen_up_to = 0
+        self._connection = connection
 
     async def receive(self) -> Event:
-        while (event := await self._receive.receive()).id <= self.seen_up_to:
+        """The next new event; EndOfChannel once the connection has ended."""
+        while (event := await self._receive.receive()).id <= self._connection.seen_up_to:
             pass
         return event
-
-    def queued(self) -> Iterable[Event]:
-        """The new events waiting now, taken without waiting."""
-        while True:
-            try:
-                event = self._receive.receive_nowait()
-            except (trio.WouldBlock, trio.EndOfChannel):
-                return
-            if event.id > self.seen_up_to:
-                yield event
 
     def __aiter__(self) -> NewEvents:
         return self
@@ -245,10 +250,19 @@ class NotificationHub:
         connections = self._connections
         delivered = 0
         for user_id in user_ids:
-            for connection in list(connections.get(user_id, ())):
+            users = connections.get(user_id)
+            if users is None:
+                continue
+            # Only this task changes the sets, so they are walked without a copy (a list
+            # per recipient and event, for the collector to count); the cut-off leave after.
+            cut_off = None
+            for connection in users:
                 if not connection.deliver(event):
-                    log.info("user %s: connection cut off (%s)", user_id, connection.cut_off)
-                    connections[user_id].discard(connection)
+                    cut_off = cut_off or []
+                    cut_off.append(connection)
                 delivered += 1
                 if delivered % WRITES_PER_STEP == 0:
                     await trio.lowlevel.checkpoint()
+            for connection in cut_off or ():
+                log.info("user %s: connection cut off (%s)", user_id, connection.cut_off)
+                users.discard(connection)

@@ -53,6 +53,7 @@ from .auth.identity import verified_user
 from .auth.tokens import TokenSigner
 from .connection_limits import ConnectionsPerIp
 from .lean_socket import ConnectionClosed, LeanSocket
+from .sockets import SHUTTING_DOWN
 from .live.lean_channel import user_lean_socket
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,9 @@ class GamePort:
         self.open_sockets = 0
         self._connections: set[LeanSocket] = set()
         self._user_channels: UserChannels | None = None
-        self._drained: trio.Event | None = None  # set once close_all's sockets are done
+        # Made by close_all (from then on new sockets are closed at once), set once the
+        # sockets it closed are done.
+        self._drained: trio.Event | None = None
 
     def ws_url(self, host: str, code: str) -> str:
         return f"ws://{host}:{self.port}/ws/game/{code}/"
@@ -151,7 +154,7 @@ class GamePort:
         ended (a user session leaves the hub and presence, which stop next)."""
         self._drained = trio.Event()
         for connection in list(self._connections):
-            connection.close(code, "server shutting down")
+            connection.close(code, SHUTTING_DOWN)
         if self._connections:
             await self._drained.wait()
 
@@ -165,34 +168,41 @@ class GamePort:
                 return
             if upgrade.match_code is None:
                 connection = user_lean_socket(sock)
-                session = self._user_channels(
-                    connection, upgrade.cookie_token, upgrade.last_event_id)
             else:
                 connection = LeanSocket(sock, wire=upgrade.wire)
-                session = self._session(connection, upgrade.match_code, upgrade.cookie_token)
-            self._connections.add(connection)
-            try:
-                async with trio.open_nursery() as nursery:
-                    connection.flush_in(nursery)
-                    await session
-                    nursery.cancel_scope.cancel()
-            except Exception:
-                # One connection's failure must never reach the listener.
-                log.exception("game socket failed")
-                connection.close(CloseCode.INTERNAL_ERROR, "internal error")
-            finally:
-                self._connections.discard(connection)
-                if self._drained is not None and not self._connections:
-                    self._drained.set()
+            if self._drained is not None:  # shutting down: a socket that comes now just closes
+                connection.close(CloseCode.GOING_AWAY, SHUTTING_DOWN)
+            else:
+                await self._run(connection, upgrade)
             with trio.CancelScope(shield=True):
                 await connection.linger_and_release()
-            return
         finally:
             self.open_sockets -= 1
             self._per_ip.give_back(ip)
             if sock.fileno() != -1:
                 trio.lowlevel.notify_closing(sock)
                 sock.close()
+
+    async def _run(self, connection: LeanSocket, upgrade: Upgrade) -> None:
+        """The socket's session, with a flusher beside it while a backlog waits."""
+        self._connections.add(connection)
+        try:
+            async with trio.open_nursery() as nursery:
+                connection.flush_in(nursery)
+                if upgrade.match_code is None:
+                    await self._user_channels(
+                        connection, upgrade.cookie_token, upgrade.last_event_id)
+                else:
+                    await self._session(connection, upgrade.match_code, upgrade.cookie_token)
+                nursery.cancel_scope.cancel()
+        except Exception:
+            # One connection's failure must never reach the listener.
+            log.exception("game socket failed")
+            connection.close(CloseCode.INTERNAL_ERROR, "internal error")
+        finally:
+            self._connections.discard(connection)
+            if self._drained is not None and not self._connections:
+                self._drained.set()
 
     async def _session(self, connection: LeanSocket, code: str, cookie_token: str | None) -> None:
         user_id = await self._authenticate(connection, cookie_token)

@@ -133,19 +133,19 @@ class Served(Protocol):
     http_url: str
 
 
-async def found_ws_url(node: Served, port: str) -> str:
+async def found_ws_url(node: Served, account: Account, port: str) -> str:
     """Where a node serves /ws/, as a client finds it: on the game port, from /api/live/."""
     if port == HTTP_PORT:
         return node.http_url.replace("http://", "ws://", 1) + "/ws/"
     async with httpx.AsyncClient(base_url=node.http_url) as http:
-        return (await http.get("/api/live/")).json()["ws_url"]
+        return (await http.get("/api/live/", headers=account.headers)).json()["ws_url"]
 
 
 @asynccontextmanager
 async def user_socket(node: Served, account: Account, *, cookie: bool = True,
                       query: str = "", port: str = GAME_PORT) -> AsyncIterator[UserSocket]:
     headers = [("Cookie", f"access={account.access}")] if cookie else []
-    url = await found_ws_url(node, port) + query
+    url = await found_ws_url(node, account, port) + query
     async with trio_websocket.open_websocket_url(url, extra_headers=headers) as ws:
         socket = UserSocket(ws)
         if not cookie:

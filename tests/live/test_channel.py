@@ -237,7 +237,8 @@ async def test_a_user_holds_at_most_so_many_connections(
 
 
 async def test_the_live_channel_is_found_at_api_live(client: httpx.AsyncClient, node: Node) -> None:
-    found = (await client.get("/api/live/")).json()
+    alice = await make_user(client, "alice")
+    found = (await client.get("/api/live/", headers=alice.headers)).json()
     assert found == {"ws_url": f"ws://127.0.0.1:{node.games.game_port.port}/ws/",
                      "sse_path": "/sse/users/"}
 

@@ -6,7 +6,6 @@ import msgspec
 from quart import Blueprint
 from quart_schema import validate_response
 
-from ..auth.identity import public
 from ..services import services
 
 blueprint = Blueprint("live_channels", __name__)
@@ -22,7 +21,6 @@ class LiveChannels(msgspec.Struct, frozen=True):
 
 
 @blueprint.get("/api/live/")
-@public
 @validate_response(LiveChannels)
 async def live_channels() -> LiveChannels:
     return LiveChannels(ws_url=services().live_url, sse_path="/sse/users/")

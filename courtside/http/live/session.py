@@ -32,7 +32,14 @@ from typing import Protocol
 
 import trio
 
-from courtside.actors import Connection, InvalidContent, TooManyConnections, clean_content
+from courtside.actors import (
+    HUB_STOPPED,
+    ActorGone,
+    Connection,
+    InvalidContent,
+    TooManyConnections,
+    clean_content,
+)
 from courtside.persistence import User
 from courtside.protocol import ApiError, CloseCode
 from courtside.protocol.game_messages import Authenticate, Error, Ping, Pong
@@ -111,6 +118,8 @@ async def _session(channel: Channel) -> tuple[int, str]:
             return await channel.carry(connection, _answer(channel, user))
     except TooManyConnections:
         return CloseCode.POLICY_VIOLATION, "too many connections"
+    except ActorGone:  # the hub restarts: the client reconnects to its successor
+        return CloseCode.INTERNAL_ERROR, HUB_STOPPED
 
 
 async def _authenticate(channel: Channel) -> User | None:
