@@ -294,8 +294,9 @@ class Courtside(_Pinned):
     def live_channel(self) -> tuple[str, int, bool]:
         """Where a player opens its user socket: ``(ws_url, port, advertised)``.
         ``GET /api/live/`` says (``/ws/`` on the game port); an older server without
-        that route (404) serves ``/ws/`` on its HTTP port."""
-        status, body = self._request("GET", "/api/live/")
+        that route (404) serves ``/ws/`` on its HTTP port. A guest asks: the route is
+        for signed-in clients."""
+        status, body = self._request("GET", "/api/live/", token=self._guest())
         if status == 404:
             return f"ws://127.0.0.1:{self.port}/ws/", self.port, False
         if status != 200:
