@@ -12,16 +12,22 @@ object, 400 where it takes a body or query parameters, 413 and 415 where it
 takes a body, 429 on unsafe methods (and 403, the CSRF check of cookie sessions,
 unless public), 503 when the database is away. What a route's own rules answer
 besides, it declares with ``fails_with``.
+
+A create route's answer links to the routes of what it made (OpenAPI links, which
+schemathesis' stateful phase follows): POST /api/chat/ to /api/chat/{chat_id}/...
 """
 
 from __future__ import annotations
 
 import inspect
+import re
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
 
 import msgspec
+import quart_schema.openapi
 from quart_schema import OpenAPIProvider
+from quart_schema.validation import QUART_SCHEMA_RESPONSE_ATTRIBUTE
 from werkzeug.routing import Rule
 
 from .bodies import UNSAFE_METHODS
@@ -29,6 +35,12 @@ from .responses import BODILESS_RESPONSES, FAILURES
 
 _REF_TEMPLATE = "#/components/schemas/{name}"
 ERROR_ENVELOPE = "ErrorEnvelope"
+# quart-schema's pattern let "[^:]*" run on past '>' when an untyped parameter came
+# before a typed one: '/lobby/<code>/ban/<int:user_id>/' was documented as
+# '/lobby/{user_id}/'. A parameter's converter never holds '>'.
+quart_schema.openapi.PATH_RE = re.compile(r"<(?:[^:>]*:)?([^>]+)>")
+# The path parameter a route's path starts with (what follows a create route's path).
+_FIRST_PARAMETER = re.compile(quart_schema.openapi.PATH_RE.pattern + "/")
 
 
 class ErrorEnvelope(msgspec.Struct, omit_defaults=True):
@@ -62,11 +74,39 @@ class MsgspecOpenAPIProvider(OpenAPIProvider):
         view = self._app.view_functions[rule.endpoint]
         bodiless = {status: _bodiless_response(description, media_type) for status, (
             description, media_type) in getattr(view, BODILESS_RESPONSES, {}).items()}
+        made = {status: links for status, (model, _) in
+                getattr(view, QUART_SCHEMA_RESPONSE_ATTRIBUTE, {}).items()
+                if "POST" in rule.methods and (links := self._links(rule, model))}
         for operations in paths.values():
             for method, operation in operations.items():
-                operation["responses"] = {**operation["responses"], **bodiless,
-                                          **self._errors(rule, method.upper(), operation)}
+                responses = {**operation["responses"], **bodiless,
+                             **self._errors(rule, method.upper(), operation)}
+                if method == "post":
+                    for status, links in made.items():
+                        responses[status] = {**responses[status], "links": links}
+                operation["responses"] = responses
         return paths, {**components, **envelope}
+
+    def _links(self, rule: Rule, model: Any) -> dict[str, Any]:
+        """Links from a create route's answer to the routes one path parameter below it:
+        the parameter is the body's field of that name, else its ``id``; the create
+        route's own parameters are the request's. Only a struct answer names fields
+        (a union may be another object: a friend request sent may come back a friendship)."""
+        fields = model.__struct_fields__ if _is_struct(model) else ()
+        links = {}
+        for target in self.generate_rules():
+            if not target.rule.startswith(rule.rule):
+                continue
+            below = _FIRST_PARAMETER.match(target.rule.removeprefix(rule.rule))
+            field = below and (below[1] if below[1] in fields else "id")
+            if field not in fields:
+                continue
+            parameters = {below[1]: f"$response.body#/{field}",
+                          **{own: f"$request.path.{own}" for own in rule.arguments}}
+            for method in map(str.lower, self.generate_methods(target)):
+                links[f"{target.endpoint}.{method}"] = {
+                    "operationRef": f"#/paths/{_pointer(target)}/{method}", "parameters": parameters}
+        return links
 
     def _errors(self, rule: Rule, method: str, operation: dict[str, Any]) -> dict[int, Any]:
         view = self._app.view_functions[rule.endpoint]
@@ -107,9 +147,16 @@ def _structs_shown(model: Any) -> list[type[msgspec.Struct]]:
         members = [_structs_shown(member) for member in get_args(model)]
         return [struct for shown in members for struct in shown] if all(members) else []
     described = get_args(model)[0] if origin is list else origin or model
-    if inspect.isclass(described) and issubclass(described, msgspec.Struct):
-        return [described]
-    return []
+    return [described] if _is_struct(described) else []
+
+
+def _pointer(rule: Rule) -> str:
+    """The rule's path as a JSON pointer token: '/api/chat/{chat_id}/' is '~1api~1chat~1{chat_id}~1'."""
+    return quart_schema.openapi.PATH_RE.sub(r"{\1}", rule.rule).replace("~", "~0").replace("/", "~1")
+
+
+def _is_struct(model: Any) -> bool:
+    return inspect.isclass(model) and issubclass(model, msgspec.Struct)
 
 
 def _bodiless_response(description: str, media_type: str | None) -> dict[str, Any]:

@@ -105,3 +105,31 @@ async def test_lists_document_their_page_and_query(client: httpx.AsyncClient) ->
         "count", "next", "previous", "results"]
     deleted = document["paths"]["/api/chat/{chat_id}/"]["delete"]["responses"]["204"]
     assert "content" not in deleted
+
+
+async def test_create_routes_link_to_what_they_made(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+    paths = document["paths"]
+
+    def links(path: str, status: str) -> dict[str, dict]:
+        return paths[path]["post"]["responses"][status].get("links", {})
+
+    chat = links("/api/chat/", "201")
+    assert chat["chat.chats.show_chat.get"] == {
+        "operationRef": "#/paths/~1api~1chat~1{chat_id}~1/get",
+        "parameters": {"chat_id": "$response.body#/id"}}
+    assert links("/api/play/lobby/", "201")["lobbies.ban.delete"]["parameters"] == {
+        "code": "$response.body#/code"}
+    assert links("/api/chat/{chat_id}/messages/", "201")["chat.chat_messages.delete_message.delete"][
+        "parameters"] == {"message_id": "$response.body#/id", "chat_id": "$request.path.chat_id"}
+    # A friend request sent may come back a friendship: no id to follow.
+    assert links("/api/users/me/friend_requests/", "201") == {}
+    for operations in paths.values():
+        for operation in operations.values():
+            for response in operation["responses"].values():
+                for link in response.get("links", {}).values():
+                    _, _, pointer = link["operationRef"].partition("#/paths/")
+                    path, _, method = pointer.rpartition("/")
+                    target = paths[path.replace("~1", "/").replace("~0", "~")][method]
+                    named = {p["name"] for p in target["parameters"] if p["in"] == "path"}
+                    assert set(link["parameters"]) <= named, link
