@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import time
 
-import quart_schema.openapi
 from quart import Quart, Response, g, request
 from quart_schema import QuartSchema
 from quart_trio import QuartTrio
@@ -33,12 +31,6 @@ from .play import history, invites, leaderboard, lobbies, queues, rematch, tourn
 from .services import Services, services
 from .users import avatars
 from .users import routes as users_routes
-
-
-# quart-schema's pattern let "[^:]*" run on past '>' when an untyped parameter came
-# before a typed one: '/lobby/<code>/ban/<int:user_id>/' was documented as
-# '/lobby/{user_id}/'. A parameter's converter never holds '>'.
-quart_schema.openapi.PATH_RE = re.compile(r"<(?:[^:>]*:)?([^>]+)>")
 
 
 class CourtsideApp(QuartTrio):

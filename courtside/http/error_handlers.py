@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from quart import Quart, Response, current_app, jsonify, request
 from quart_schema import RequestSchemaValidationError
-from quart_schema.validation import QUART_SCHEMA_REQUEST_ATTRIBUTE
+from quart_schema.validation import (
+    QUART_SCHEMA_QUERYSTRING_ATTRIBUTE,
+    QUART_SCHEMA_REQUEST_ATTRIBUTE,
+    QuerystringValidationError,
+)
 from werkzeug.exceptions import HTTPException
 
 from courtside.persistence import DatabaseUnavailable
@@ -53,10 +58,15 @@ async def render(error: ApiError) -> Response:
 
 
 async def _render_schema_error(error: RequestSchemaValidationError) -> Response:
-    # The model the view declared, and the body it was given (parsed and cached).
+    # The model the view declared, and what it was given: the query string, or the
+    # body (parsed and cached).
     view = current_app.view_functions.get(request.endpoint or "")
-    model = getattr(view, QUART_SCHEMA_REQUEST_ATTRIBUTE, (None,))[0]
-    data = await request.get_json(silent=True)
+    if isinstance(error, QuerystringValidationError):
+        model = getattr(view, QUART_SCHEMA_QUERYSTRING_ATTRIBUTE, None)
+        data: Any = request.args.to_dict()
+    else:
+        model = getattr(view, QUART_SCHEMA_REQUEST_ATTRIBUTE, (None,))[0]
+        data = await request.get_json(silent=True)
     return await render(ValidationFailed(errors=body_errors(data, model, error.validation_error)))
 
 

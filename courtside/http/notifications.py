@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import msgspec
 from quart import Blueprint, Response, make_response, request
 from quart_schema import validate_querystring, validate_response
 
@@ -20,13 +19,14 @@ from courtside.protocol import NotFound
 from courtside.protocol.user_messages import MAX_ID
 
 from .auth.identity import current_user
-from .pagination import PageQuery, paginated
+from .pagination import ScrollQuery, paginated
+from .responses import Paged, Shown, no_content
 from .services import services
 
 blueprint = Blueprint("notifications", __name__, url_prefix="/api/notifications")
 
 
-class NotificationInstance(msgspec.Struct, frozen=True):
+class NotificationInstance(Shown):
     """One notable event: its live-channel name and payload, as the SSE stream carried them."""
 
     id: int
@@ -36,15 +36,11 @@ class NotificationInstance(msgspec.Struct, frozen=True):
     is_read: bool
 
 
-class NotificationPage(msgspec.Struct, frozen=True):
-    count: int
-    next: str | None
-    previous: str | None
-    results: list[NotificationInstance]
+class NotificationPage(Paged[NotificationInstance]):
     unread_count: int
 
 
-class AllRead(msgspec.Struct, frozen=True):
+class AllRead(Shown):
     marked: int  # how many were unread
     unread_count: int
 
@@ -68,9 +64,9 @@ def _ids_within_bigint(endpoint: str | None, values: dict[str, Any] | None) -> N
 
 
 @blueprint.get("/")
-@validate_querystring(PageQuery)
+@validate_querystring(ScrollQuery)
 @validate_response(NotificationPage)
-async def list_notifications(query_args: PageQuery) -> NotificationPage:
+async def list_notifications(query_args: ScrollQuery) -> NotificationPage:
     """Newest first; ``before=<notification id>`` pages back from one, stable as new ones come."""
     notifications = Notifications(services().database)
     user_id = current_user().id
@@ -100,6 +96,7 @@ async def mark_read(notification_id: int) -> NotificationInstance:
 
 
 @blueprint.delete("/<int:notification_id>/")
+@no_content("Deleted")
 async def delete_notification(notification_id: int) -> Response:
     if not await Notifications(services().database).delete(current_user().id, notification_id):
         raise _not_found()

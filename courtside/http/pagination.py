@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import msgspec
 
-from courtside.protocol import ValidationFailed
 from courtside.protocol.user_messages import RowId
 
 DEFAULT_LIMIT = 20
@@ -25,48 +24,22 @@ class Page:
 
 
 class PageQuery(msgspec.Struct, frozen=True):
-    """The query string of a list, newest first, that may page back from an item's id
-    (``before``): stable while new items arrive. For ``validate_querystring``."""
+    """The query string of every list (for ``validate_querystring``); a list that
+    takes more parameters subclasses it."""
 
     limit: Annotated[int, msgspec.Meta(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
     offset: Annotated[int, msgspec.Meta(ge=0, le=MAX_OFFSET)] = 0
-    before: RowId | None = None
 
     @property
     def page(self) -> Page:
         return Page(self.limit, self.offset)
 
 
-def page_from(query: Mapping[str, str]) -> Page:
-    """Read ``limit`` and ``offset`` from a query string; bad values are a 400."""
-    errors: dict[str, list[str]] = {}
-    limit = _integer(query, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, errors)
-    offset = _integer(query, "offset", 0, 0, MAX_OFFSET, errors)
-    if errors:
-        raise ValidationFailed(errors=errors)
-    return Page(limit, offset)
+class ScrollQuery(PageQuery, frozen=True):
+    """A list, newest first, that may page back from an item's id (``before``):
+    stable while new items arrive."""
 
-
-def _integer(
-    query: Mapping[str, str],
-    name: str,
-    default: int,
-    least: int,
-    most: int | None,
-    errors: dict[str, list[str]],
-) -> int:
-    raw = query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        errors[name] = ["A valid integer is required."]
-        return default
-    if value < least or (most is not None and value > most):
-        bound = f"between {least} and {most}" if most is not None else f"at least {least}"
-        errors[name] = [f"Ensure this value is {bound}."]
-    return value
+    before: RowId | None = None
 
 
 def paginated(url: str, page: Page, count: int, results: Sequence[Any]) -> dict[str, Any]:

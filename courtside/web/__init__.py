@@ -15,6 +15,7 @@ from quart import Blueprint, Response, send_from_directory
 from quart.blueprints import BlueprintSetupState
 
 from courtside.http.auth.identity import public
+from courtside.http.responses import serves
 from courtside.protocol import NotFound
 
 STATIC = Path(__file__).parent / "static"
@@ -42,6 +43,7 @@ def _serve_swagger_locally(state: BlueprintSetupState) -> None:
 
 @blueprint.get("/")
 @public
+@serves("text/html", "The web client's page")
 async def index() -> Response:
     response = await _file(STATIC, "index.html")
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
@@ -50,18 +52,21 @@ async def index() -> Response:
 
 @blueprint.get("/app/<path:filename>")
 @public
+@serves("*/*", "A file of the web client: a script, a style, an image")
 async def client_file(filename: str) -> Response:
     return await _file(STATIC / "app", filename)
 
 
 @blueprint.get("/sdk/<path:filename>")
 @public
+@serves("*/*", "The SDK: courtside.js, or its types courtside.d.ts")
 async def sdk_file(filename: str) -> Response:
     return await _file(STATIC / "sdk", filename)
 
 
 @blueprint.get("/docs/assets/<path:filename>")
 @public
+@serves("*/*", "The Swagger UI's script or style")
 async def swagger_asset(filename: str) -> Response:
     if filename not in SWAGGER_FILES:
         raise NotFound("No such documentation asset.")

@@ -213,7 +213,7 @@ async def test_the_world_chat_is_in_the_openapi_document(client: httpx.AsyncClie
     history = paths["/api/chat/world/messages/"]["get"]
     assert {p["name"] for p in history["parameters"]} == {"limit", "offset", "before"}
     assert history["responses"]["200"]["content"]["application/json"]["schema"] \
-        == {"$ref": "#/components/schemas/MessagePage"}
+        == {"$ref": "#/components/schemas/MessageInstancePage"}
     posting = paths["/api/chat/world/messages/"]["post"]
     assert {"200", "201"} <= set(posting["responses"])
     assert "requestBody" in posting

@@ -9,10 +9,10 @@ from __future__ import annotations
 import msgspec
 import pytest
 from quart import Blueprint, request, websocket
-from quart_schema import validate_request
+from quart_schema import validate_querystring, validate_request
 
 from courtside.http.auth.identity import public
-from courtside.http.pagination import page_from, paginated
+from courtside.http.pagination import PageQuery, paginated
 from courtside.http.services import services
 from courtside.server.node import Node
 
@@ -34,8 +34,9 @@ async def greet(data: Greeting) -> tuple[dict[str, str], int]:
 
 @probe.get("/numbers/")
 @public
-async def numbers() -> dict[str, object]:
-    page = page_from(request.args)
+@validate_querystring(PageQuery)
+async def numbers(query_args: PageQuery) -> dict[str, object]:
+    page = query_args.page
     total = 45
     results = list(range(page.offset, min(total, page.offset + page.limit)))
     return paginated(request.url, page, total, results)

@@ -140,8 +140,8 @@ async def test_the_openapi_document_describes_friends(client: httpx.AsyncClient)
 
     assert response_schema("/api/users/me/friends/{friendship_id}/") == {
         "$ref": "#/components/schemas/FriendInstance"}
-    assert response_schema(FRIENDS) == {"$ref": "#/components/schemas/FriendsPage"}
-    assert components["FriendsPage"]["properties"]["results"]["items"] == {
+    assert response_schema(FRIENDS) == {"$ref": "#/components/schemas/FriendInstancePage"}
+    assert components["FriendInstancePage"]["properties"]["results"]["items"] == {
         "$ref": "#/components/schemas/FriendInstance"}
     assert "friends_since" in components["FriendInstance"]["properties"]
     assert "last_online" in components["UserStatus"]["properties"]

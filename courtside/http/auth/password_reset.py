@@ -21,6 +21,7 @@ from courtside.persistence import PasswordResets, ResetAccount, Users
 from courtside.protocol import Throttled, ValidationFailed
 
 from ..public_url import PublicUrl
+from ..responses import bodiless, no_content
 from ..services import services
 from . import rules
 from .identity import public
@@ -73,6 +74,7 @@ def reset_mail(to: str, links: list[tuple[ResetAccount, str]]) -> Mail:
 @blueprint.post("/")
 @public
 @validate_request(ResetRequest)
+@bodiless(202, "Accepted: a link goes to the address if an account has it")
 async def request_reset(data: ResetRequest) -> Response:
     if errors := rules.email_errors(data.email):
         raise ValidationFailed(errors={"email": errors})
@@ -105,6 +107,7 @@ async def _send_links(email: str, public_url: PublicUrl) -> None:
 @blueprint.post("/confirm/")
 @public
 @validate_request(ResetConfirmation)
+@no_content("The password is changed and every session ended")
 async def confirm_reset(data: ResetConfirmation) -> Response:
     """Set the new password; every session of the account ends, live sockets too."""
     svc = services()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import msgspec
 from quart import Blueprint, Response, make_response, request
-from quart_schema import document_request, validate_request
+from quart_schema import document_request, document_response, validate_request
 
 from courtside.persistence import Users, UsernameTaken
 from courtside.protocol import (
@@ -17,6 +17,7 @@ from courtside.protocol import (
 )
 
 from ..bodies import optional_body
+from ..responses import fails_with, no_content
 from ..services import services
 from . import rules
 from .identity import current_user, public
@@ -27,6 +28,7 @@ from .sessions import (
     open_session,
     require_csrf_token,
     rotate_session,
+    Tokens,
     tokens_response,
 )
 
@@ -73,6 +75,7 @@ def _taken(username: str) -> ValidationFailed:
 @blueprint.post("/register/")
 @public
 @validate_request(Registration)
+@document_response(Tokens, 201)
 async def register(data: Registration) -> Response:
     if errors := registration_errors(data):
         raise ValidationFailed(errors=errors)
@@ -95,6 +98,8 @@ async def register(data: Registration) -> Response:
 @blueprint.post("/login/")
 @public
 @validate_request(Credentials)
+@document_response(Tokens)
+@fails_with(401)
 async def login(data: Credentials) -> Response:
     svc = services()
     by_username, by_ip = data.username.lower(), request.remote_addr or "unknown"
@@ -116,6 +121,8 @@ async def login(data: Credentials) -> Response:
 
 @blueprint.post("/guest/")
 @public
+@document_response(Tokens, 201)
+@fails_with(409)
 async def guest() -> Response:
     svc = services()
     # 56 random bits make a clash rare; a clash just draws another name.
@@ -136,6 +143,7 @@ async def guest() -> Response:
 
 @blueprint.put("/register/guest/")
 @validate_request(Registration)
+@document_response(Tokens)
 async def register_guest(data: Registration) -> Response:
     """Turn the calling guest into a registered user, keeping its history."""
     caller = current_user()
@@ -176,6 +184,8 @@ async def _refresh_token() -> str:
 @blueprint.post("/refresh/")
 @public
 @document_request(RefreshToken)
+@document_response(Tokens)
+@fails_with(401, 403)
 async def refresh() -> Response:
     svc = services()
     pair = await rotate_session(svc.database, svc.tokens, await _refresh_token())
@@ -184,6 +194,7 @@ async def refresh() -> Response:
 
 @blueprint.post("/logout/")
 @document_request(RefreshToken)
+@no_content("Signed out: the session's tokens are revoked and its cookies cleared")
 async def logout() -> Response:
     svc = services()
     await end_session(svc.database, svc.tokens, await _refresh_token(), current_user())

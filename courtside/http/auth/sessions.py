@@ -7,11 +7,13 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
+import msgspec
 from quart import Response, jsonify, request
 
 from courtside.persistence import Database, Executor, RefreshTokens, Rotation, User, Users
 from courtside.protocol import Forbidden
 
+from ..responses import Shown
 from .tokens import ACCESS_LIFETIME, REFRESH_LIFETIME, RefreshGrant, TokenNotValid, TokenSigner
 
 CSRF_COOKIE = "csrftoken"
@@ -65,8 +67,23 @@ async def end_every_session(db: Executor, user_id: int) -> None:
     await RefreshTokens(db).revoke_all(user_id)
 
 
-def tokens_response(pair: TokenPair, status: int, body: dict | None = None) -> Response:
-    response = jsonify({**(body or {}), "access": pair.access, "refresh": pair.refresh.token})
+class Tokens(Shown):
+    """A new session's tokens, also set as cookies (with the CSRF cookie) for a browser."""
+
+    access: str
+    refresh: str
+
+
+class SignedIn(Tokens, frozen=True):
+    """A sign-in with a provider: ``created`` when it made a new account (201)."""
+
+    created: bool
+
+
+def tokens_response(pair: TokenPair, status: int, created: bool | None = None) -> Response:
+    tokens = (Tokens(pair.access, pair.refresh.token) if created is None
+              else SignedIn(pair.access, pair.refresh.token, created))
+    response = jsonify(msgspec.to_builtins(tokens))
     response.status_code = status
     set_session_cookies(response, pair)
     return response

@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 from quart import Blueprint, Response, make_response, request
-from quart_schema import validate_request
+from quart_schema import validate_querystring, validate_request, validate_response
 
 from courtside.actors import MAX_GROUP_MEMBERS, NotChatMember
 from courtside.persistence import Chat, Chats, DialogueExists, Social, User, Users
@@ -20,9 +20,10 @@ from courtside.protocol import ApiError, Conflict, ValidationFailed
 from courtside.protocol.user_messages import RowId
 
 from ..auth.identity import current_user
-from ..pagination import page_from, paginated
+from ..pagination import PageQuery, paginated
+from ..responses import fails_with, no_content, page_of
 from ..services import services
-from .instances import ChatInstances
+from .instances import ChatDetail, ChatInstance, ChatInstances
 from .rules import check_chat_partner, group_name, guests_cannot_chat
 
 blueprint = Blueprint("chats", __name__)
@@ -36,10 +37,16 @@ class NewChat(msgspec.Struct, frozen=True):
     members: list[RowId] = []
 
 
+class ChatsQuery(PageQuery, frozen=True):
+    q: str = ""  # in the partner's names or the group's name
+
+
 @blueprint.get("/")
-async def list_chats() -> dict[str, Any]:
-    page = page_from(request.args)
-    query = request.args.get("q", "").strip() or None
+@validate_querystring(ChatsQuery)
+@validate_response(page_of(ChatInstance))
+async def list_chats(query_args: ChatsQuery) -> dict[str, Any]:
+    page = query_args.page
+    query = query_args.q.strip() or None
     count, chats = await Chats(services().database).chats(
         current_user().id, query=query, limit=page.limit, offset=page.offset
     )
@@ -49,6 +56,8 @@ async def list_chats() -> dict[str, Any]:
 
 @blueprint.post("/")
 @validate_request(NewChat)
+@validate_response(ChatDetail, 201)
+@fails_with(404, 409)
 async def open_chat(data: NewChat) -> tuple[dict[str, Any], int]:
     caller = current_user()
     if caller.is_guest:
@@ -106,11 +115,14 @@ async def _open_group(caller: User, name: str, member_ids: list[int]) -> int:
 
 
 @blueprint.get("/<int:chat_id>/")
+@validate_response(ChatDetail)
+@fails_with(403)
 async def show_chat(chat_id: int) -> dict[str, Any]:
     return await _detail(await _chat_of(chat_id, current_user()))
 
 
 @blueprint.delete("/<int:chat_id>/")
+@no_content("Hidden (a dialogue), deleted (a group, by its admin) or left")
 async def hide_or_leave_chat(chat_id: int) -> Response:
     caller = current_user()
     chat = await _chat_of(chat_id, caller)

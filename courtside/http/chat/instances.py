@@ -14,18 +14,18 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-import msgspec
-
 from courtside.persistence import AvatarStore, Chat, Message, Person
 from courtside.persistence.chats import INVITE
 
+from ..responses import Shown, page_of
 from ..services import services
 from ..social import Instances
+from ..social.instances import UserInstance
 
 INVITES_PATH = "/api/play/invites/"  # courtside.http.play.invites; a message links to it
 
 
-class AuthorInstance(msgspec.Struct, frozen=True):
+class AuthorInstance(Shown):
     """What ``author_instance`` renders, as the OpenAPI document shows it."""
 
     id: int
@@ -35,7 +35,7 @@ class AuthorInstance(msgspec.Struct, frozen=True):
     profile_picture: dict[str, str]
 
 
-class MessageInstance(msgspec.Struct, frozen=True):
+class MessageInstance(Shown):
     """What ``message_instance`` renders, as the OpenAPI document shows it."""
 
     id: int
@@ -50,11 +50,28 @@ class MessageInstance(msgspec.Struct, frozen=True):
     actions: dict[str, str]
 
 
-class MessagePage(msgspec.Struct, frozen=True):
-    count: int
-    next: str | None
-    previous: str | None
-    results: list[MessageInstance]
+MessagePage = page_of(MessageInstance)
+
+
+class ChatInstance(Shown):
+    """What ``ChatInstances.chat`` renders: a chat in the caller's list."""
+
+    id: int
+    type: str
+    name: str | None
+    chat_with: UserInstance | None
+    admin_id: int | None
+    members_count: int
+    last_message: MessageInstance | None
+    created_at: datetime
+    view_chat: bool
+    unread_messages: int
+
+
+class ChatDetail(ChatInstance, frozen=True):
+    """One chat with its members (``ChatInstances.chat_with_members``)."""
+
+    members: list[UserInstance]
 
 
 def author_instance(person: Person, avatars: AvatarStore) -> dict[str, Any]:

@@ -11,13 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from quart import Blueprint, Response, make_response
+from quart_schema import validate_response
 
 from courtside.actors import NotChatMember
 from courtside.persistence import Chats, Person, Social, Users
 from courtside.protocol import Forbidden
 
 from ..auth.identity import current_user
+from ..responses import no_content
 from ..services import services
+from ..social.instances import UserInstance
 from .instances import ChatInstances
 from .rules import check_chat_partner
 
@@ -25,6 +28,8 @@ blueprint = Blueprint("chat_members", __name__)
 
 
 @blueprint.post("/<int:chat_id>/members/<int:user_id>/")
+@validate_response(UserInstance, 201)
+@validate_response(UserInstance, 200)
 async def add_member(chat_id: int, user_id: int) -> tuple[dict[str, Any], int]:
     caller = current_user()
     svc = services()
@@ -43,6 +48,7 @@ async def add_member(chat_id: int, user_id: int) -> tuple[dict[str, Any], int]:
 
 
 @blueprint.delete("/<int:chat_id>/members/<int:user_id>/")
+@no_content("Removed from the group")
 async def remove_member(chat_id: int, user_id: int) -> Response:
     await services().chat_rooms.remove_member(chat_id, current_user().id, user_id)
     return await make_response("", 204)

@@ -12,18 +12,19 @@ from typing import Annotated, Any
 
 import msgspec
 from quart import Blueprint, Response, make_response, request
-from quart_schema import document_request, validate_request
+from quart_schema import document_request, validate_querystring, validate_request, validate_response
 
-from courtside.actors import InvalidContent, NotChatMember, clean_content
+from courtside.actors import InvalidContent, NotChatMember, Unread, clean_content
 from courtside.persistence import Chats
 from courtside.protocol import ValidationFailed
-from courtside.protocol.user_messages import MAX_ID, ClientId
+from courtside.protocol.user_messages import ClientId
 
 from ..auth.identity import current_user
 from ..bodies import optional_body
-from ..pagination import page_from, paginated
+from ..pagination import ScrollQuery, paginated
+from ..responses import fails_with, no_content
 from ..services import services
-from .instances import message_instance
+from .instances import MessageInstance, MessagePage, message_instance
 
 blueprint = Blueprint("chat_messages", __name__)
 
@@ -39,10 +40,12 @@ class MessagesSeen(msgspec.Struct, frozen=True):
 
 
 @blueprint.get("/<int:chat_id>/messages/")
-async def list_messages(chat_id: int) -> dict[str, Any]:
+@validate_querystring(ScrollQuery)
+@validate_response(MessagePage)
+@fails_with(403)
+async def list_messages(chat_id: int, query_args: ScrollQuery) -> dict[str, Any]:
     """Newest first; ``before=<message id>`` pages back from a message, stable as new ones come."""
-    page = page_from(request.args)
-    before = _before(request.args.get("before"))
+    page, before = query_args.page, query_args.before
     svc = services()
     chats = Chats(svc.database)
     if not await chats.is_member(chat_id, current_user().id):
@@ -52,18 +55,6 @@ async def list_messages(chat_id: int) -> dict[str, Any]:
     )
     return paginated(request.url, page, count,
                      [message_instance(message, svc.avatars) for message in messages])
-
-
-def _before(raw: str | None) -> int | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        before = int(raw)
-    except ValueError:
-        before = 0
-    if not 1 <= before <= MAX_ID:
-        raise ValidationFailed(errors={"before": ["A message id is required."]})
-    return before
 
 
 def content_of(message: NewMessage) -> str:
@@ -76,6 +67,8 @@ def content_of(message: NewMessage) -> str:
 
 @blueprint.post("/<int:chat_id>/messages/")
 @validate_request(NewMessage)
+@validate_response(MessageInstance, 201)
+@validate_response(MessageInstance, 200)
 async def post_message(chat_id: int, data: NewMessage) -> tuple[dict[str, Any], int]:
     content = content_of(data)
     svc = services()
@@ -84,6 +77,7 @@ async def post_message(chat_id: int, data: NewMessage) -> tuple[dict[str, Any], 
 
 
 @blueprint.delete("/<int:chat_id>/messages/<int:message_id>/")
+@no_content("Deleted: a tombstone keeps its place")
 async def delete_message(chat_id: int, message_id: int) -> Response:
     """Delete one's own message: a tombstone keeps its place."""
     await services().chat_rooms.delete_message(chat_id, current_user().id, message_id)
@@ -92,8 +86,8 @@ async def delete_message(chat_id: int, message_id: int) -> Response:
 
 @blueprint.post("/<int:chat_id>/read/")
 @document_request(MessagesSeen)
-async def mark_read(chat_id: int) -> dict[str, Any]:
+@validate_response(Unread)
+async def mark_read(chat_id: int) -> Unread:
     """Mark the chat read (all of it, or its first ``seen_messages``); the unread state after."""
     seen = await optional_body(MessagesSeen)
-    unread = await services().chat_rooms.checked(chat_id, current_user().id, seen.seen_messages)
-    return msgspec.to_builtins(unread)
+    return await services().chat_rooms.checked(chat_id, current_user().id, seen.seen_messages)

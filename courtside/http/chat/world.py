@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from quart import Blueprint, Response, make_response, request
 from quart_schema import validate_querystring, validate_request, validate_response
 
@@ -23,7 +22,8 @@ from courtside.persistence.world_chat import WorldChatMembers
 from courtside.protocol import Forbidden, NotFound
 
 from ..auth.identity import current_user
-from ..pagination import PageQuery, paginated
+from ..pagination import ScrollQuery, paginated
+from ..responses import Shown, fails_with, no_content
 from ..services import services
 from .instances import MessageInstance, MessagePage, message_instance
 from .messages import NewMessage, content_of
@@ -33,7 +33,7 @@ blueprint = Blueprint("world_chat", __name__, url_prefix="/world")
 WORLD = "world"
 
 
-class WorldChatInstance(msgspec.Struct, frozen=True):
+class WorldChatInstance(Shown):
     """The world chat as the caller sees it; ``id`` is the ``chat_id`` its events carry."""
 
     id: int
@@ -59,9 +59,9 @@ async def show_world_chat() -> WorldChatInstance:
 
 
 @blueprint.get("/messages/")
-@validate_querystring(PageQuery)
+@validate_querystring(ScrollQuery)
 @validate_response(MessagePage)
-async def list_world_messages(query_args: PageQuery) -> dict[str, Any]:
+async def list_world_messages(query_args: ScrollQuery) -> dict[str, Any]:
     """Newest first, less the messages of people the caller blocked; ``before=<message
     id>`` pages back from a message, stable as new ones come."""
     svc = services()
@@ -94,6 +94,7 @@ async def post_to_world(sender: User, content: str, client_id: str | None) -> Po
 
 
 @blueprint.delete("/messages/<int:message_id>/")
+@no_content("Deleted: a tombstone keeps its place")
 async def delete_world_message(message_id: int) -> Response:
     """Delete one's own message: a tombstone keeps its place."""
     await services().world_chat.delete_message(current_user().id, message_id)
@@ -111,6 +112,8 @@ async def join_world_chat() -> tuple[WorldChatInstance, int]:
 
 
 @blueprint.delete("/members/me/")
+@no_content("Left: the caller no longer hears it live")
+@fails_with(404)
 async def leave_world_chat() -> Response:
     if not await services().world_chat.leave(current_user().id):
         raise NotFound("You have not joined the world chat.")

@@ -20,6 +20,7 @@ from courtside.protocol import ApiError, ValidationFailed
 from courtside.protocol.user_messages import SSE_HEARTBEAT, SSE_RETRY
 
 from ..auth.identity import current_user
+from ..responses import fails_with, serves
 from ..services import Services, services
 from .events import ACCOUNT_DELETED, parse_event_id
 
@@ -34,6 +35,8 @@ class TooManyStreams(ApiError):
 
 
 @blueprint.get("/sse/users/")
+@serves("text/event-stream", "The caller's events, from those after Last-Event-ID when it is given")
+@fails_with(400, 429)
 async def user_events() -> Response:
     try:
         last_event_id = parse_event_id(request.headers.get("Last-Event-ID"))

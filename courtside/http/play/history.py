@@ -7,14 +7,15 @@ from typing import Any, Literal
 
 import msgspec
 from quart import Blueprint, request
-from quart_schema import document_response
+from quart_schema import validate_querystring, validate_response
 
 from courtside.actors import LiveMatch
 from courtside.persistence.match_history import MatchHistory, MatchLine, PlayerLine, TrophyChange
 from courtside.protocol import NotFound
 
 from ..auth.identity import current_user
-from ..pagination import page_from, paginated
+from ..pagination import PageQuery, paginated
+from ..responses import Paged, Shown, page_of
 from ..services import services
 from ..users.visibility import visible_user
 from .stats import ModeStats, stats_of
@@ -24,7 +25,7 @@ blueprint = Blueprint("game_history", __name__)
 UNSET: Any = msgspec.UNSET
 
 
-class MatchPlayer(msgspec.Struct, frozen=True):
+class MatchPlayer(Shown):
     user_id: int
     username: str
     nickname: str
@@ -37,7 +38,7 @@ class MatchPlayer(msgspec.Struct, frozen=True):
     trophies_after: int | None | msgspec.UnsetType = UNSET
 
 
-class MatchView(msgspec.Struct, frozen=True):
+class MatchView(Shown):
     """A match from the moment it exists: live while it runs, then its record."""
 
     id: int | None  # None until recorded
@@ -58,12 +59,24 @@ class MatchView(msgspec.Struct, frozen=True):
     ws_url: str | msgspec.UnsetType = UNSET  # while it runs: where to watch it
 
 
-class TrophyPage(msgspec.Struct, frozen=True):
-    count: int
-    next: str | None
-    previous: str | None
-    results: list[TrophyChange]
+class TrophyPage(Paged[TrophyChange]):
     trophies: int  # the caller's trophies now
+
+
+class Replay(Shown):
+    """What a client needs to play a match again: the seed and every input by tick."""
+
+    code: str
+    seed: int
+    team_size: int
+    score_to_win: int
+    inputs: list[Any]  # [tick, [each paddle's input]], in tick order
+
+
+class LiveMatchView(LiveMatch, kw_only=True):
+    """A public match in progress, and where to watch it."""
+
+    ws_url: str
 
 
 def _record(line: MatchLine, players: list[PlayerLine]) -> MatchView:
@@ -108,7 +121,7 @@ async def _live_view(match: LiveMatch, ws_url: str) -> MatchView:
 
 
 @blueprint.get("/api/game/matches/<code>/")
-@document_response(MatchView)
+@validate_response(MatchView)
 async def match_record(code: str) -> dict[str, Any]:
     # The live index first: a match leaves it only once its record is written,
     # so one of the two always knows it.
@@ -121,24 +134,21 @@ async def match_record(code: str) -> dict[str, Any]:
 
 
 @blueprint.get("/api/game/matches/<code>/replay/")
-async def match_replay(code: str) -> dict[str, Any]:
+@validate_response(Replay)
+async def match_replay(code: str) -> Replay:
     history = MatchHistory(services().database)
     line, replay = await history.match(code), await history.replay(code)
     if line is None or replay is None:
         raise NotFound("No replay for this code.")
     seed, inputs = replay
-    return {
-        "code": code,
-        "seed": seed,
-        "team_size": line.team_size,
-        "score_to_win": line.score_to_win,
-        "inputs": msgspec.msgpack.decode(inputs),
-    }
+    return Replay(code, seed, line.team_size, line.score_to_win, msgspec.msgpack.decode(inputs))
 
 
 @blueprint.get("/api/users/<int:user_id>/matches/")
-async def user_matches(user_id: int) -> dict[str, Any]:
-    page = page_from(request.args)
+@validate_querystring(PageQuery)
+@validate_response(page_of(MatchView))
+async def user_matches(user_id: int, query_args: PageQuery) -> dict[str, Any]:
+    page = query_args.page
     count, lines = await MatchHistory(services().database).of_user(
         (await visible_user(user_id)).id, limit=page.limit, offset=page.offset
     )
@@ -146,21 +156,22 @@ async def user_matches(user_id: int) -> dict[str, Any]:
 
 
 @blueprint.get("/api/users/<int:user_id>/stats/")
-@document_response(list[ModeStats])
+@validate_response(list[ModeStats])
 async def user_stats(user_id: int) -> list[dict[str, Any]]:
     return await stats_of((await visible_user(user_id)).id)
 
 
 @blueprint.get("/api/users/me/stats/")
-@document_response(list[ModeStats])
+@validate_response(list[ModeStats])
 async def my_stats() -> list[dict[str, Any]]:
     return await stats_of(current_user().id)
 
 
 @blueprint.get("/api/users/me/stats/ranked/")
-@document_response(TrophyPage)
-async def my_trophy_history() -> dict[str, Any]:
-    page = page_from(request.args)
+@validate_querystring(PageQuery)
+@validate_response(TrophyPage)
+async def my_trophy_history(query_args: PageQuery) -> dict[str, Any]:
+    page = query_args.page
     caller = current_user()
     count, changes = await MatchHistory(services().database).trophy_history(
         caller.id, limit=page.limit, offset=page.offset
@@ -171,10 +182,12 @@ async def my_trophy_history() -> dict[str, Any]:
 
 
 @blueprint.get("/api/game/live/")
-async def live_matches() -> dict[str, Any]:
+@validate_querystring(PageQuery)
+@validate_response(page_of(LiveMatchView))
+async def live_matches(query_args: PageQuery) -> dict[str, Any]:
     """Public matches in progress on every node, for spectators, by code: from the
     index this node's matches keep and from each other node's."""
-    page = page_from(request.args)
+    page = query_args.page
     svc = services()
     here = [(match, svc.ws_url(match.code)) for match in svc.live_matches.public()]
     everywhere = sorted(here + await svc.cluster.placement.public_elsewhere(),

@@ -7,14 +7,18 @@ types here are what clients read in /openapi.json.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
 from courtside.actors.lobby_messages import GameMode, LobbyTeam, MatchType
 
+from ..responses import Shown
 
-class LobbyParticipant(msgspec.Struct, frozen=True):
+UNSET: Any = msgspec.UNSET
+
+
+class LobbyParticipant(Shown):
     """The reference's LobbyParticipantInstance: a SmallUserInstance and their seat."""
 
     id: int
@@ -25,10 +29,10 @@ class LobbyParticipant(msgspec.Struct, frozen=True):
     creator: bool
     join_at: datetime
     is_ready: bool
-    team: LobbyTeam | None = None  # custom games only
+    team: LobbyTeam | msgspec.UnsetType = UNSET  # custom games only
 
 
-class LobbyInstance(msgspec.Struct, frozen=True):
+class LobbyInstance(Shown):
     id: int
     code: str
     participants: list[LobbyParticipant]
@@ -40,7 +44,7 @@ class LobbyInstance(msgspec.Struct, frozen=True):
     score_to_win: int
 
 
-class TournamentParticipant(msgspec.Struct, frozen=True):
+class TournamentParticipant(Shown):
     """The reference's TournamentParticipantInstance, with the alias they play under."""
 
     id: int
@@ -57,7 +61,7 @@ class TournamentParticipant(msgspec.Struct, frozen=True):
     join_at: datetime
 
 
-class BracketSlot(msgspec.Struct, frozen=True):
+class BracketSlot(Shown):
     id: int
     position: int
     code: str | None  # the match's, once it started
@@ -71,7 +75,7 @@ class BracketSlot(msgspec.Struct, frozen=True):
     finished_at: datetime | None
 
 
-class TournamentInstance(msgspec.Struct, frozen=True):
+class TournamentInstance(Shown):
     id: int
     name: str
     code: str
@@ -86,4 +90,35 @@ class TournamentInstance(msgspec.Struct, frozen=True):
     chat_id: int | None
     participants: list[TournamentParticipant]
     # By round name (quarter-final, semi-final, final...), once the bracket is drawn.
-    matches: dict[str, list[BracketSlot]] | None = None
+    matches: dict[str, list[BracketSlot]] | msgspec.UnsetType = UNSET
+
+
+class RecordedParticipant(Shown):
+    """A participant in a tournament's public record: how they played, not who they are."""
+
+    id: int
+    username: str
+    alias: str
+    seed: int | None
+    still_in: bool
+    stage: int | None  # the round they lost in
+
+
+class TournamentRecord(TournamentInstance, frozen=True):
+    """A tournament's public record (``/api/game/tournaments/<id>/``)."""
+
+    participants: list[RecordedParticipant]
+
+
+class LobbySaid(Shown):
+    """A message said in a lobby, as its other members hear it (``lobby-message``)."""
+
+    id: int  # the speaker's user id
+    content: str
+    created_at: datetime
+
+
+class TournamentSaid(LobbySaid, frozen=True):
+    """A message said in a tournament (``tournament-message``), under the speaker's alias."""
+
+    alias: str

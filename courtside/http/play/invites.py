@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 import msgspec
 from quart import Blueprint, Response, make_response
-from quart_schema import validate_request
+from quart_schema import validate_request, validate_response
 
 from courtside.actors.invitations import (
     INVITATIONS,
@@ -33,7 +34,9 @@ from courtside.protocol.user_messages import MAX_ID, RowId
 
 from ..auth.identity import current_user
 from ..chat.rules import check_chat_partner, guests_cannot_chat, user_not_found
+from ..responses import Shown, fails_with, no_content
 from ..services import services
+from .instances import LobbyParticipant
 from .people import caller_as_person
 
 blueprint = Blueprint("invites", __name__, url_prefix="/api/play/invites")
@@ -46,8 +49,32 @@ class NewInvite(msgspec.Struct, frozen=True):
     match_type: MatchType
 
 
+class InvitedMatch(Shown):
+    code: str
+    game_mode: str
+    ws_url: str  # where both play it
+
+
+class InviteInstance(Shown):
+    """An invitation to play; once accepted, the ``match`` it started or the ``lobby``
+    seat it gave (an invitation into the inviter's lobby)."""
+
+    id: int  # its chat message's
+    chat_id: int
+    match_type: MatchType
+    status: Literal["pending", "accepted", "declined", "expired", "cancelled"]
+    inviter_id: int
+    invitee_id: int
+    code: str | None  # the inviter's lobby, when it invites there
+    expires_at: datetime
+    match: InvitedMatch | msgspec.UnsetType = msgspec.UNSET
+    lobby: LobbyParticipant | msgspec.UnsetType = msgspec.UNSET
+
+
 @blueprint.post("/")
 @validate_request(NewInvite)
+@validate_response(InviteInstance, 201)
+@fails_with(404, 409)
 async def send_invite(data: NewInvite) -> tuple[dict[str, Any], int]:
     caller = current_user()
     if caller.is_guest:
@@ -60,6 +87,8 @@ async def send_invite(data: NewInvite) -> tuple[dict[str, Any], int]:
 
 
 @blueprint.post("/<int:invite_id>/accept/")
+@validate_response(InviteInstance)
+@fails_with(409)
 async def accept_invite(invite_id: int) -> dict[str, Any]:
     caller = current_user()
     blocked_by = frozenset(await Social(services().database).blocker_ids(caller.id))
@@ -67,11 +96,15 @@ async def accept_invite(invite_id: int) -> dict[str, Any]:
 
 
 @blueprint.post("/<int:invite_id>/decline/")
+@validate_response(InviteInstance)
+@fails_with(409)
 async def decline_invite(invite_id: int) -> dict[str, Any]:
     return await _ask(functools.partial(DeclineInvite, _id(invite_id), current_user().id))
 
 
 @blueprint.delete("/<int:invite_id>/")
+@no_content("Cancelled by the inviter")
+@fails_with(409)
 async def cancel_invite(invite_id: int) -> Response:
     await _ask(functools.partial(CancelInvite, _id(invite_id), current_user().id))
     return await make_response("", 204)

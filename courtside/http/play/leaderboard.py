@@ -7,18 +7,17 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import msgspec
 from quart import Blueprint, request
-from quart_schema import document_querystring, document_response
+from quart_schema import validate_querystring, validate_response
 
 from courtside.persistence.leaderboard import (
     LEADERBOARD_FIGURES,
-    LEADERBOARD_MODES,
     Leaderboard,
     Standing,
 )
-from courtside.protocol import ValidationFailed
 
 from ..auth.identity import current_user
-from ..pagination import DEFAULT_LIMIT, Page, page_from, paginated
+from ..pagination import Page, PageQuery, paginated
+from ..responses import Paged, Shown
 from ..services import services
 
 blueprint = Blueprint("leaderboard", __name__)
@@ -27,22 +26,20 @@ DEFAULT_LEADERBOARD_MODE = "ranked"
 UNSET: Any = msgspec.UNSET
 
 
-class LeaderboardQuery(msgspec.Struct, frozen=True):
+class LeaderboardQuery(PageQuery, frozen=True):
     mode: Literal["ranked", "duel", "clash", "tournament"] = DEFAULT_LEADERBOARD_MODE
     # ``me``: the page of ``limit`` lines centred on the caller's own line.
     around: Literal["me"] | None = None
-    limit: int = DEFAULT_LIMIT
-    offset: int = 0
 
 
-class BoardPlayer(msgspec.Struct, frozen=True):
+class BoardPlayer(Shown):
     id: int
     username: str
     nickname: str
     profile_picture: dict[str, str]
 
 
-class BoardLine(msgspec.Struct, frozen=True):
+class BoardLine(Shown):
     """A line names the board's figure by what it is: ``trophies`` on the ranked
     board, ``tournament_wins`` on the tournament board; the wins boards rank by
     ``wins``, which every line carries."""
@@ -55,11 +52,7 @@ class BoardLine(msgspec.Struct, frozen=True):
     tournament_wins: int | msgspec.UnsetType = UNSET
 
 
-class LeaderboardPage(msgspec.Struct, frozen=True):
-    count: int
-    next: str | None
-    previous: str | None
-    results: list[BoardLine]
+class LeaderboardPage(Paged[BoardLine]):
     mode: str
     ranked_by: Literal["trophies", "wins", "tournament_wins"]
     me: BoardLine | None
@@ -73,10 +66,10 @@ def _line(standing: Standing, figure: str) -> BoardLine:
 
 
 @blueprint.get("/api/leaderboard/")
-@document_querystring(LeaderboardQuery)
-@document_response(LeaderboardPage)
-async def leaderboard() -> dict[str, Any]:
-    mode, around_me, page = _board_query()
+@validate_querystring(LeaderboardQuery)
+@validate_response(LeaderboardPage)
+async def leaderboard(query_args: LeaderboardQuery) -> dict[str, Any]:
+    mode, around_me, page = query_args.mode, query_args.around == "me", query_args.page
     figure, _ = LEADERBOARD_FIGURES[mode]
     board = Leaderboard(services().database)
     count = await board.count(mode)
@@ -93,25 +86,6 @@ async def leaderboard() -> dict[str, Any]:
     body["ranked_by"] = figure
     body["me"] = None if mine is None else _line(mine, figure)
     return msgspec.to_builtins(body)
-
-
-def _board_query() -> tuple[str, bool, Page]:
-    """The board, whether to centre on the caller, the page; every bad parameter at once."""
-    errors: dict[str, list[str]] = {}
-    mode = request.args.get("mode") or DEFAULT_LEADERBOARD_MODE
-    if mode not in LEADERBOARD_MODES:
-        errors["mode"] = [f"Choose one of: {', '.join(LEADERBOARD_MODES)}."]
-    around = request.args.get("around")
-    if around not in (None, "me"):
-        errors["around"] = ["The only line a board centres on is 'me'."]
-    page = Page()
-    try:
-        page = page_from(request.args)
-    except ValidationFailed as bad_page:
-        errors.update(bad_page.errors)
-    if errors:
-        raise ValidationFailed(errors=errors)
-    return mode, around == "me", page
 
 
 def _centred_on(rank: int, limit: int, count: int) -> Page:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import msgspec
 from quart import Blueprint, Response, make_response
-from quart_schema import document_response, validate_request
+from quart_schema import validate_request, validate_response
 
 from courtside.actors import Busy, InvalidContent, already_engaged, clean_content
 from courtside.actors.lobby_messages import (
@@ -32,8 +32,9 @@ from courtside.persistence import Social
 from courtside.protocol import Forbidden, NotFound, ValidationFailed
 
 from ..auth.identity import current_user
+from ..responses import fails_with, no_content
 from ..services import services
-from .instances import LobbyInstance, LobbyParticipant
+from .instances import LobbyInstance, LobbyParticipant, LobbySaid
 from .people import caller_as_person, check_invitable
 
 blueprint = Blueprint("lobbies", __name__, url_prefix="/api/play/lobby")
@@ -96,7 +97,8 @@ def _settings(data: CreateLobby) -> Settings:
 
 @blueprint.post("/")
 @validate_request(CreateLobby)
-@document_response(LobbyInstance, 201)
+@validate_response(LobbyInstance, 201)
+@fails_with(409)
 async def create_lobby(data: CreateLobby) -> tuple[dict[str, Any], int]:
     try:
         lobby = await services().lobbies.create(caller_as_person(), _settings(data))
@@ -106,7 +108,8 @@ async def create_lobby(data: CreateLobby) -> tuple[dict[str, Any], int]:
 
 
 @blueprint.get("/")
-@document_response(LobbyInstance)
+@validate_response(LobbyInstance)
+@fails_with(404)
 async def my_lobby() -> dict[str, Any]:
     return await services().lobbies.ask(
         await _my_code(), functools.partial(Show, current_user().id), missing=_no_lobby()
@@ -115,6 +118,8 @@ async def my_lobby() -> dict[str, Any]:
 
 @blueprint.patch("/")
 @validate_request(UpdateLobby)
+@validate_response(LobbyInstance)
+@fails_with(404, 405)
 async def update_lobby(data: UpdateLobby) -> dict[str, Any]:
     return await services().lobbies.ask(
         await _my_code(),
@@ -124,7 +129,7 @@ async def update_lobby(data: UpdateLobby) -> dict[str, Any]:
 
 
 @blueprint.get("/<code>/")
-@document_response(LobbyInstance)
+@validate_response(LobbyInstance)
 async def lobby(code: str) -> dict[str, Any]:
     """The lobby with its participants, for its members; 404 for anyone else."""
     return await services().lobbies.ask(
@@ -133,7 +138,8 @@ async def lobby(code: str) -> dict[str, Any]:
 
 
 @blueprint.post("/<code>/")
-@document_response(LobbyParticipant, 201)
+@validate_response(LobbyParticipant, 201)
+@fails_with(409)
 async def join_lobby(code: str) -> tuple[dict[str, Any], int]:
     caller = current_user()
     blocked_by = frozenset(await Social(services().database).blocker_ids(caller.id))
@@ -145,6 +151,7 @@ async def join_lobby(code: str) -> tuple[dict[str, Any], int]:
 
 @blueprint.patch("/<code>/")
 @validate_request(UpdateParticipant)
+@validate_response(LobbyParticipant)
 async def update_participant(code: str, data: UpdateParticipant) -> dict[str, Any]:
     return await services().lobbies.ask(
         code, functools.partial(ChangeSelf, current_user().id, data.is_ready, data.team),
@@ -153,6 +160,7 @@ async def update_participant(code: str, data: UpdateParticipant) -> dict[str, An
 
 
 @blueprint.delete("/<code>/")
+@no_content("Left the lobby")
 async def leave_lobby(code: str) -> Response:
     await services().lobbies.ask(
         code, functools.partial(LeaveLobby, current_user().id), missing=_not_in_lobby()
@@ -161,6 +169,7 @@ async def leave_lobby(code: str) -> Response:
 
 
 @blueprint.delete("/<code>/ban/<int:user_id>/")
+@no_content("Banned: out of the lobby, and kept out")
 async def ban(code: str, user_id: int) -> Response:
     await services().lobbies.ask(
         code, functools.partial(Ban, current_user().id, user_id), missing=_not_in_lobby()
@@ -169,6 +178,8 @@ async def ban(code: str, user_id: int) -> Response:
 
 
 @blueprint.post("/<code>/invite/<int:user_id>/")
+@no_content("Invited: the user hears it live")
+@fails_with(409)
 async def invite(code: str, user_id: int) -> Response:
     await check_invitable(user_id)
     await services().lobbies.ask(
@@ -179,6 +190,7 @@ async def invite(code: str, user_id: int) -> Response:
 
 @blueprint.post("/<code>/message/")
 @validate_request(LobbyMessage)
+@validate_response(LobbySaid, 201)
 async def send_message(code: str, data: LobbyMessage) -> tuple[dict[str, Any], int]:
     try:
         content = clean_content(data.content)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, Literal
 
+import msgspec
 from quart import Blueprint
+from quart_schema import validate_response
 
 from courtside.actors import REMATCH, ActorGone, AskRematch, MailboxFull, RequestTimeout
 from courtside.persistence import Social
@@ -13,6 +15,7 @@ from courtside.persistence.match_history import MatchHistory
 from courtside.protocol import Forbidden, NotFound, ServiceUnavailable
 
 from ..auth.identity import current_user
+from ..responses import Shown, fails_with
 from ..services import services
 
 blueprint = Blueprint("rematch", __name__)
@@ -20,7 +23,19 @@ blueprint = Blueprint("rematch", __name__)
 REQUEST_TIMEOUT = 5.0
 
 
+class RematchAnswer(Shown):
+    """``invited``: the others are asked (200); ``started``: everyone asked, the match
+    begins (201), ``ws_url`` is where to play it."""
+
+    status: Literal["invited", "started"]
+    code: str  # the finished match's (invited) or the new one's (started)
+    ws_url: str | msgspec.UnsetType = msgspec.UNSET
+
+
 @blueprint.post("/api/game/matches/<code>/rematch/")
+@validate_response(RematchAnswer, 201)
+@validate_response(RematchAnswer, 200)
+@fails_with(409)
 async def rematch(code: str) -> tuple[dict[str, Any], int]:
     caller = current_user()
     history = MatchHistory(services().database)

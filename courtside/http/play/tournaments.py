@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from quart import Blueprint, Response, make_response, request
-from quart_schema import document_response, validate_request
+from quart_schema import document_request, validate_querystring, validate_request, validate_response
 
 from courtside.actors import Busy, InvalidContent, already_engaged, clean_content
 from courtside.actors.tournament import can_see, participant_instance, tournament_instance
@@ -25,15 +25,16 @@ from courtside.actors.tournament_messages import (
     ShowTournament,
 )
 from courtside.persistence import Social
-from courtside.persistence.tournaments import Tournaments
+from courtside.persistence.tournaments import HistoryLine, SearchLine, Tournaments
 from courtside.protocol import Forbidden, NotFound, ValidationFailed
 from courtside.protocol.user_messages import MAX_ID
 
 from ..auth.identity import current_user
 from ..bodies import optional_body
-from ..pagination import page_from, paginated
+from ..pagination import PageQuery, paginated
+from ..responses import fails_with, no_content, page_of
 from ..services import services
-from .instances import TournamentInstance, TournamentParticipant
+from .instances import TournamentInstance, TournamentParticipant, TournamentRecord, TournamentSaid
 from ..users.visibility import visible_user
 from .people import caller_as_person, check_invitable
 
@@ -61,6 +62,10 @@ class TournamentMessage(msgspec.Struct, frozen=True):
     content: str
 
 
+class SearchQuery(PageQuery, frozen=True):
+    q: Annotated[str, msgspec.Meta(max_length=MAX_SEARCH_QUERY)] = ""  # in the names
+
+
 def _not_found() -> NotFound:
     return NotFound("No tournament has this code.")
 
@@ -84,7 +89,8 @@ def _no_guests() -> None:
 
 @blueprint.post("/api/play/tournament/")
 @validate_request(CreateTournament)
-@document_response(TournamentInstance, 201)
+@validate_response(TournamentInstance, 201)
+@fails_with(409)
 async def create_tournament(data: CreateTournament) -> tuple[dict[str, Any], int]:
     _no_guests()
     name = data.name.strip()
@@ -99,7 +105,8 @@ async def create_tournament(data: CreateTournament) -> tuple[dict[str, Any], int
 
 
 @blueprint.get("/api/play/tournament/")
-@document_response(TournamentInstance)
+@validate_response(TournamentInstance)
+@fails_with(404)
 async def my_tournament() -> dict[str, Any]:
     code = await Tournaments(services().database).current_of(current_user().id)
     missing = NotFound("You are not in a tournament.")
@@ -110,17 +117,17 @@ async def my_tournament() -> dict[str, Any]:
 
 
 @blueprint.get("/api/play/tournament/search/")
-async def search() -> dict[str, Any]:
-    text = request.args.get("q", "")
-    if len(text) > MAX_SEARCH_QUERY:
-        raise ValidationFailed(errors={"q": [f"At most {MAX_SEARCH_QUERY} characters."]})
-    page = page_from(request.args)
-    count, lines = await Tournaments(services().database).search(text, limit=page.limit, offset=page.offset)
+@validate_querystring(SearchQuery)
+@validate_response(page_of(SearchLine))
+async def search(query_args: SearchQuery) -> dict[str, Any]:
+    page = query_args.page
+    count, lines = await Tournaments(services().database).search(
+        query_args.q, limit=page.limit, offset=page.offset)
     return paginated(request.url, page, count, msgspec.to_builtins(lines))
 
 
 @blueprint.get("/api/play/tournament/<code>/")
-@document_response(TournamentInstance)
+@validate_response(TournamentInstance)
 async def tournament(code: str) -> dict[str, Any]:
     """The tournament with its participants: to them and, when it is public, to anyone."""
     if "\x00" in code:  # PostgreSQL text cannot hold it, and no code has one
@@ -142,7 +149,9 @@ async def tournament(code: str) -> dict[str, Any]:
 
 
 @blueprint.post("/api/play/tournament/<code>/")
-@document_response(TournamentParticipant, 201)
+@document_request(JoinBody)
+@validate_response(TournamentParticipant, 201)
+@fails_with(409)
 async def join_tournament(code: str) -> tuple[dict[str, Any], int]:
     _no_guests()
     data = await optional_body(JoinBody)
@@ -154,6 +163,8 @@ async def join_tournament(code: str) -> tuple[dict[str, Any], int]:
 
 
 @blueprint.delete("/api/play/tournament/<code>/")
+@no_content("Left the tournament")
+@fails_with(409)
 async def leave_tournament(code: str) -> Response:
     await services().tournaments.ask(
         code, functools.partial(LeaveTournament, current_user().id), missing=_not_in())
@@ -161,6 +172,7 @@ async def leave_tournament(code: str) -> Response:
 
 
 @blueprint.delete("/api/play/tournament/<code>/ban/<int:user_id>/")
+@no_content("Banned: out of the tournament, and kept out")
 async def ban(code: str, user_id: int) -> Response:
     await services().tournaments.ask(
         code, functools.partial(BanFromTournament, current_user().id, user_id), missing=_not_in())
@@ -168,6 +180,8 @@ async def ban(code: str, user_id: int) -> Response:
 
 
 @blueprint.post("/api/play/tournament/<code>/invite/<int:user_id>/")
+@no_content("Invited: the user hears it live")
+@fails_with(409)
 async def invite(code: str, user_id: int) -> Response:
     await check_invitable(user_id)
     await services().tournaments.ask(
@@ -177,6 +191,7 @@ async def invite(code: str, user_id: int) -> Response:
 
 @blueprint.post("/api/play/tournament/<code>/message/")
 @validate_request(TournamentMessage)
+@validate_response(TournamentSaid, 201)
 async def send_message(code: str, data: TournamentMessage) -> tuple[dict[str, Any], int]:
     try:
         content = clean_content(data.content)
@@ -188,6 +203,7 @@ async def send_message(code: str, data: TournamentMessage) -> tuple[dict[str, An
 
 
 @blueprint.get("/api/game/tournaments/<int:tournament_id>/")
+@validate_response(TournamentRecord)
 async def tournament_record(tournament_id: int) -> dict[str, Any]:
     repo = Tournaments(services().database)
     row = None if tournament_id > MAX_ID else await repo.get_by_id(tournament_id)
@@ -198,9 +214,11 @@ async def tournament_record(tournament_id: int) -> dict[str, Any]:
 
 
 @blueprint.get("/api/users/<int:user_id>/tournaments/")
-async def user_tournaments(user_id: int) -> dict[str, Any]:
+@validate_querystring(PageQuery)
+@validate_response(page_of(HistoryLine))
+async def user_tournaments(user_id: int, query_args: PageQuery) -> dict[str, Any]:
     await visible_user(user_id)
-    page = page_from(request.args)
+    page = query_args.page
     count, lines = await Tournaments(services().database).history(
         user_id, limit=page.limit, offset=page.offset)
     return paginated(request.url, page, count, msgspec.to_builtins(lines))

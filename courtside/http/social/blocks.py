@@ -6,17 +6,18 @@ from typing import Any
 
 import msgspec
 from quart import Blueprint, Response, make_response, request
-from quart_schema import validate_request
+from quart_schema import validate_querystring, validate_request, validate_response
 
 from courtside.actors.invitations import cancel_invites_between
 from courtside.persistence import Social, UniqueViolation, Users
 from courtside.protocol import Conflict, Forbidden, NotFound
 
 from ..auth.identity import current_user
-from ..pagination import page_from, paginated
+from ..pagination import PageQuery, paginated
+from ..responses import fails_with, no_content, page_of
 from ..services import services
 from . import events
-from .instances import Instances
+from .instances import BlockedInstance, Instances
 from .rules import check_block, user_not_found
 
 blueprint = Blueprint("blocks", __name__, url_prefix="/blocked")
@@ -27,8 +28,10 @@ class BlockBody(msgspec.Struct, frozen=True):
 
 
 @blueprint.get("/")
-async def blocked_users() -> dict[str, Any]:
-    page = page_from(request.args)
+@validate_querystring(PageQuery)
+@validate_response(page_of(BlockedInstance))
+async def blocked_users(query_args: PageQuery) -> dict[str, Any]:
+    page = query_args.page
     count, blocks = await Social(services().database).blocks(
         current_user().id, limit=page.limit, offset=page.offset
     )
@@ -38,6 +41,8 @@ async def blocked_users() -> dict[str, Any]:
 
 @blueprint.post("/")
 @validate_request(BlockBody)
+@validate_response(BlockedInstance, 201)
+@fails_with(404, 409)
 async def block_user(data: BlockBody) -> tuple[dict[str, Any], int]:
     """Block a registered user: friendship, pending requests and invitations to play,
     either way, end with it."""
@@ -65,6 +70,7 @@ async def block_user(data: BlockBody) -> tuple[dict[str, Any], int]:
 
 
 @blueprint.delete("/<int:block_id>/")
+@no_content("Unblocked")
 async def unblock_user(block_id: int) -> Response:
     if not await Social(services().database).unblock(block_id, current_user().id):
         raise NotFound("Block not found.")

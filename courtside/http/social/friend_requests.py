@@ -7,16 +7,17 @@ from typing import Any
 
 import msgspec
 from quart import Blueprint, Response, make_response, request
-from quart_schema import validate_request
+from quart_schema import document_response, validate_querystring, validate_request, validate_response
 
 from courtside.persistence import FriendRequest, Friendship, Social, UniqueViolation, Users
 from courtside.protocol import Conflict, Forbidden, NotFound
 
 from ..auth.identity import current_user
-from ..pagination import page_from, paginated
+from ..pagination import Page, PageQuery, paginated
+from ..responses import fails_with, no_content, page_of
 from ..services import services
 from . import events
-from .instances import Instances
+from .instances import FriendInstance, FriendRequestInstance, Instances
 from .rules import Befriending, befriending, user_not_found
 
 blueprint = Blueprint("friend_requests", __name__, url_prefix="/friend_requests")
@@ -55,21 +56,24 @@ async def _accepted(mine: Friendship, theirs: Friendship) -> tuple[dict[str, Any
 
 
 @blueprint.get("/")
-async def sent_friend_requests() -> dict[str, Any]:
+@validate_querystring(PageQuery)
+@validate_response(page_of(FriendRequestInstance))
+async def sent_friend_requests(query_args: PageQuery) -> dict[str, Any]:
     """The caller's pending sent requests, newest first (``received/`` lists the others)."""
-    return await _requests_page(Social(services().database).sent_requests)
+    return await _requests_page(Social(services().database).sent_requests, query_args.page)
 
 
 @blueprint.get("/received/")
-async def received_friend_requests() -> dict[str, Any]:
-    return await _requests_page(Social(services().database).received_requests)
+@validate_querystring(PageQuery)
+@validate_response(page_of(FriendRequestInstance))
+async def received_friend_requests(query_args: PageQuery) -> dict[str, Any]:
+    return await _requests_page(Social(services().database).received_requests, query_args.page)
 
 
 async def _requests_page(
-    requests_of: Callable[..., Awaitable[tuple[int, list[FriendRequest]]]],
+    requests_of: Callable[..., Awaitable[tuple[int, list[FriendRequest]]]], page: Page,
 ) -> dict[str, Any]:
     """One page of the caller's pending requests, as ``requests_of`` lists them."""
-    page = page_from(request.args)
     count, requests = await requests_of(current_user().id, limit=page.limit, offset=page.offset)
     instances = await Instances.of(p for r in requests for p in (r.sender, r.receiver))
     return paginated(request.url, page, count, [instances.friend_request(r) for r in requests])
@@ -77,7 +81,11 @@ async def _requests_page(
 
 @blueprint.post("/")
 @validate_request(FriendRequestBody)
-async def send_friend_request(data: FriendRequestBody) -> tuple[dict[str, Any], int]:
+@document_response(FriendRequestInstance | FriendInstance, 201)
+@fails_with(404, 409)
+async def send_friend_request(
+    data: FriendRequestBody,
+) -> tuple[FriendRequestInstance | FriendInstance, int]:
     """Ask ``username`` to be friends; if they already asked the caller, accept instead.
 
     201 with the request, or 201 with the friendship when it accepted.
@@ -106,14 +114,16 @@ async def send_friend_request(data: FriendRequestBody) -> tuple[dict[str, Any], 
     except UniqueViolation:
         raise _already_related() from None
     if outcome is Befriending.ACCEPT:
-        return await _accepted(mine, theirs)
+        friendship, status = await _accepted(mine, theirs)
+        return msgspec.convert(friendship, FriendInstance), status
     instances = await Instances.of([sent.sender, sent.receiver])
     body = instances.friend_request(sent)
     events.request_received(receiver.id, body, caller.username)
-    return body, 201
+    return msgspec.convert(body, FriendRequestInstance), 201
 
 
 @blueprint.get("/<int:request_id>/")
+@validate_response(FriendRequestInstance)
 async def friend_request(request_id: int) -> dict[str, Any]:
     found = await Social(services().database).friend_request(request_id, current_user().id)
     if found is None:
@@ -122,6 +132,8 @@ async def friend_request(request_id: int) -> dict[str, Any]:
 
 
 @blueprint.post("/<int:request_id>/")
+@validate_response(FriendInstance, 201)
+@fails_with(409)
 async def accept_friend_request(request_id: int) -> tuple[dict[str, Any], int]:
     caller = current_user()
     try:
@@ -141,6 +153,7 @@ async def accept_friend_request(request_id: int) -> tuple[dict[str, Any], int]:
 
 
 @blueprint.delete("/<int:request_id>/")
+@no_content("Cancelled (by the sender) or rejected (by the receiver)")
 async def withdraw_friend_request(request_id: int) -> Response:
     """The sender cancels, the receiver rejects; the other side is told which."""
     caller = current_user()

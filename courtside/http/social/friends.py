@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from quart import Blueprint, Response, make_response, request
-from quart_schema import document_response, validate_querystring
+from quart_schema import validate_querystring, validate_response
 
 from courtside.persistence import Social
 from courtside.protocol import NotFound
 
 from ..auth.identity import current_user
-from ..pagination import page_from, paginated
+from ..pagination import PageQuery, paginated
+from ..responses import no_content
 from ..services import services
 from . import events
 from .instances import FriendInstance, FriendsPage, Instances
@@ -24,9 +24,7 @@ from .instances import FriendInstance, FriendsPage, Instances
 blueprint = Blueprint("friends", __name__, url_prefix="/friends")
 
 
-class FriendsQuery(msgspec.Struct, frozen=True):
-    """Besides ``limit`` and ``offset``, which ``page_from`` reads as on every list."""
-
+class FriendsQuery(PageQuery, frozen=True):
     online: bool | None = None  # only the friends online (true) or offline (false)
 
 
@@ -36,10 +34,10 @@ def _not_found() -> NotFound:
 
 @blueprint.get("/")
 @validate_querystring(FriendsQuery)
-@document_response(FriendsPage)
+@validate_response(FriendsPage)
 async def friends(query_args: FriendsQuery) -> dict[str, Any]:
     """Friends online first, then by username; each with the pair's head-to-head record."""
-    page = page_from(request.args)
+    page = query_args.page
     caller = current_user()
     svc = services()
     social = Social(svc.database)
@@ -56,7 +54,7 @@ async def friends(query_args: FriendsQuery) -> dict[str, Any]:
 
 
 @blueprint.get("/<int:friendship_id>/")
-@document_response(FriendInstance)
+@validate_response(FriendInstance)
 async def friendship(friendship_id: int) -> dict[str, Any]:
     found = await Social(services().database).friendship(friendship_id, current_user().id)
     if found is None:
@@ -65,6 +63,7 @@ async def friendship(friendship_id: int) -> dict[str, Any]:
 
 
 @blueprint.delete("/<int:friendship_id>/")
+@no_content("The friendship ended")
 async def end_friendship(friendship_id: int) -> Response:
     caller = current_user()
     ended = await Social(services().database).end_friendship(friendship_id, caller.id)

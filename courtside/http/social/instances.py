@@ -11,11 +11,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-import msgspec
-
 from courtside.actors import UserPresence
 from courtside.persistence import AvatarStore, Block, FriendRequest, Friendship, Person
 
+from ..responses import Shown, page_of
 from ..services import services
 
 # For someone who joined a list after its presence was read (a friend made
@@ -23,13 +22,13 @@ from ..services import services
 _NOT_SEEN = UserPresence(is_online=False, game_playing=None)
 
 
-class UserStatus(msgspec.Struct, frozen=True):
+class UserStatus(Shown):
     is_online: bool
     game_playing: str | None  # the code of the match they play
     last_online: datetime | None
 
 
-class UserInstance(msgspec.Struct, frozen=True):
+class UserInstance(Shown):
     """The reference's SmallUserInstance (the OpenAPI document's; ``user`` renders it)."""
 
     id: int
@@ -40,7 +39,7 @@ class UserInstance(msgspec.Struct, frozen=True):
     status: UserStatus
 
 
-class FriendInstance(msgspec.Struct, frozen=True):
+class FriendInstance(Shown):
     """A friendship seen by the caller; its id is the accepted request's."""
 
     id: int
@@ -53,11 +52,20 @@ class FriendInstance(msgspec.Struct, frozen=True):
     matches_won_together: int
 
 
-class FriendsPage(msgspec.Struct, frozen=True):
-    count: int
-    next: str | None
-    previous: str | None
-    results: list[FriendInstance]
+class FriendRequestInstance(Shown):
+    id: int
+    sender: UserInstance
+    receiver: UserInstance
+    send_at: datetime
+
+
+class BlockedInstance(Shown):
+    id: int
+    blocked: UserInstance
+    blocked_at: datetime
+
+
+FriendsPage = page_of(FriendInstance)
 
 
 class Instances:

@@ -5,19 +5,32 @@ The refusals of an upload and their codes are listed in ``courtside.persistence.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
+import msgspec
 import trio
 from quart import Blueprint, Response, request
+from quart_schema import DataSource, document_request, validate_response
 
 from courtside.persistence import DEFAULT_STEM, MAX_AVATAR_BYTES, Users
 from courtside.protocol import NotFound, UnsupportedMediaType, ValidationFailed
 
 from ..auth.identity import current_user, public
 from ..bodies import accepts_multipart, body_limit
+from ..responses import Shown, serves
 from ..services import services
 
 blueprint = Blueprint("avatars", __name__)
+
+
+class AvatarUpload(msgspec.Struct, frozen=True):
+    """The multipart form of an upload: the image, in any format the store reads."""
+
+    avatar: Annotated[bytes, msgspec.Meta(extra_json_schema={"format": "binary"})]
+
+
+class Avatar(Shown):
+    profile_picture: dict[str, str]  # small, medium, large: the renditions' URLs
 
 # Boundaries and part headers around the file, with room to spare.
 _FORM_OVERHEAD = 64 * 1024
@@ -30,7 +43,9 @@ _CACHE_DEFAULT = "public, max-age=86400"
 @blueprint.put("/api/users/me/avatar/")
 @body_limit(MAX_AVATAR_BYTES + _FORM_OVERHEAD)
 @accepts_multipart
-async def upload_avatar() -> dict[str, Any]:
+@document_request(AvatarUpload, source=DataSource.FORM_MULTIPART)
+@validate_response(Avatar)
+async def upload_avatar() -> Avatar:
     """Replace the caller's avatar with the re-encoded ``avatar`` file of a multipart form."""
     if request.mimetype != "multipart/form-data":
         raise UnsupportedMediaType(
@@ -52,20 +67,22 @@ async def upload_avatar() -> dict[str, Any]:
         await svc.avatars.remove(stem)
         raise
     await svc.avatars.remove(replaced)
-    return {"profile_picture": svc.avatars.urls(stem)}
+    return Avatar(svc.avatars.urls(stem))
 
 
 @blueprint.delete("/api/users/me/avatar/")
-async def reset_avatar() -> dict[str, Any]:
+@validate_response(Avatar)
+async def reset_avatar() -> Avatar:
     """Go back to the default avatar; the uploaded files are deleted."""
     caller = current_user()
     svc = services()
     await svc.avatars.remove(await Users(svc.database).set_avatar(caller.id, None))
-    return {"profile_picture": svc.avatars.urls(None)}
+    return Avatar(svc.avatars.urls(None))
 
 
 @blueprint.get("/media/avatars/<file_name>")
 @public
+@serves("image/webp", "The avatar rendition")
 async def avatar_file(file_name: str) -> Response:
     path = services().avatars.path_of(file_name)
     if path is None:

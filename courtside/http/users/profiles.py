@@ -14,13 +14,15 @@ import msgspec
 from courtside.actors import UserPresence
 from courtside.persistence import AvatarStore, Relationship, User
 
+from ..responses import Shown
 
-class Notifications(msgspec.Struct, frozen=True):
+
+class Notifications(Shown):
     friend_requests: int  # pending requests the user received
     chats: int  # chats holding messages the user has not seen
 
 
-class MeProfile(msgspec.Struct, frozen=True):
+class MeProfile(Shown):
     id: int
     username: str
     nickname: str
@@ -37,13 +39,13 @@ class MeProfile(msgspec.Struct, frozen=True):
     last_online: datetime | None
 
 
-class Status(msgspec.Struct, frozen=True):
+class Status(Shown):
     is_online: bool
     game_playing: str | None  # the match code while they play
     last_online: datetime | None
 
 
-class PublicProfile(msgspec.Struct, frozen=True):
+class PublicProfile(Shown):
     id: int
     username: str
     nickname: str

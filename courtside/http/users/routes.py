@@ -6,9 +6,11 @@ from typing import Any
 
 import msgspec
 from quart import Blueprint, Response, jsonify, make_response, request
-from quart_schema import document_response, validate_request
+from quart_schema import document_request, document_response, validate_querystring, validate_request, validate_response
 
 from courtside.persistence import Chats, RefreshTokens, Social, User, Users, UsernameTaken
+from courtside.persistence.match_history import TrophyChange
+from courtside.persistence.refresh_tokens import Session
 from courtside.persistence.notifications import Notifications
 from courtside.persistence.world_chat import WorldChatMembers
 from courtside.protocol import AuthenticationFailed, Forbidden, NotFound, ValidationFailed
@@ -25,8 +27,9 @@ from ..auth.sessions import (
     set_session_cookies,
 )
 from ..live.events import ACCOUNT_DELETED
-from ..pagination import page_from, paginated
-from ..play.stats import stats_of
+from ..pagination import PageQuery, paginated
+from ..play.stats import ModeStats, stats_of
+from ..responses import Shown, no_content, page_of
 from ..services import services
 from ..social import events
 from .data_export import chat_export, game_export, social_export, trophy_history_export
@@ -46,6 +49,33 @@ class MeUpdate(msgspec.Struct, frozen=True):
     old_password: str | msgspec.UnsetType = UNSET
     accept_friend_request: bool | msgspec.UnsetType = UNSET
     accept_chat_from: str | msgspec.UnsetType = UNSET
+
+
+class MeUpdated(MeProfile, kw_only=True):
+    """The caller after the change; with a new token pair when the password changed
+    (every other session ended)."""
+
+    access: str | msgspec.UnsetType = UNSET
+    refresh: str | msgspec.UnsetType = UNSET
+
+
+class UsersQuery(PageQuery, frozen=True):
+    q: str = ""  # in usernames and nicknames
+    exclude_me: bool = False
+    online: bool = False  # only the users online
+
+
+class DataExport(Shown):
+    """Everything we hold on the caller; each section as the endpoint that serves it."""
+
+    user_data: MeProfile
+    profile_pictures_data: list[dict[str, str]]
+    sessions: list[Session]
+    friends_data: dict[str, list[dict[str, Any]]]
+    stats_data: list[ModeStats]
+    trophy_history_data: list[TrophyChange]
+    chat_data: list[dict[str, Any]]
+    game_data: dict[str, list[dict[str, Any]]]
 
 
 class PasswordConfirmation(msgspec.Struct, frozen=True):
@@ -70,14 +100,14 @@ async def _me(user: User) -> dict[str, Any]:
 
 
 @blueprint.get("/me/")
-@document_response(MeProfile)
+@validate_response(MeProfile)
 async def me() -> dict[str, Any]:
     return await _me(current_user())
 
 
 @blueprint.patch("/me/")
 @validate_request(MeUpdate)
-@document_response(MeProfile)
+@document_response(MeUpdated)
 async def update_me(data: MeUpdate) -> Response:
     caller = current_user()
     given = {field: getattr(data, field) for field in MeUpdate.__struct_fields__
@@ -119,11 +149,13 @@ async def update_me(data: MeUpdate) -> Response:
         ) from None
     body = await _me(user)
     if pair is None:
-        return jsonify(body)
+        return jsonify(msgspec.to_builtins(msgspec.convert(body, MeUpdated)))
     # Live sockets were opened on the revoked tokens: they close (4401) and the
     # client reconnects on the new ones.
     svc.bus.end_connections(caller.id)
-    response = jsonify({**body, "access": pair.access, "refresh": pair.refresh.token})
+    updated = msgspec.convert({**body, "access": pair.access, "refresh": pair.refresh.token},
+                              MeUpdated)
+    response = jsonify(msgspec.to_builtins(updated))
     set_session_cookies(response, pair)
     return response
 
@@ -143,6 +175,8 @@ def _update_errors(given: dict[str, Any], current_username: str) -> dict[str, li
 
 
 @blueprint.delete("/me/")
+@document_request(PasswordConfirmation)
+@no_content("The account is deleted and its sessions end")
 async def delete_me() -> Response:
     """Delete the account: personal data and social ties go, others' history stays.
 
@@ -172,7 +206,7 @@ async def delete_me() -> Response:
 
 
 @blueprint.get("/<int:user_id>/")
-@document_response(PublicProfile)
+@validate_response(PublicProfile)
 async def user_profile(user_id: int) -> dict[str, Any]:
     """A user's profile; someone who blocked the caller is hidden, as if not there."""
     svc = services()
@@ -188,21 +222,23 @@ async def user_profile(user_id: int) -> dict[str, Any]:
 
 
 @blueprint.get("/")
-async def search_users() -> dict[str, Any]:
+@validate_querystring(UsersQuery)
+@validate_response(page_of(PublicProfile))
+async def search_users(query_args: UsersQuery) -> dict[str, Any]:
     """``?q=`` on username and nickname; ``exclude_me``; ``online`` (presence).
 
     Users who blocked the caller are never found.
     """
-    page = page_from(request.args)
+    page = query_args.page
     svc = services()
     caller = current_user()
     social = Social(svc.database)
     hidden = await social.blocker_ids(caller.id)
-    if _flag("exclude_me"):
+    if query_args.exclude_me:
         hidden.append(caller.id)
     count, users = await Users(svc.database).search(
-        request.args.get("q", ""), exclude_ids=hidden,
-        among=await svc.bus.online_user_ids() if _flag("online") else None,
+        query_args.q, exclude_ids=hidden,
+        among=await svc.bus.online_user_ids() if query_args.online else None,
         limit=page.limit, offset=page.offset,
     )
     found_ids = [user.id for user in users]
@@ -215,11 +251,8 @@ async def search_users() -> dict[str, Any]:
     return paginated(request.url, page, count, results)
 
 
-def _flag(name: str) -> bool:
-    return request.args.get(name, "").lower() in ("1", "true", "yes")
-
-
 @blueprint.get("/me/download-data/")
+@document_response(DataExport)
 async def download_data() -> Response:
     """Everything we hold on the caller, as one JSON file."""
     caller = current_user()
@@ -235,7 +268,7 @@ async def download_data() -> Response:
         "chat_data": await chat_export(caller.id),
         "game_data": await game_export(caller.id),
     }
-    response = jsonify(export)
+    response = jsonify(msgspec.to_builtins(msgspec.convert(export, DataExport)))
     response.headers["Content-Disposition"] = (
         f'attachment; filename="courtside-{caller.username}-data.json"'
     )
