@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import msgspec
 from quart import Blueprint
 from quart_schema import validate_response
 
+from ..responses import Shown
 from ..services import services
 
 blueprint = Blueprint("live_channels", __name__)
 
 
-class LiveChannels(msgspec.Struct, frozen=True):
+class LiveChannels(Shown):
     """The user channel's addresses. ``ws_url`` is ``/ws/`` on the game port, whose
     writes never wait; ``/ws/`` on the HTTP port and ``sse_path`` carry the same
     events, for clients that can reach only the HTTP origin."""
