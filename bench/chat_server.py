@@ -87,6 +87,8 @@ async def serve(members: int, dialogues: int, data_dir: Path) -> None:
     config = Config(
         host="127.0.0.1", port=0, secret_key=SECRET_KEY, data_dir=data_dir,
         log_level="WARNING", throttle_burst=1_000_000, throttle_per_second=1_000_000.0,
+        # One client address holds every member's socket: lift the per-address budget (512).
+        max_connections_per_ip=1_000_000,
     )
     async with trio.open_nursery() as nursery:
         node: Node = await nursery.start(run_node, config)
