@@ -13,13 +13,23 @@ ball is always returned and a match never ends. Per connection it records the
 inter-arrival gap of state updates into a 0.1 ms histogram, skipped ticks, and
 goals (there should be none).
 
+``--miss P`` (bench/soak.py; default 0, never): each time the ball starts towards
+a player (a return by the other side, or a serve its way), the player lets this
+point through with probability P: its paddle keeps 62 px clear of the ball, above
+or below it, until the ball is past (the side is read from ``welcome``, the ball's
+course from ``ball_direction_x``). Matches then reach ``score_to_win`` and end;
+``ends`` tells which players' matches ended, and which connections were lost.
+
 Driven by JSON lines on stdin, answered by JSON lines on stdout:
   {"op": "add", "conns": [[ws_url, token or null], ...]} -> {"ev": "added", ok, failed, errors}
   {"op": "status"} -> {"ev": "status", "playing", "open", "closed", "failed", "ended"}
   {"op": "mark"}   -> {"ev": "marked", "playing"}: a measuring window starts
   {"op": "report"} -> {"ev": "report", ...}: the window's figures
+  {"op": "ends"}   -> {"ev": "ends", "ended": [[token, reason, goals], ...],
+                       "lost": [[token, error], ...]}: players whose match ended
+                       (``game_ended``) or whose connection failed, since the last ask
   {"op": "quit"}
-Run by bench/matches.py; works against courtside and bench/baseline_bare.py alike.
+Run by bench/matches.py and bench/soak.py; works against courtside and bench/baseline_bare.py alike.
 """
 
 from __future__ import annotations
@@ -27,11 +37,14 @@ from __future__ import annotations
 import gc
 import json
 import os
+import random
 import select
 import socket
 import sys
 import time
 from urllib.parse import urlsplit
+
+import msgspec
 
 from client_frames import decode_message, masked_frame, paddle_frame, upgrade_request
 from gap_window import Window
@@ -42,11 +55,40 @@ SETUP_TIMEOUT = 30.0
 CONNECTING, UPGRADING, WELCOMING, READY, PLAYING, CLOSED = range(6)
 EPOLLIN, EPOLLOUT = select.EPOLLIN, select.EPOLLOUT
 
+# --miss: the court (courtside/actors/physics.py) and where a missing paddle goes.
+PADDLE_TOP_MAX = 500.0  # field 600 high, paddle 100
+FIELD_MIDDLE = 300.0
+CLEAR_BELOW = 70.0  # paddle top this far below the ball's centre (radius 8: 62 px clear)
+CLEAR_ABOVE = 170.0  # paddle top this far above it (its bottom 70 above the centre)
+SWITCH_BELOW_AT, SWITCH_ABOVE_AT = 420.0, 180.0  # past these the paddle would hit the wall
+
+
+class MissState(msgspec.Struct):
+    """What a player that may miss reads of a state (client_frames' fields plus the course)."""
+
+    tick: int
+    ball_position_y: float
+    ball_direction_x: float = 0.0
+    initiator_score: int = 0
+    invited_score: int = 0
+
+
+class MissMessage(msgspec.Struct):
+    type: str
+    state: MissState | None = None
+    side: str | None = None  # welcome: "a" defends the left end, "b" the right
+    reason: str | None = None
+    code: str | None = None
+    detail: str | None = None
+
+
+decode_miss_message = msgspec.json.Decoder(MissMessage).decode
+
 
 class Conn:
     __slots__ = ("sock", "fd", "phase", "buf", "out", "host", "port", "path", "token",
                  "deadline", "last", "last_tick", "goals", "window", "measured", "error",
-                 "batch")
+                 "batch", "toward", "coming", "missing")
 
     def __init__(self, url: str, token: str | None, batch: Batch) -> None:
         parts = urlsplit(url)
@@ -65,6 +107,9 @@ class Conn:
         self.window = 0  # state updates received in the current window
         self.measured = False  # was playing when the window started
         self.error = ""
+        self.toward = 0  # --miss: the sign of ball_direction_x when the ball comes my way
+        self.coming = False
+        self.missing = 0  # --miss: letting this point through, paddle below (1) or above (-1)
 
 
 class Batch:
@@ -78,8 +123,12 @@ class Batch:
 
 
 class LoadClient:
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, miss: float = 0.0) -> None:
         self.rate = rate
+        self.miss = miss
+        self.decode = decode_miss_message if miss else decode_message
+        self.ends: list[list] = []  # [token, reason, goals] per game_ended, until ``ends``
+        self.lost: list[list] = []  # [token, error] per failed connection, until ``ends``
         self.poller = select.epoll()
         self.conns: dict[int, Conn] = {}
         self.queue: list[Conn] = []  # waiting to connect
@@ -184,6 +233,7 @@ class LoadClient:
 
     def _fail(self, conn: Conn, error: str) -> None:
         conn.error = error
+        self.lost.append([conn.token, error])
         was_setting_up = conn.phase < READY
         self._close(conn)
         self.failed += 1
@@ -212,6 +262,7 @@ class LoadClient:
             conn.buf = b""
         size = len(data)
         pos = 0
+        decode = self.decode
         while size - pos >= 2:
             first = data[pos]
             length = data[pos + 1] & 0x7F
@@ -233,7 +284,7 @@ class LoadClient:
             opcode = first & 0x0F
             pos = end
             if opcode == 1:
-                message = decode_message(data[start:end])
+                message = decode(data[start:end])
                 state = message.state
                 if state is not None:
                     self._state(conn, state, now)
@@ -267,17 +318,41 @@ class LoadClient:
             if conn.measured:
                 self.window.goals += goals - conn.goals
             conn.goals = goals
-        self._send(conn, paddle_frame(state.ball_position_y))
+        if self.miss:
+            self._send(conn, self._maybe_missing(conn, state))
+        else:
+            self._send(conn, paddle_frame(state.ball_position_y))
+
+    def _maybe_missing(self, conn: Conn, state: MissState) -> bytes:
+        """--miss: follow the ball, or, for a point the player lets through, keep clear of it."""
+        ball_y = state.ball_position_y
+        coming = state.ball_direction_x * conn.toward > 0
+        if coming != conn.coming:
+            conn.coming = coming
+            conn.missing = 0
+            if coming and random.random() < self.miss:
+                conn.missing = 1 if ball_y < FIELD_MIDDLE else -1
+        if not conn.missing:
+            return paddle_frame(ball_y)
+        if conn.missing > 0 and ball_y > SWITCH_BELOW_AT:
+            conn.missing = -1
+        elif conn.missing < 0 and ball_y < SWITCH_ABOVE_AT:
+            conn.missing = 1
+        top = ball_y + CLEAR_BELOW if conn.missing > 0 else ball_y - CLEAR_ABOVE
+        return paddle_frame(min(PADDLE_TOP_MAX, max(0.0, top)) + 50.0)  # paddle_frame takes the middle
 
     def _control_message(self, conn: Conn, message) -> bool:
         """Non-state messages; False when the connection is gone."""
         kind = message.type
         if kind == "welcome" and conn.phase == WELCOMING:
+            if self.miss:
+                conn.toward = {"a": -1, "b": 1}.get(message.side, 0)
             conn.phase = READY
             self._send(conn, masked_frame(b'{"type":"report_ready"}'))
             self._setup_done(conn, ok=True)
         elif kind == "game_ended":
             self.ended += 1
+            self.ends.append([conn.token, message.reason, conn.goals])
             self._close(conn)
             return False
         elif kind == "error":
@@ -374,6 +449,9 @@ class LoadClient:
                 emit(self.mark())
             elif op == "report":
                 emit(self.report())
+            elif op == "ends":
+                emit({"ev": "ends", "ended": self.ends, "lost": self.lost})
+                self.ends, self.lost = [], []
             elif op == "quit":
                 self.running = False
         return pending
@@ -390,12 +468,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=60.0, help="state updates per second per player")
     parser.add_argument("--core", type=int, help="pin this process to one core")
+    parser.add_argument("--miss", type=float, default=0.0, metavar="P",
+                        help="let a point through with this probability each time the ball "
+                             "comes (0: always return it, and matches never end)")
     args = parser.parse_args()
     if args.core is not None:
         os.sched_setaffinity(0, {args.core})
     # Nothing here lives in cycles: the collector would only add pauses to the gaps.
     gc.disable()
-    LoadClient(args.rate).run()
+    LoadClient(args.rate, args.miss).run()
     return 0
 
 
