@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -122,3 +123,31 @@ def wait_for_quiet(server, client, log, *, within: float,
     if waited >= 1.0:
         log(f"  waited {waited:.0f} s for other processes to leave the cores")
     return round(waited, 1)
+
+
+def histogram_buckets(metrics: list[str], metric: str) -> dict[float, float]:
+    """Cumulative counts of a /metrics histogram, by upper bound, summed over scrapes
+    (one per node)."""
+    buckets: dict[float, float] = {}
+    for text in metrics:
+        for bound, count in re.findall(rf'^{metric}_bucket{{le="([^"]+)"}} (\S+)$',
+                                       text, re.MULTILINE):
+            buckets[float(bound)] = buckets.get(float(bound), 0.0) + float(count)
+    return buckets
+
+
+def histogram_quantile(q: float, before: dict[float, float], after: dict[float, float]) -> float | None:
+    """Prometheus' histogram_quantile over the counts added between two scrapes, in ms."""
+    bounds = sorted(after)
+    counts = [after[b] - before.get(b, 0.0) for b in bounds]
+    if not counts or counts[-1] <= 0:
+        return None
+    rank, lower, below = q * counts[-1], 0.0, 0.0
+    for bound, cumulative in zip(bounds, counts):
+        if cumulative >= rank:
+            if bound == float("inf"):
+                return round(lower * 1000, 2)
+            share = (rank - below) / (cumulative - below) if cumulative > below else 1.0
+            return round((lower + (bound - lower) * share) * 1000, 2)
+        lower, below = bound, cumulative
+    return None

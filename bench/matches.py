@@ -90,6 +90,8 @@ from harness import (
     DISTURBED_PERCENT,
     ServerFailed,
     git_revision,
+    histogram_buckets,
+    histogram_quantile,
     machine,
     our_processes,
     wait_for_quiet,
@@ -163,16 +165,6 @@ class LiveClient(Child):
                 "live_events": events, "live_errors": status["errors"]}
 
 
-def histogram_buckets(metrics: list[str], metric: str = LATENESS_METRIC) -> dict[float, float]:
-    """Cumulative counts of a histogram (the tick lateness), by upper bound, over every node."""
-    buckets: dict[float, float] = {}
-    for text in metrics:
-        for bound, count in re.findall(rf'^{metric}_bucket{{le="([^"]+)"}} (\S+)$',
-                                       text, re.MULTILINE):
-            buckets[float(bound)] = buckets.get(float(bound), 0.0) + float(count)
-    return buckets
-
-
 def lateness_buckets(metrics: list[str]) -> dict[float, float]:
     return histogram_buckets(metrics, LATENESS_METRIC)
 
@@ -196,23 +188,6 @@ def skipped_deadlines(metrics: list[str]) -> float | None:
     """The shards' skipped tick deadlines so far: each one a state no player gets."""
     found = [re.search(rf"^{SKIPPED_METRIC} (\S+)$", text, re.MULTILINE) for text in metrics]
     return sum(float(f.group(1)) for f in found) if found and all(found) else None
-
-
-def histogram_quantile(q: float, before: dict[float, float], after: dict[float, float]) -> float | None:
-    """Prometheus' histogram_quantile over the counts added between two scrapes, in ms."""
-    bounds = sorted(after)
-    counts = [after[b] - before.get(b, 0.0) for b in bounds]
-    if not counts or counts[-1] <= 0:
-        return None
-    rank, lower, below = q * counts[-1], 0.0, 0.0
-    for bound, cumulative in zip(bounds, counts):
-        if cumulative >= rank:
-            if bound == float("inf"):
-                return round(lower * 1000, 2)
-            share = (rank - below) / (cumulative - below) if cumulative > below else 1.0
-            return round((lower + (bound - lower) * share) * 1000, 2)
-        lower, below = bound, cumulative
-    return None
 
 
 def measure(server, client: LoadClient, matches: int, seconds: float, log,

@@ -95,7 +95,14 @@ import psutil
 
 from client_frames import masked_frame, upgrade_request
 from cpu_usage import Snapshot, usage
-from harness import ServerFailed, git_revision, machine, our_processes
+from harness import (
+    ServerFailed,
+    git_revision,
+    histogram_buckets,
+    histogram_quantile,
+    machine,
+    our_processes,
+)
 from json_child import Child
 from match_servers import Courtside
 
@@ -149,29 +156,6 @@ def ms(seconds: float | None) -> float | None:
 
 
 # -- the server's figures -------------------------------------------------------------
-
-def histogram_buckets(text: str, metric: str = LATENESS_METRIC) -> dict[float, float]:
-    """Cumulative counts of a histogram by upper bound (as bench/matches.py reads them)."""
-    return {float(bound): float(count) for bound, count in
-            re.findall(rf'^{metric}_bucket{{le="([^"]+)"}} (\S+)$', text, re.MULTILINE)}
-
-
-def histogram_quantile(q: float, before: dict[float, float], after: dict[float, float]) -> float | None:
-    """Prometheus' histogram_quantile over the counts added between two scrapes, in ms."""
-    bounds = sorted(after)
-    counts = [after[b] - before.get(b, 0.0) for b in bounds]
-    if not counts or counts[-1] <= 0:
-        return None
-    rank, lower, below = q * counts[-1], 0.0, 0.0
-    for bound, cumulative in zip(bounds, counts):
-        if cumulative >= rank:
-            if bound == float("inf"):
-                return round(lower * 1000, 2)
-            share = (rank - below) / (cumulative - below) if cumulative > below else 1.0
-            return round((lower + (bound - lower) * share) * 1000, 2)
-        lower, below = bound, cumulative
-    return None
-
 
 def gauge(text: str, name: str) -> float | None:
     found = re.search(rf"^{name} (\S+)$", text, re.MULTILINE)
@@ -854,7 +838,7 @@ class Sampler:
             "loop_stall_ms": ms(gauge(text, "courtside_loop_stall_seconds")),
             "skipped_total": gauge(text, "courtside_tick_skipped_total"),
             "major_faults": major_faults(self.server.process),
-            "_lateness": histogram_buckets(text),
+            "_lateness": histogram_buckets([text], LATENESS_METRIC),
         }
 
 
