@@ -51,7 +51,7 @@ from pathlib import Path
 import msgspec
 import psutil
 
-from client_frames import masked_frame, upgrade_request
+from client_frames import masked_frame, take_server_frames, upgrade_request
 
 SERVER_CORE, CLIENT_CORE = 0, 1
 STEP_SECONDS = 5.0
@@ -189,25 +189,11 @@ class LoadClient:
             self._frames(conn)
 
     def _frames(self, conn: Conn) -> None:
-        buffer, offset = conn.inbox, 0
         now = time.perf_counter()
-        while len(buffer) - offset >= 2:
-            length, start = buffer[offset + 1] & 0x7F, offset + 2
-            if length == 126:
-                if len(buffer) - offset < 4:
-                    break
-                length, start = int.from_bytes(buffer[offset + 2:offset + 4]), offset + 4
-            elif length == 127:
-                if len(buffer) - offset < 10:
-                    break
-                length, start = int.from_bytes(buffer[offset + 2:offset + 10]), offset + 10
-            if len(buffer) < start + length:
-                break
-            if buffer[offset] & 0x0F == 0x8:
+        for opcode, payload in take_server_frames(conn.inbox):
+            if opcode == 0x8:
                 raise RuntimeError(f"user {conn.user_id}: closed by the server")
-            self._message(conn, bytes(buffer[start:start + length]), now)
-            offset = start + length
-        del buffer[:offset]
+            self._message(conn, payload, now)
 
     def _message(self, conn: Conn, payload: bytes, now: float) -> None:
         self.frames_read += 1

@@ -2,8 +2,9 @@
 
 Client frames must be masked; a paddle update's frame is built once per paddle
 position (a tenth of a pixel) and reused, so answering a state costs a dict
-lookup. Server frames are read by bench/load_client.py's own minimal parser;
-their JSON is decoded by msgspec into just the fields a player needs.
+lookup. Server frames are read by bench/load_client.py's own minimal parser
+(the user-socket clients use ``take_server_frames``); their JSON is decoded by
+msgspec into just the fields a player needs.
 """
 
 from __future__ import annotations
@@ -50,6 +51,28 @@ def masked_frame(payload: bytes, opcode: int = 0x1) -> bytes:
     header = bytes((first, 0x80 | length)) if length < 126 else bytes((first, 0xFE)) + length.to_bytes(2)
     key = (MASK * ((length + 3) >> 2))[:length]
     return header + MASK + (int.from_bytes(payload) ^ int.from_bytes(key)).to_bytes(length)
+
+
+def take_server_frames(buffer: bytearray) -> list[tuple[int, bytes]]:
+    """The whole (unmasked, unfragmented) server frames at the start of ``buffer``, as
+    (opcode, payload), taken out of it; a frame not yet whole stays for the next read."""
+    frames, offset = [], 0
+    while len(buffer) - offset >= 2:
+        length, start = buffer[offset + 1] & 0x7F, offset + 2
+        if length == 126:
+            if len(buffer) - offset < 4:
+                break
+            length, start = int.from_bytes(buffer[offset + 2:offset + 4]), offset + 4
+        elif length == 127:
+            if len(buffer) - offset < 10:
+                break
+            length, start = int.from_bytes(buffer[offset + 2:offset + 10]), offset + 10
+        if len(buffer) < start + length:
+            break
+        frames.append((buffer[offset] & 0x0F, bytes(buffer[start:start + length])))
+        offset = start + length
+    del buffer[:offset]
+    return frames
 
 
 _PADDLE_FRAMES: dict[int, bytes] = {}  # paddle top in tenths of a pixel -> frame

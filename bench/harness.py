@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import platform
 import re
+import shutil
+import sys
 import subprocess
 import time
 from pathlib import Path
@@ -151,3 +153,20 @@ def histogram_quantile(q: float, before: dict[float, float], after: dict[float, 
             return round((lower + (bound - lower) * share) * 1000, 2)
         lower, below = bound, cumulative
     return None
+
+
+def courtside_command(bench: str) -> Path | None:
+    """The venv's ``courtside`` command for a bench that pins a server to core 0 and its
+    load to core 1; None, with the reason on stderr, when taskset, a core or the venv
+    is missing."""
+    if shutil.which("taskset") is None:
+        print(f"{bench}: taskset not found (`apt-get install -y util-linux`)", file=sys.stderr)
+        return None
+    if not {0, 1} <= os.sched_getaffinity(0):
+        print(f"{bench}: needs cores 0 and 1", file=sys.stderr)
+        return None
+    courtside = Path(sys.executable).with_name("courtside")
+    if not courtside.exists():
+        print(f"{bench}: run it with the venv's python (.venv/bin/python)", file=sys.stderr)
+        return None
+    return courtside

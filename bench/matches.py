@@ -76,7 +76,6 @@ import json
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -89,6 +88,7 @@ from json_child import Child
 from harness import (
     DISTURBED_PERCENT,
     ServerFailed,
+    courtside_command,
     git_revision,
     histogram_buckets,
     histogram_quantile,
@@ -406,15 +406,8 @@ def _runs(args: argparse.Namespace) -> list[tuple[str, int | None]]:
 
 def main() -> int:
     args = _parse_args()
-    if shutil.which("taskset") is None:
-        print("bench/matches.py: taskset not found (`apt-get install -y util-linux`)", file=sys.stderr)
-        return 2
-    if not {0, LOAD_CORE} <= os.sched_getaffinity(0):
-        print("bench/matches.py: needs cores 0 and 1", file=sys.stderr)
-        return 2
-    courtside = Path(sys.executable).with_name("courtside")
-    if not courtside.exists():
-        print("bench/matches.py: run it with the venv's python (.venv/bin/python)", file=sys.stderr)
+    courtside = courtside_command("bench/matches.py")
+    if courtside is None:
         return 2
     os.sched_setaffinity(0, {LOAD_CORE})  # this script and its sampling stay off the server's core
     started_at = datetime.datetime.now(datetime.UTC)

@@ -79,7 +79,6 @@ import re
 import secrets
 import selectors
 import shlex
-import shutil
 import signal
 import socket
 import sys
@@ -93,10 +92,11 @@ from pathlib import Path
 
 import psutil
 
-from client_frames import masked_frame, upgrade_request
+from client_frames import masked_frame, take_server_frames, upgrade_request
 from cpu_usage import Snapshot, usage
 from harness import (
     ServerFailed,
+    courtside_command,
     git_revision,
     histogram_buckets,
     histogram_quantile,
@@ -510,31 +510,14 @@ class ChatLoad(threading.Thread):
             self._frames(member)
 
     def _frames(self, member: Member) -> None:
-        buffer, offset = member.inbox, 0
         now = time.perf_counter()
-        while len(buffer) - offset >= 2:
-            length, start = buffer[offset + 1] & 0x7F, offset + 2
-            if length == 126:
-                if len(buffer) - offset < 4:
-                    break
-                length, start = int.from_bytes(buffer[offset + 2:offset + 4]), offset + 4
-            elif length == 127:
-                if len(buffer) - offset < 10:
-                    break
-                length, start = int.from_bytes(buffer[offset + 2:offset + 10]), offset + 10
-            if len(buffer) < start + length:
-                break
-            opcode = buffer[offset] & 0x0F
-            payload = bytes(buffer[start:start + length])
-            offset = start + length
+        for opcode, payload in take_server_frames(member.inbox):
             if opcode == 0x8:
-                del buffer[:offset]
                 return self._lost(member, f"closed by the server: {payload[:60]!r}")
             if opcode == 0x9:
                 member.sock.send(masked_frame(payload, opcode=0xA))
             elif opcode == 0x1:
                 self._message(member, payload, now)
-        del buffer[:offset]
 
     def _message(self, member: Member, payload: bytes, now: float) -> None:
         if payload.startswith(b'{"type":"receive-message"'):
@@ -1133,15 +1116,8 @@ def main() -> int:
     args = _parse_args()
     if args.probe_core is not None:
         return probe(args.probe_core)
-    if shutil.which("taskset") is None:
-        print("bench/soak.py: taskset not found (`apt-get install -y util-linux`)", file=sys.stderr)
-        return 2
-    if not {0, LOAD_CORE} <= os.sched_getaffinity(0):
-        print("bench/soak.py: needs cores 0 and 1", file=sys.stderr)
-        return 2
-    courtside = Path(sys.executable).with_name("courtside")
-    if not courtside.exists():
-        print("bench/soak.py: run it with the venv's python (.venv/bin/python)", file=sys.stderr)
+    courtside = courtside_command("bench/soak.py")
+    if courtside is None:
         return 2
     os.sched_setaffinity(0, {LOAD_CORE})
     # Killed (a timeout, a ^C): still stop the server and its PostgreSQL on the way out.
