@@ -16,6 +16,8 @@ the 2N player connections as ``[ws_url, token]`` for bench/load_client.py:
   the user socket is (``live_channel``), queues a wave of guests nobody plays
   (``queue_wave``) and, after the window, counts those paired and takes the
   others out of the queue (``settle_wave``).
+- ``FaultyCourtside``: the same node run by bench/fault_server.py, which kills
+  some of its actors on a signal, for bench/soak.py's ``--kill-actors``.
 - ``Bare``: bench/baseline_bare.py, whose match codes are pre-declared.
 """
 
@@ -30,6 +32,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -205,12 +208,16 @@ class Courtside(_Pinned):
         self.port = free_loopback_port(pair=True)
         # Each worker serves games on the base game port plus its index.
         self.game_port = free_loopback_port(pair=True) if workers else None
-        self.command = ["taskset", "-c", server_cores(workers, SERVER_CORE), courtside, "serve",
+        self.command = ["taskset", "-c", server_cores(workers, SERVER_CORE), *self._serve(courtside),
                         "--port", str(self.port), "--data-dir", str(self.data_dir)]
         if workers is not None:
             self.command += ["--workers", str(workers), "--game-port", str(self.game_port)]
         self._local = threading.local()
         self._postgres = EmbeddedPostgres()
+
+    def _serve(self, courtside: str) -> list[str]:
+        """The command that runs the node, before its flags."""
+        return [courtside, "serve"]
 
     def start(self) -> None:
         self._spawn()
@@ -394,6 +401,37 @@ class Courtside(_Pinned):
     def cleanup(self) -> None:
         self._postgres.terminate()
         shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+class FaultyCourtside(Courtside):
+    """The same node run by bench/fault_server.py, which kills some of its actors on
+    SIGUSR1 (``kill_actors``) and writes what it killed to the log (``kills``): for
+    bench/soak.py's ``--kill-actors``. One node, no workers."""
+
+    name = "courtside-faults"
+
+    def __init__(self, work_dir: Path, courtside: str, seed: int,
+                 connections_per_ip: int | None = None) -> None:
+        self.seed = seed
+        super().__init__(work_dir, courtside, connections_per_ip=connections_per_ip)
+
+    def _serve(self, courtside: str) -> list[str]:
+        return [sys.executable, str(Path(__file__).with_name("fault_server.py")),
+                "--seed", str(self.seed), "serve"]
+
+    def kill_actors(self) -> None:
+        self._popen.send_signal(signal.SIGUSR1)  # taskset exec'd the wrapper: this is its pid
+
+    def kills(self, timeout: float) -> dict | None:
+        """The wrapper's line on what it killed, once written (None after ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.log_path.read_text(errors="replace").splitlines():
+                if line.startswith('{"killed"'):
+                    return json.loads(line)
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.5)
 
 
 def _rss(process: psutil.Process) -> int:

@@ -14,13 +14,16 @@ PostgreSQL its child) runs pinned to core 0; everything else runs on core 1:
   /api/auth/refresh/`` when it is 10 minutes old: access tokens last 15), the
   matchmaker pairs them, ``GET /api/game/live/`` says where their new match is,
   and the load client gets the new connections. A lost connection re-queues its
-  player too, and counts as an error.
+  player too, and counts as an error. A player still waiting after 10 s asks to
+  join again: a 201 means the queue had forgotten it (a restarted matchmaker).
 - **Chat.** ``--chat-groups`` groups of ``--chat-members`` registered users (guests
   cannot chat), every member holding a ``/ws/`` user socket on the game port (as
   ``GET /api/live/`` advertises), one thread here on one selector: ``send_message``
   at ``--chat-rate`` messages/s, members in turn, each answered by ``message_sent``
   and delivered to the other members as ``receive-message`` (latency: from the
-  frame handed to the kernel to the delivery read, on this process's clock).
+  frame handed to the kernel to the delivery read, on this process's clock). A
+  socket the server closes is opened again with ``last_event_id``, and what it
+  sent unanswered is sent again under the same ``client_id``.
 - **REST.** ``--rest-rate`` requests/s from ``--rest-threads`` threads, a steady
   mix of ``GET /api/users/me/``, ``GET /api/game/live/?limit=20`` and ``GET
   /api/leaderboard/`` in turn, as ``--rest-users`` guests; each latency is from
@@ -34,6 +37,20 @@ PostgreSQL its child) runs pinned to core 0; everything else runs on core 1:
   time, as the server's log stamps its ``held the loop for`` warnings: a loop stall
   the core-0 probe shares is the machine's, one it does not is the server's own.
   The verdict names the periods in which core 0 stalled 100 ms or more.
+- **Actor faults** (``--kill-actors MINUTE``, issue 19's point 4). The node runs
+  under bench/fault_server.py (bench/match_servers.py's ``FaultyCourtside``: the
+  same node, no kill endpoint in the server), with 10 lobbies (hosted by guests)
+  and 10 tournaments (by registered users; guests may not host one) made before
+  the run. At the minute, SIGUSR1: the wrapper kills a tenth (at least one) of
+  the running chat rooms, lobbies and tournaments, chosen with ``--kill-seed``,
+  then the matchmakers, then the notification hub, and logs what. The load goes
+  on: chat sockets closed with 1011 reconnect with ``last_event_id``, players
+  the restarted queue forgot join again. After the run, reported and judged, not
+  fatal: each kill counted once in ``courtside_actor_restarts_total`` by kind;
+  every acknowledged chat message in its group's stored history and received by
+  every other member; every match end the load client saw recorded; and every
+  player, and the owner or host of each killed lobby or tournament (who leaves
+  the restarted tournament first), can join the duel queue.
 
 Every ``--period`` seconds (300; the run lasts ``--minutes``, 30, after a warm-up
 that opens the N matches) a table row: server RSS, PostgreSQL PSS, the server's open
@@ -60,7 +77,8 @@ Targets (issue 19), judged at the end:
 
     .venv/bin/python bench/soak.py [--minutes 30] [--period 300] [--matches 75] [--miss 0.1]
         [--chat-groups 3] [--chat-members 4] [--chat-rate 4] [--rest-rate 20]
-        [--refresh-after 600] [--out bench/soak.json] [--plot bench/soak.png]
+        [--refresh-after 600] [--kill-actors MINUTE [--kill-seed 19]]
+        [--out bench/soak.json] [--plot bench/soak.png]
 
 Exit status: 0 when the soak ran (targets missed are reported, not fatal); 1 when the
 server failed to start or died, or the load could not be set up; 2 when a tool is
@@ -104,7 +122,7 @@ from harness import (
     our_processes,
 )
 from json_child import Child
-from match_servers import Courtside
+from match_servers import Courtside, FaultyCourtside
 
 LOAD_CORE = 1
 RATE = 60
@@ -122,8 +140,15 @@ POLL_LIVE_EVERY = 1.0  # the matchmaker pairs once a second
 MATCHMAKING_STEP = 0.25
 RETRY_BUSY_AFTER = 1.0  # a 409 on queueing: still engaged in the match that just ended
 RETRY_REFUSED_AFTER = 2.0
+REJOIN_AFTER = 10.0  # a player waiting this long asks the queue again (see Matchmaking)
+RECORDED_WITHIN = 15.0  # after the run, for the last match records to be written
+KILLED_EACH = 10  # --kill-actors: lobbies and tournaments made for a tenth of them to be killed
+KILLS_TOLD_WITHIN = 30.0  # for the server's line on what it killed
+ENGAGED_TIMEOUT = 60.0  # after the run, for everyone to be able to queue
 LATE_START = 0.1  # a REST request starting this long after its due time counts as late
 CHAT_DRAIN_SECONDS = 2.0
+RECONNECT_AFTER = 0.25  # a user socket the server closed is opened again this much later
+CHAT_COUNTS = ("reconnects", "reconnect_failures", "resent", "unsent", "duplicates")
 CLIENT_STOP_TIMEOUT = 10.0
 REST_MIX = (("me", "/api/users/me/"), ("live", "/api/game/live/?limit=20"),
             ("leaderboard", "/api/leaderboard/"))
@@ -364,16 +389,36 @@ class RestLoad:
 
 # -- chat -------------------------------------------------------------------------------
 
+def register(api: Api, username: str) -> Account:
+    """A registered user (argon2: a fraction of a second of core 0 each)."""
+    status, body, _ = api.request("POST", "/api/auth/register/", body={
+        "username": username, "password": f"Soak-{secrets.token_hex(8)}-1"})
+    if status != 201:
+        raise ServerFailed(f"POST /api/auth/register/ answered {status}: {body}")
+    return Account(user_id_of(body["access"]), body["access"], body["refresh"])
+
+
 @dataclass(eq=False)
 class Member:
     account: Account
     chat_id: int
-    sock: socket.socket
-    inbox: bytearray
+    sock: socket.socket | None = None  # None while it is down
+    inbox: bytearray = field(default_factory=bytearray)
+    last_event_id: int | None = None  # the newest event read: where a reconnection replays from
+    reconnect_at: float = 0.0
+    unacked: dict[int, bytes] = field(default_factory=dict)  # number -> its send_message frame
 
 
 class ChatLoad(threading.Thread):
-    """Group chats over the members' user sockets, messages at a fixed rate."""
+    """Group chats over the members' user sockets, messages at a fixed rate.
+
+    A socket the server closes (1011 when the notification hub restarts, 1008 for a
+    slow consumer) is opened again after RECONNECT_AFTER with ``last_event_id``, as
+    docs/LIVE_CHANNEL.md tells clients, so the member gets the events it missed; the
+    messages it sent that were not answered yet are sent again with the same
+    ``client_id``, which the server stores once. A member whose turn comes while its
+    socket is down sends nothing (``unsent``). Every acknowledged message and every
+    delivery is kept for ``check``."""
 
     def __init__(self, api: Api, ws_port: int, groups: int, members: int, rate: float) -> None:
         super().__init__(name="chat", daemon=True)
@@ -384,10 +429,14 @@ class ChatLoad(threading.Thread):
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self.sent_at: dict[int, float] = {}
-        self.sender_of: dict[int, int] = {}
+        self.sender: dict[int, Member] = {}
+        self.acked_ids: dict[int, int] = {}  # number -> the id it is stored under, the whole run
+        self.received: set[tuple[int, int]] = set()  # (number, recipient), the whole run
+        self.counts = Counter(dict.fromkeys(CHAT_COUNTS, 0))  # the whole run; keys fixed: read unlocked
+        self._counts_taken: Counter = Counter()
+        self.close_codes: Counter = Counter()
         self.next_number = 0
         self.pongs = 0
-        self.closed: list[str] = []
         self._take_fresh()
 
     def _take_fresh(self) -> None:
@@ -397,21 +446,12 @@ class ChatLoad(threading.Thread):
         self.errors: list[str] = []
 
     def set_up(self) -> None:
-        """Register the members (argon2: a fraction of a second of core 0 each), make
-        each group with its first member as admin, open and subscribe every socket."""
+        """Register the members, make each group with its first member as admin, open
+        and subscribe every socket."""
         run = secrets.token_hex(3)
-        names = [(g, m, f"soak{run}g{g}m{m}") for g in range(self.groups) for m in range(self.per_group)]
-
-        def register(entry: tuple[int, int, str]) -> tuple[int, Account]:
-            group, _, username = entry
-            status, body, _ = self.api.request("POST", "/api/auth/register/", body={
-                "username": username, "password": f"Soak-{secrets.token_hex(8)}-1"})
-            if status != 201:
-                raise ServerFailed(f"POST /api/auth/register/ answered {status}: {body}")
-            return group, Account(user_id_of(body["access"]), body["access"], body["refresh"])
-
+        names = [(g, f"soak{run}g{g}m{m}") for g in range(self.groups) for m in range(self.per_group)]
         with ThreadPoolExecutor(4) as pool:
-            registered = list(pool.map(register, names))
+            registered = list(pool.map(lambda entry: (entry[0], register(self.api, entry[1])), names))
         for group in range(self.groups):
             accounts = [account for g, account in registered if g == group]
             status, body, _ = self.api.request(
@@ -420,7 +460,9 @@ class ChatLoad(threading.Thread):
             if status != 201:
                 raise ServerFailed(f"POST /api/chat/ answered {status}: {body}")
             for account in accounts:
-                self.members.append(self._connect(account, body["id"]))
+                member = Member(account, body["id"])
+                self._open(member)
+                self.members.append(member)
         for member in self.members:
             member.sock.sendall(PING)
         deadline = time.monotonic() + 30
@@ -429,30 +471,52 @@ class ChatLoad(threading.Thread):
                 raise ServerFailed(f"chat: {self.pongs} of {len(self.members)} user sockets subscribed")
             self._poll(0.1)
 
-    def _connect(self, account: Account, chat_id: int) -> Member:
+    def _open(self, member: Member) -> None:
+        """Open the member's socket, replaying from its last event, and send again what
+        it sent unanswered."""
+        path = "/ws/" if member.last_event_id is None else f"/ws/?last_event_id={member.last_event_id}"
         sock = socket.create_connection(("127.0.0.1", self.ws_port), timeout=10)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        request = upgrade_request("127.0.0.1", self.ws_port, "/ws/")
-        sock.sendall(request[:-2] + f"Cookie: access={account.access}\r\n\r\n".encode())
-        response = b""
-        while b"\r\n\r\n" not in response:
-            chunk = sock.recv(4096)
-            if not chunk:
-                raise ServerFailed("chat: the user socket closed during its upgrade")
-            response += chunk
-        head, _, rest = response.partition(b"\r\n\r\n")
-        if not head.startswith(b"HTTP/1.1 101"):
-            raise ServerFailed(f"chat: /ws/ refused: {head[:80]!r}")
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            request = upgrade_request("127.0.0.1", self.ws_port, path)
+            token = fresh_token(self.api, member.account)
+            sock.sendall(request[:-2] + f"Cookie: access={token}\r\n\r\n".encode())
+            response = b""
+            while b"\r\n\r\n" not in response:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    raise ServerFailed("chat: the user socket closed during its upgrade")
+                response += chunk
+            head, _, rest = response.partition(b"\r\n\r\n")
+            if not head.startswith(b"HTTP/1.1 101"):
+                raise ServerFailed(f"chat: /ws/ refused: {head[:80]!r}")
+            for frame in member.unacked.values():
+                sock.sendall(frame)
+        except BaseException:
+            sock.close()
+            raise
+        self.counts["resent"] += len(member.unacked)
         sock.setblocking(False)
-        member = Member(account, chat_id, sock, bytearray(rest))
+        member.sock, member.inbox = sock, bytearray(rest)
         self.selector.register(sock, selectors.EVENT_READ, member)
-        return member
+
+    def _reconnect(self) -> None:
+        now = time.monotonic()
+        for member in self.members:
+            if member.sock is None and member.reconnect_at <= now:
+                try:
+                    self._open(member)
+                    self.counts["reconnects"] += 1
+                except (OSError, ServerFailed):
+                    self.counts["reconnect_failures"] += 1
+                    member.reconnect_at = now + RECONNECT_AFTER
 
     def run(self) -> None:
         began, n = time.monotonic(), 0
         while not self.stopping.is_set():
             due = began + n / self.rate
             while (now := time.monotonic()) < due and not self.stopping.is_set():
+                self._reconnect()
                 self._poll(min(due - now, 0.2))
             if self.stopping.is_set():
                 break
@@ -460,15 +524,20 @@ class ChatLoad(threading.Thread):
             n += 1
         deadline = time.monotonic() + CHAT_DRAIN_SECONDS  # deliveries on their way
         while time.monotonic() < deadline:
+            self._reconnect()
             self._poll(0.1)
 
     def _send(self, member: Member) -> None:
+        if member.sock is None:
+            self.counts["unsent"] += 1
+            return
         number = self.next_number
         self.next_number += 1
         frame = masked_frame(b'{"type":"send_message","chat_id":%d,"content":"m%d","client_id":"%d"}'
                              % (member.chat_id, number, number))
+        member.unacked[number] = frame
         with self._lock:
-            self.sender_of[number] = member.account.user_id
+            self.sender[number] = member
             self.sent_at[number] = time.perf_counter()
             self.sent += 1
         try:
@@ -478,24 +547,23 @@ class ChatLoad(threading.Thread):
         except OSError as error:
             self._lost(member, f"send: {error}")
 
-    def _lost(self, member: Member, why: str) -> None:
-        if member not in self.members:
+    def _lost(self, member: Member, why: str, code: int | None = None) -> None:
+        """Its socket is gone: counted, and opened again after RECONNECT_AFTER."""
+        if member.sock is None:
             return
         with self._lock:
             self.errors.append(f"user {member.account.user_id}: {why}")
-        self.closed.append(why)
-        try:
-            self.selector.unregister(member.sock)
-        except (KeyError, ValueError):
-            pass
+        self.close_codes["no close frame" if code is None else str(code)] += 1
+        self.selector.unregister(member.sock)
         member.sock.close()
-        self.members.remove(member)
-        if not self.members:
-            self.stopping.set()
+        member.sock = None
+        member.reconnect_at = time.monotonic() + RECONNECT_AFTER
 
     def _poll(self, timeout: float) -> None:
         for key, _ in self.selector.select(max(0.0, timeout)):
             member: Member = key.data
+            if member.sock is None:
+                continue  # lost on an earlier key of this round
             try:
                 chunk = member.sock.recv(262_144)
             except BlockingIOError:
@@ -513,50 +581,101 @@ class ChatLoad(threading.Thread):
         now = time.perf_counter()
         for opcode, payload in take_server_frames(member.inbox):
             if opcode == 0x8:
-                return self._lost(member, f"closed by the server: {payload[:60]!r}")
+                code = int.from_bytes(payload[:2]) if len(payload) >= 2 else None
+                return self._lost(member, f"closed by the server: {payload[:60]!r}", code)
             if opcode == 0x9:
                 member.sock.send(masked_frame(payload, opcode=0xA))
             elif opcode == 0x1:
-                self._message(member, payload, now)
+                self._message(member, json.loads(payload), now)
 
-    def _message(self, member: Member, payload: bytes, now: float) -> None:
-        if payload.startswith(b'{"type":"receive-message"'):
-            number = int(json.loads(payload)["data"]["content"][1:])
+    def _message(self, member: Member, message: dict, now: float) -> None:
+        kind = message["type"]
+        if "id" in message:  # an event
+            member.last_event_id = max(member.last_event_id or 0, message["id"])
+        if kind == "receive-message":
+            number = int(message["data"]["content"][1:])
+            recipient = member.account.user_id
             with self._lock:
-                if self.sender_of.get(number, member.account.user_id) != member.account.user_id:
+                sender = self.sender.get(number)
+                if sender is None or sender is member:
+                    return
+                if (number, recipient) in self.received:
+                    self.counts["duplicates"] += 1  # a replay must not give it twice
+                else:
+                    self.received.add((number, recipient))
                     self.delivered += 1
                     self.latencies.append(now - self.sent_at[number])
-        elif payload.startswith(b'{"type":"message_sent"'):
+        elif kind == "message_sent":
+            number = int(message["client_id"])
+            if member.unacked.pop(number, None) is not None:  # a resent one is answered once
+                with self._lock:
+                    self.acked += 1
+                    self.acked_ids[number] = message["message"]["id"]
+        elif kind == "message_refused":
+            member.unacked.pop(int(message["client_id"]), None)
             with self._lock:
-                self.acked += 1
-        elif payload.startswith(b'{"type":"message_refused"'):
-            with self._lock:
-                self.refused[json.loads(payload).get("code") or "?"] += 1
-        elif payload.startswith(b'{"type":"pong"'):
+                self.refused[message.get("code") or "?"] += 1
+        elif kind == "pong":
             self.pongs += 1
-        elif payload.startswith(b'{"type":"error"'):
+        elif kind == "error":
             with self._lock:
-                self.errors.append(payload[:200].decode(errors="replace"))
+                self.errors.append(json.dumps(message)[:200])
 
     def take(self) -> dict:
         with self._lock:
             sent, acked, delivered, refused = self.sent, self.acked, self.delivered, self.refused
             latencies, errors = sorted(self.latencies), self.errors
             self._take_fresh()
+            counts = self.counts.copy()
+        since, self._counts_taken = counts - self._counts_taken, counts
         return {
             "sent": sent, "acked": acked, "refused": sum(refused.values()),
             "refusals": dict(refused), "delivered": delivered,
             "expected_deliveries": sent * (self.per_group - 1),
             "p50_ms": ms(percentile(latencies, 0.50)), "p99_ms": ms(percentile(latencies, 0.99)),
             "max_ms": ms(latencies[-1]) if latencies else None,
-            "sockets_open": len(self.members), "errors": errors,
+            "sockets_open": sum(member.sock is not None for member in self.members),
+            **{name: since[name] for name in CHAT_COUNTS},
+            "errors": errors,
+        }
+
+    def check(self) -> dict:
+        """After the run: is every acknowledged message in its group's history, read back
+        over REST, and did every other member of the group receive it?"""
+        stored: set[int] = set()
+        for chat_id, reader in {member.chat_id: member for member in self.members}.items():
+            offset = 0
+            while True:
+                status, body, _ = self.api.request(
+                    "GET", f"/api/chat/{chat_id}/messages/?limit=100&offset={offset}",
+                    token=fresh_token(self.api, reader.account))
+                if status != 200:
+                    raise ServerFailed(f"GET /api/chat/{chat_id}/messages/ answered {status}: {body}")
+                stored.update(message["id"] for message in body["results"])
+                offset += 100
+                if not body.get("next"):
+                    break
+        lost = sorted(number for number, message_id in self.acked_ids.items() if message_id not in stored)
+        expected = {(number, other.account.user_id) for number in self.acked_ids
+                    for other in self.members
+                    if other.chat_id == self.sender[number].chat_id and other is not self.sender[number]}
+        missing = sorted(expected - self.received)
+        return {
+            "acked": len(self.acked_ids), "stored": len(self.acked_ids) - len(lost), "lost": len(lost),
+            "lost_first": lost[:10], "deliveries_expected": len(expected),
+            "delivered": len(expected) - len(missing), "missing": len(missing),
+            "missing_first": missing[:10], "duplicates": self.counts["duplicates"],
+            "reconnects": self.counts["reconnects"], "reconnect_failures": self.counts["reconnect_failures"],
+            "resent": self.counts["resent"], "unsent": self.counts["unsent"],
+            "close_codes": dict(self.close_codes), "met": not lost and not missing,
         }
 
     def stop(self) -> None:
         self.stopping.set()
         self.join(timeout=30)
-        for member in list(self.members):
-            member.sock.close()
+        for member in self.members:
+            if member.sock is not None:
+                member.sock.close()
 
 
 # -- matches ----------------------------------------------------------------------------
@@ -582,7 +701,11 @@ class LoadClient(Child):
 
 class Matchmaking(threading.Thread):
     """Keeps ``target`` matches going: players whose match ended queue again and are
-    handed to the load client once the matchmaker has paired them."""
+    handed to the load client once the matchmaker has paired them. A player left
+    waiting REJOIN_AFTER asks to join again: a 409 says it is still queued (or paired),
+    a 201 that the queue had forgotten it (a restarted matchmaker starts empty), and
+    is counted as ``queue_rejoined``. The codes of the matches whose end the load
+    client saw are kept for ``recorded``."""
 
     def __init__(self, api: Api, client: LoadClient, target: int) -> None:
         super().__init__(name="matchmaking", daemon=True)
@@ -591,8 +714,10 @@ class Matchmaking(threading.Thread):
         self.by_token: dict[str, int] = {}  # a token handed to the load client -> its player
         self.last_url: dict[int, str] = {}  # each player's latest match (still listed a moment after)
         self.ended_at: dict[int, float] = {}
+        self.ended_codes: set[str] = set()  # the whole run
         self.due: deque[tuple[float, int]] = deque()  # (not before, player) to queue
-        self.waiting: set[int] = set()
+        self.waiting: dict[int, float] = {}  # queued players -> when the queue last took them
+        self.run_totals: Counter = Counter()  # started, refused, rejoined: the whole run
         self.stopping = threading.Event()
         self.failure: BaseException | None = None
         self._lock = threading.Lock()
@@ -606,6 +731,7 @@ class Matchmaking(threading.Thread):
         self.lost: list[str] = []
         self.lost_count = 0
         self.busy_retries = 0
+        self.rejoined = 0
         self.refused: Counter = Counter()
         self.rematch_seconds: list[float] = []
 
@@ -633,6 +759,7 @@ class Matchmaking(threading.Thread):
                     self.ended_players += 1
                     self.end_reasons[reason] += 1
                     self.ended_at[user_id] = now
+                    self.ended_codes.add(self.last_url[user_id].rstrip("/").rsplit("/", 1)[1])
                     self.due.append((now, user_id))
             for token, error in ends["lost"]:
                 user_id = self.by_token.pop(token, None)
@@ -646,21 +773,35 @@ class Matchmaking(threading.Thread):
             if not_before > now:
                 self.due.append((not_before, user_id))
                 continue
-            status, body, _ = self.api.request("POST", "/api/play/duel/",
-                                               token=fresh_token(self.api, self.accounts[user_id]))
+            status = self._join(user_id)
             if status == 201:
-                self.waiting.add(user_id)
+                self.waiting[user_id] = now
             elif status == 409:  # still engaged in the match that just ended
                 with self._lock:
                     self.busy_retries += 1
                 self.due.append((now + RETRY_BUSY_AFTER, user_id))
             else:
-                with self._lock:
-                    self.refused[status] += 1
                 self.due.append((now + RETRY_REFUSED_AFTER, user_id))
+        for user_id, since in list(self.waiting.items()):
+            if now - since >= REJOIN_AFTER:
+                if self._join(user_id) == 201:
+                    with self._lock:
+                        self.rejoined += 1
+                        self.run_totals["rejoined"] += 1
+                self.waiting[user_id] = now
         if self.waiting and now >= self._next_poll:
             self._next_poll = now + POLL_LIVE_EVERY
             self._hand_paired()
+
+    def _join(self, user_id: int) -> int:
+        """``POST /api/play/duel/``'s status; a refusal other than 409 is counted."""
+        status, _, _ = self.api.request("POST", "/api/play/duel/",
+                                        token=fresh_token(self.api, self.accounts[user_id]))
+        if status not in (201, 409):
+            with self._lock:
+                self.refused[status] += 1
+                self.run_totals["refused"] += 1
+        return status
 
     def _hand_paired(self) -> None:
         token = fresh_token(self.api, self.accounts[next(iter(self.waiting))])
@@ -679,7 +820,7 @@ class Matchmaking(threading.Thread):
                 now = time.monotonic()
                 with self._lock:
                     for player in players:
-                        self.waiting.discard(player)
+                        del self.waiting[player]
                         self.last_url[player] = url
                         access = self.accounts[player].access
                         self.by_token[access] = player
@@ -687,6 +828,7 @@ class Matchmaking(threading.Thread):
                         if player in self.ended_at:
                             self.rematch_seconds.append(now - self.ended_at.pop(player))
                     self.started += 1
+                    self.run_totals["started"] += 1
             offset += 100
             if not body.get("next"):
                 break
@@ -698,7 +840,7 @@ class Matchmaking(threading.Thread):
             figures = {
                 "started": self.started, "ended": self.ended_players // 2,
                 "end_reasons": dict(self.end_reasons), "lost_connections": self.lost_count,
-                "lost": self.lost, "busy_retries": self.busy_retries,
+                "lost": self.lost, "busy_retries": self.busy_retries, "queue_rejoined": self.rejoined,
                 "queue_refused": {str(k): n for k, n in self.refused.items()},
                 "rematch_seconds": sorted(self.rematch_seconds),
             }
@@ -712,9 +854,191 @@ class Matchmaking(threading.Thread):
         figures["waiting_now"] = len(self.waiting) + len(self.due)
         return figures
 
+    def totals_now(self) -> Counter:
+        with self._lock:
+            return self.run_totals.copy()
+
+    def recorded(self) -> dict:
+        """After the run: has every match whose end the load client saw its record?
+        ``GET /api/game/matches/<code>/`` gives it an ``id`` once stored; a record
+        written on a later try gets RECORDED_WITHIN."""
+        token = fresh_token(self.api, next(iter(self.accounts.values())))
+        missing = set(self.ended_codes)
+        deadline = time.monotonic() + RECORDED_WITHIN
+        while True:
+            for code in sorted(missing):
+                status, body, _ = self.api.request("GET", f"/api/game/matches/{code}/", token=token)
+                if status == 200 and body.get("id") is not None:
+                    missing.discard(code)
+            if not missing or time.monotonic() > deadline:
+                break
+            time.sleep(1.0)
+        return {"ended": len(self.ended_codes), "recorded": len(self.ended_codes) - len(missing),
+                "missing": sorted(missing)[:10], "met": not missing}
+
+    def leave_queue(self) -> None:
+        """Once stopped: the players it had queued leave the queue, as a closed tab's would."""
+        for user_id in list(self.waiting):
+            self.api.request("DELETE", "/api/play/duel/", token=fresh_token(self.api, self.accounts[user_id]))
+        self.waiting.clear()
+
     def stop(self) -> None:
         self.stopping.set()
         self.join(timeout=60)
+
+
+# -- actor faults (--kill-actors) ---------------------------------------------------------
+
+def restarts(server: Courtside) -> dict[str, float]:
+    return by_label("\n".join(server.metrics()), "courtside_actor_restarts_total")
+
+
+def can_queue(api: Api, accounts: list[Account], tournaments: dict[int, str]) -> dict:
+    """Nobody left engaged: each account joins the duel queue (201) and leaves it, one
+    at a time, so the matchmaker never holds two to pair. A 409 is asked again each
+    second for ENGAGED_TIMEOUT (a match of the stopped load ends once its players'
+    grace is over). The host of a killed tournament leaves it first: the restarted
+    tournament holds its people, as it should."""
+    left = {}
+    for account in accounts:
+        if account.user_id in tournaments:
+            code = tournaments[account.user_id]
+            left[code], _, _ = api.request("DELETE", f"/api/play/tournament/{code}/",
+                                           token=fresh_token(api, account))
+    pending = {account.user_id: account for account in accounts}
+    answers: dict[int, str] = {}
+    deadline = time.monotonic() + ENGAGED_TIMEOUT
+    while pending and time.monotonic() < deadline:
+        for user_id, account in list(pending.items()):
+            token = fresh_token(api, account)
+            status, body, _ = api.request("POST", "/api/play/duel/", token=token)
+            if status == 201:
+                api.request("DELETE", "/api/play/duel/", token=token)
+                del pending[user_id]
+            else:
+                answers[user_id] = f"{status} {body.get('detail') if isinstance(body, dict) else body}"
+        if pending:
+            time.sleep(1.0)
+    return {"accounts": len(accounts), "queued": len(accounts) - len(pending), "left_tournaments": left,
+            "engaged": {str(user_id): answers[user_id] for user_id in pending},
+            "met": not pending and all(status == 204 for status in left.values())}
+
+
+class ActorKills:
+    """``--kill-actors MINUTE``: before the run, lobbies and tournaments enough for a
+    tenth of them to be someone's (guests may host a lobby, only registered users a
+    tournament); at the minute, SIGUSR1 to bench/fault_server.py (see there); after
+    the run, the checks of issue 19's point 4."""
+
+    def __init__(self, api: Api, server: FaultyCourtside) -> None:
+        self.api, self.server = api, server
+        self.owners: dict[str, Account] = {}  # lobby code -> its owner
+        self.hosts: dict[str, Account] = {}  # tournament code -> its host
+        self.before: dict | None = None  # figures from before the kills
+        self.timer: threading.Timer | None = None
+
+    def set_up(self, count: int) -> None:
+        run = secrets.token_hex(3)
+        with ThreadPoolExecutor(4) as pool:
+            owners = list(pool.map(lambda _: new_guest(self.api), range(count)))
+            hosts = list(pool.map(lambda n: register(self.api, f"soak{run}h{n}"), range(count)))
+        for n, (owner, host) in enumerate(zip(owners, hosts)):
+            self.owners[self._made(owner, "/api/play/lobby/", {"game_mode": "clash"})] = owner
+            self.hosts[self._made(host, "/api/play/tournament/", {"name": f"soak cup {n}", "size": 4})] = host
+
+    def _made(self, account: Account, path: str, body: dict) -> str:
+        status, made, _ = self.api.request("POST", path, token=account.access, body=body)
+        if status != 201:
+            raise ServerFailed(f"POST {path} answered {status}: {made}")
+        return made["code"]
+
+    def start(self, delay: float, matchmaking: Matchmaking) -> None:
+        """Kill ``delay`` s from now. The restarts are read now, before the run (a read
+        of /metrics in the run would reset the sampler's loop-stall gauge): any restart
+        in the run beyond the kills' shows as a difference."""
+        self.before = {"restarts": restarts(self.server)}
+
+        def kill() -> None:
+            self.before.update(unix=time.time(), matches=matchmaking.totals_now())
+            self.server.kill_actors()
+            log(f"  actors killed (SIGUSR1 to the server) at minute {delay / 60:g}")
+
+        self.timer = threading.Timer(delay, kill)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def cancel(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+
+    def check(self, chat: ChatLoad, matchmaking: Matchmaking) -> dict:
+        """(a) each kill counted once as a restart of its kind in /metrics; (b) every
+        acknowledged chat message stored and received by every other member; (c) every
+        match end the load client saw recorded; (d) players, owners of the killed lobbies
+        and hosts of the killed tournaments can all queue."""
+        if self.before is None or "unix" not in self.before:
+            return {"done": False}
+        told = self.server.kills(KILLS_TOLD_WITHIN)
+        if told is None:
+            raise ServerFailed("bench/fault_server.py did not say what it killed")
+        killed = [entry for entry in told["killed"] if entry["ok"]]
+        per_kind = dict(Counter(entry["kind"] for entry in killed))
+        after = restarts(self.server)
+        restarted = {kind: int(count - self.before["restarts"].get(kind, 0)) for kind, count in after.items()
+                     if count != self.before["restarts"].get(kind, 0)}
+        since = matchmaking.totals_now() - self.before["matches"]
+        codes = {kind: [entry["name"].partition(":")[2] for entry in killed if entry["kind"] == kind]
+                 for kind in ("lobby", "tournament")}
+        groups = {str(member.chat_id) for member in chat.members}
+        log("checking: stored messages, match records, who can queue")
+        matchmaking.leave_queue()
+        accounts = [*matchmaking.accounts.values(), *(self.owners[code] for code in codes["lobby"]),
+                    *(self.hosts[code] for code in codes["tournament"])]
+        return {
+            "signalled_unix": round(self.before["unix"], 3), "seed": told["seed"], "running": told["running"],
+            "killed": told["killed"],
+            "soak_groups_killed": [entry["name"] for entry in killed if entry["kind"] == "chat"
+                                   and entry["name"].partition(":")[2] in groups],
+            "restarts": {"killed": per_kind, "restarted": restarted, "met": restarted == per_kind},
+            "messages": chat.check(),
+            "records": matchmaking.recorded(),
+            "engaged": can_queue(self.api, accounts, {self.hosts[code].user_id: code
+                                                      for code in codes["tournament"]}),
+            "after_kills": {"matches_started": since["started"], "queue_refused": since["refused"],
+                            "queue_rejoined": since["rejoined"]},
+        }
+
+
+def print_kills(kills: dict) -> None:
+    def word(met: bool) -> str:
+        return "met" if met else "MISSED"
+
+    if not kills.get("done", True):
+        print("actor kills: not done (the run ended before their minute)")
+        return
+    named = ", ".join(f"{entry['kind']} {entry['name']}" + ("" if entry["ok"] else " (not running)")
+                      for entry in kills["killed"])
+    print(f"actor kills (seed {kills['seed']}; running before: "
+          f"{', '.join(f'{kind} {n}' for kind, n in kills['running'].items())}): {named}; "
+          f"soak's chat groups among them: {', '.join(kills['soak_groups_killed']) or 'none'}")
+    restarted = kills["restarts"]
+    print(f"restarts in /metrics since: {restarted['restarted']} against kills {restarted['killed']}: "
+          f"{word(restarted['met'])}")
+    messages = kills["messages"]
+    print(f"chat messages acked {messages['acked']}, stored {messages['stored']} (lost {messages['lost']}); "
+          f"deliveries {messages['delivered']} of {messages['deliveries_expected']} "
+          f"(duplicates {messages['duplicates']}); reconnects {messages['reconnects']} "
+          f"(closes {messages['close_codes']}, failed tries {messages['reconnect_failures']}), "
+          f"resent {messages['resent']}, unsent while down {messages['unsent']}: {word(messages['met'])}")
+    records = kills["records"]
+    print(f"matches ended (seen by the load client) {records['ended']}, recorded {records['recorded']}: "
+          f"{word(records['met'])}")
+    after, engaged = kills["after_kills"], kills["engaged"]
+    print(f"after the kills: {after['matches_started']} matches started, queue refusals {after['queue_refused']} "
+          f"(retried), {after['queue_rejoined']} players rejoined a queue that had forgotten them")
+    print(f"nobody left engaged: {engaged['queued']} of {engaged['accounts']} (players, killed lobbies' owners, "
+          f"killed tournaments' hosts, who left them first: {engaged['left_tournaments']}) joined the duel "
+          f"queue at the end: {word(engaged['met'])}")
 
 
 # -- the machine's own stalls ----------------------------------------------------------
@@ -889,9 +1213,13 @@ def print_row(row: dict) -> None:
           flush=True)
 
 
-def verdict(rows: list[dict]) -> dict:
+def verdict(rows: list[dict], kills: dict | None = None) -> dict:
     """The issue's targets, judged as the module docstring says."""
     result: dict = {"periods": len(rows)}
+    if kills is not None:
+        checks = ("restarts", "messages", "records", "engaged")
+        result["actor_kills"] = ({"done": False} if not kills.get("done", True)
+                                 else {name: kills[name]["met"] for name in checks})
     if len(rows) >= 2:
         first, last = rows[0], rows[-1]
         growth = (last["rss_mib"] - first["rss_mib"]) / first["rss_mib"]
@@ -1027,10 +1355,19 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--refresh-after", type=float, default=TOKEN_REFRESH_AFTER,
                         help=f"renew an access token this many seconds old ({TOKEN_REFRESH_AFTER:.0f}; "
                              "they last 15 minutes: lower it to run the refresh in a short soak)")
+    parser.add_argument("--kill-actors", type=float, metavar="MINUTE",
+                        help="at this minute of the run, kill a tenth of the chat rooms, lobbies and "
+                             "tournaments, then the matchmakers and the notification hub "
+                             "(bench/fault_server.py runs the node), and check after the run that "
+                             "nothing was lost and nobody is left engaged")
+    parser.add_argument("--kill-seed", type=int, default=19, help="of the choice of actors to kill (19)")
     parser.add_argument("--out", type=Path, default=Path("bench/soak.json"))
     parser.add_argument("--plot", type=Path, default=Path("bench/soak.png"))
     parser.add_argument("--probe-core", type=int, help=argparse.SUPPRESS)  # the stall probe child
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.kill_actors is not None and not 0 <= args.kill_actors < args.minutes:
+        parser.error("--kill-actors: a minute of the run, from 0 to --minutes")
+    return args
 
 
 def soak(server: Courtside, sampler: Sampler, args: argparse.Namespace, report: dict) -> None:
@@ -1038,7 +1375,7 @@ def soak(server: Courtside, sampler: Sampler, args: argparse.Namespace, report: 
     ws_url, ws_port, _ = server.live_channel()
     client = sampler.client = LoadClient(sys.executable, args.miss)
     report["load_client_command"] = shlex.join(client.command)
-    chat = rest = matchmaking = None
+    chat = rest = matchmaking = kills = None
     probes = Probes(sys.executable)
     try:
         log(f"chat: {args.chat_groups} groups of {args.chat_members} registered users on {ws_url}")
@@ -1046,6 +1383,11 @@ def soak(server: Courtside, sampler: Sampler, args: argparse.Namespace, report: 
         chat.set_up()
         rest = RestLoad(api, [new_guest(api) for _ in range(args.rest_users)], args.rest_rate,
                         args.rest_threads)
+        if args.kill_actors is not None:
+            log(f"actor kills at minute {args.kill_actors:g}: {KILLED_EACH} lobbies (hosted by guests) "
+                f"and {KILLED_EACH} tournaments (by registered users) beside the chat rooms")
+            kills = ActorKills(api, server)
+            kills.set_up(KILLED_EACH)
         log(f"matches: {2 * args.matches} guests queue for duels")
         began = time.monotonic()
         matchmaking = Matchmaking(api, client, args.matches)
@@ -1066,6 +1408,8 @@ def soak(server: Courtside, sampler: Sampler, args: argparse.Namespace, report: 
         chat.take()
         rest.take()
 
+        if kills is not None:
+            kills.start(60 * args.kill_actors, matchmaking)
         t0 = time.monotonic()
         report["t0_unix"] = time.time()
         periods = max(1, round(60 * args.minutes / args.period))
@@ -1103,6 +1447,8 @@ def soak(server: Courtside, sampler: Sampler, args: argparse.Namespace, report: 
             start, cpu_before, in_period = sample, cpu_after, []
         report["samples"] = [{k: v for k, v in s.items() if not k.startswith("_")} for s in samples]
     finally:
+        if kills is not None:
+            kills.cancel()
         for part in (rest, matchmaking, chat):
             if part is not None and part.is_alive():
                 part.stop()
@@ -1110,6 +1456,8 @@ def soak(server: Courtside, sampler: Sampler, args: argparse.Namespace, report: 
         probes.stop()
         report["http_reconnects"] = api.reconnects
         report["token_refreshes"] = api.refreshes
+    if kills is not None:
+        report["actor_kills"] = kills.check(chat, matchmaking)
 
 
 def main() -> int:
@@ -1131,7 +1479,8 @@ def main() -> int:
                      "miss": args.miss, "chat_groups": args.chat_groups,
                      "chat_members": args.chat_members, "chat_rate": args.chat_rate,
                      "rest_rate": args.rest_rate, "rest_threads": args.rest_threads,
-                     "rest_users": args.rest_users, "rest_mix": [path for _, path in REST_MIX]},
+                     "rest_users": args.rest_users, "rest_mix": [path for _, path in REST_MIX],
+                     "kill_actors_minute": args.kill_actors, "kill_seed": args.kill_seed},
         "targets": {"rss_growth_percent": 100 * RSS_GROWTH_TARGET, "flat_ratio": FLAT_RATIO,
                     "flat_slack_ms": FLAT_SLACK_MS},
         "periods": [], "samples": [],
@@ -1139,8 +1488,9 @@ def main() -> int:
     # 127.0.0.1 holds every socket: two per match, the chat members', REST's.
     sockets = 2 * args.matches + args.chat_groups * args.chat_members + args.rest_threads + 16
     with tempfile.TemporaryDirectory(prefix="courtside-soak-") as work:
-        server = Courtside(Path(work), str(courtside),
-                           connections_per_ip=2 * sockets if sockets > 400 else None)
+        per_ip = 2 * sockets if sockets > 400 else None
+        server = (Courtside(Path(work), str(courtside), connections_per_ip=per_ip) if args.kill_actors is None
+                  else FaultyCourtside(Path(work), str(courtside), args.kill_seed, connections_per_ip=per_ip))
         # Production's seat and ready timeouts: players here connect as soon as they are paired.
         server.env = {name: value for name, value in server.env.items()
                       if name not in ("COURTSIDE_READY_TIMEOUT_SECONDS", "COURTSIDE_SEAT_TIMEOUT_SECONDS")}
@@ -1162,7 +1512,7 @@ def main() -> int:
                                              if " WARNING " in line or " ERROR " in line][-50:]
             report["postgres_left_running"] = sampler.postgres_left() if sampler else None
             server.cleanup()
-    report["verdict"] = verdict(report["periods"])
+    report["verdict"] = verdict(report["periods"], report.get("actor_kills"))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print()
@@ -1174,6 +1524,8 @@ def main() -> int:
           "rematch = s from a match's end to its players' next (p50); chat deliveries and p99 (ms); "
           "srv %, others %: CPU of the server and of processes not ours (100 = one core)")
     print_verdict(report["verdict"])
+    if "actor_kills" in report:
+        print_kills(report["actor_kills"])
     print(f"server exit {report['server_exit_status']}, PostgreSQL processes left "
           f"{report['postgres_left_running']}")
     plot(report, args.plot)
