@@ -88,8 +88,14 @@ class Stream:
     """What one player of the watched match received."""
 
     ticks: list[int] = dataclasses.field(default_factory=list)
+    arrived: list[float] = dataclasses.field(default_factory=list)  # trio.current_time() of each
     others: list[dict] = dataclasses.field(default_factory=list)
     closed: int | None = None
+
+    def longest_gap(self, since: float) -> float:
+        """The longest wait between two states from ``since`` to the last one."""
+        times = [since, *(t for t in self.arrived if t > since)]
+        return max(b - a for a, b in zip(times, times[1:])) if len(times) > 1 else float("inf")
 
 
 @dataclasses.dataclass
@@ -114,13 +120,14 @@ async def play_watched_match(node: Node, *, task_status: trio.TaskStatus[Watched
                                    trio.Event())
             async with trio.open_nursery() as nursery:
                 for game, stream in zip((a, b), watched.streams):
-                    nursery.start_soon(_defend, game, stream)
+                    nursery.start_soon(defend, game, stream)
                 task_status.started(watched)
                 await watched.stop.wait()
                 nursery.cancel_scope.cancel()
 
 
-async def _defend(game: GameClient, stream: Stream) -> None:
+async def defend(game: GameClient, stream: Stream) -> None:
+    """Keep the paddle on the ball (so the match goes on) and note what comes."""
     try:
         while True:
             message = await game.receive()
@@ -128,10 +135,26 @@ async def _defend(game: GameClient, stream: Stream) -> None:
                 stream.others.append(message)
                 continue
             stream.ticks.append(message["state"]["tick"])
+            stream.arrived.append(trio.current_time())
             await game.send("paddle_position_update",
                             position=message["state"]["ball_position_y"] - 50)
     except trio_websocket.ConnectionClosed as closed:
         stream.closed = closed.reason.code
+
+
+def assert_played_on(match: WatchedMatch, ticks_before: list[int]) -> None:
+    """Both players kept their seats and got every tick's state since ``ticks_before``
+    (their stream lengths then): no close, no disconnection, no skipped tick."""
+    for stream, before in zip(match.streams, ticks_before):
+        assert stream.closed is None, f"a player was closed with {stream.closed}"
+        assert not [m for m in stream.others
+                    if m["type"] in ("opponent_disconnected", "error")], stream.others
+        ended = [m for m in stream.others if m["type"] == "game_ended"]
+        assert all(m["reason"] == "score" for m in ended), ended
+        ticks = stream.ticks
+        assert len(ticks) > before
+        steps = {b - a for a, b in zip(ticks, ticks[1:])}
+        assert steps == {1}, f"the state stream skipped ticks: steps {sorted(steps)}"
 
 
 # -- the raw client ------------------------------------------------------------------------

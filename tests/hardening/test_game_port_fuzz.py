@@ -28,7 +28,15 @@ from courtside.protocol.game_messages import WireFormat, client_message_decoder
 from courtside.server.config import Config
 from tests.protocol.test_frames import BINARY, CONTINUATION, TEXT, client_frame
 
-from .game_wire import ANSWER_WITHIN, Closed, RawGameSocket, ServerThread, WatchedMatch, play_watched_match
+from .game_wire import (
+    ANSWER_WITHIN,
+    Closed,
+    RawGameSocket,
+    ServerThread,
+    WatchedMatch,
+    assert_played_on,
+    play_watched_match,
+)
 
 MAX_MESSAGE_BYTES = GAME_LIMITS.max_message_bytes
 EXAMPLES = int(os.environ.get("COURTSIDE_FUZZ_EXAMPLES", "60"))
@@ -198,7 +206,7 @@ def test_fuzzed_spectators_get_their_answer_and_the_match_plays_on(watched) -> N
             sock.close()
 
     one()
-    _assert_played_on(match, ticks_before)
+    assert_played_on(match, ticks_before)
 
 
 def test_a_handshake_that_never_finishes_is_dropped(watched) -> None:
@@ -211,7 +219,7 @@ def test_a_handshake_that_never_finishes_is_dropped(watched) -> None:
     assert sock.sock.recv(1024) == b""  # closed, nothing said: there was no request
     # The port still serves: the stalled handshake took down nothing else.
     RawGameSocket(match.ws_url).open(match.spectator.access).close()
-    _assert_played_on(match, ticks_before)
+    assert_played_on(match, ticks_before)
 
 
 def test_a_spectator_that_stops_reading_is_closed_as_a_slow_consumer(watched) -> None:
@@ -222,17 +230,4 @@ def test_a_spectator_that_stops_reading_is_closed_as_a_slow_consumer(watched) ->
     # bound (64 KiB or one second), and the server closes the socket.
     time.sleep(3)
     assert sock.close_code() == 1008
-    _assert_played_on(match, ticks_before)
-
-
-def _assert_played_on(match: WatchedMatch, ticks_before: list[int]) -> None:
-    for stream, before in zip(match.streams, ticks_before):
-        assert stream.closed is None, f"a player was closed with {stream.closed}"
-        assert not [m for m in stream.others
-                    if m["type"] in ("opponent_disconnected", "error")], stream.others
-        ended = [m for m in stream.others if m["type"] == "game_ended"]
-        assert all(m["reason"] == "score" for m in ended), ended
-        ticks = stream.ticks
-        assert len(ticks) > before
-        steps = {b - a for a, b in zip(ticks, ticks[1:])}
-        assert steps == {1}, f"the state stream skipped ticks: steps {sorted(steps)}"
+    assert_played_on(match, ticks_before)

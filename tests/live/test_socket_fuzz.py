@@ -4,7 +4,8 @@
 Each example opens a raw socket, sends its frames, then a ping: the pong proves that
 everything before it was answered (the socket answers in order), a close frame must
 carry a code the live channel documents, and silence or a dropped connection fails.
-Hypothesis runs in a worker thread and plays each example on the test's own server.
+Hypothesis runs in a worker thread and plays each example on the test's own server,
+while a match plays there: its players keep their seats and every tick's state.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from courtside.protocol import CloseCode
 from courtside.server.node import Node
 from tests.accounts import Account, make_user
+from tests.hardening.game_wire import assert_played_on, play_watched_match
 from tests.protocol.test_frames import BINARY, CONTINUATION, TEXT, client_frame
 
 from .conftest import WAIT, over_both_ports
@@ -81,15 +83,20 @@ async def exchange(node: Node, account: Account, port: str,
 
 
 @over_both_ports
-async def test_generated_frames_get_an_answer_or_a_documented_close(
+async def test_generated_frames_get_an_answer_or_a_documented_close_while_a_match_plays(
     client: httpx.AsyncClient, node: Node, port: str
 ) -> None:
-    alice = await make_user(client, "alice")
+    dora = await make_user(client, "dora")
 
     @settings(max_examples=80, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(sent=st.lists(frames, min_size=1, max_size=6))
     def each_example(sent: list[tuple[bytes, int, int]]) -> None:
-        trio.from_thread.run(exchange, node, alice, port, sent)
+        trio.from_thread.run(exchange, node, dora, port, sent)
 
-    await trio.to_thread.run_sync(each_example)
+    async with trio.open_nursery() as nursery:
+        match = await nursery.start(play_watched_match, node)
+        ticks_before = [len(stream.ticks) for stream in match.streams]
+        await trio.to_thread.run_sync(each_example)
+        match.stop.set()
+    assert_played_on(match, ticks_before)
