@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import trio
 
+from courtside.actors.chat_room import SEND_BURST
 from courtside.server.node import Node
 from tests.accounts import make_user
 from tests.live.conftest import sse, user_socket
@@ -198,3 +199,21 @@ async def test_deleting_a_message_tells_every_member(client: httpx.AsyncClient, 
         event = await bob_chat.event()
         assert (event.name, event.data) == ("delete-message", {"chat_id": chat_id,
                                                                "message_id": message["id"]})
+
+
+async def test_a_member_sending_too_fast_over_the_socket_is_refused_and_nothing_is_stored(
+    client: httpx.AsyncClient, node: Node
+) -> None:
+    alice = await make_user(client, "alice")
+    bob = await make_user(client, "bob")
+    chat_id = await open_dialogue(client, alice, bob)
+    async with user_socket(node, alice) as socket:
+        chat = ChatClient(socket)
+        answers = [await chat.send(chat_id, f"n{n}", f"c-{n}") for n in range(SEND_BURST + 10)]
+    kinds = [answer["type"] for answer in answers]
+    accepted = kinds.index("message_refused")
+    assert accepted >= SEND_BURST  # the burst, and what refilled while it was spent
+    refused = answers[accepted]
+    assert (refused["client_id"], refused["code"]) == (f"c-{accepted}", "throttled")
+    stored = [answer["message"]["id"] for answer in answers if answer["type"] == "message_sent"]
+    assert [m["id"] for m in reversed(await messages(client, bob, chat_id, "?limit=100"))] == stored
