@@ -133,6 +133,9 @@ class Config:
     oauth_providers: tuple[OAuthProviderSettings, ...] = ()
     # Connections one client address may hold across both ports (docs/LIMITS.md).
     max_connections_per_ip: int = 512
+    # A task step that holds the loop longer than this is logged with its task's name
+    # (courtside.actors.loop_stalls); a bench lowers it to find what stalls the ticks.
+    log_loop_steps_over_ms: float = 100.0
 
     def __post_init__(self) -> None:
         for name in ("port", "game_port"):
@@ -167,6 +170,8 @@ class Config:
             raise ConfigError("notification retention must be positive")
         if self.max_connections_per_ip < 1:
             raise ConfigError("connections per IP must be at least 1")
+        if self.log_loop_steps_over_ms <= 0:
+            raise ConfigError("the loop-step log threshold must be positive")
         if self.workers is not None:
             self._check_workers(self.workers)
 

@@ -159,7 +159,7 @@ async def run_node(
             name=NOTIFICATION_STORE,
             restart=Restart.ON_FAILURE,
         )
-        stalls = LoopStalls()
+        stalls = LoopStalls(report_over=config.log_loop_steps_over_ms / 1000)
         await actors_nursery.start(stalls.run)
         metrics.watch_loop(stalls)
         games = await start_games(

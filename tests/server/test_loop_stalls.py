@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+import logging
+import re
 import time
 
 import httpx
+import pytest
+import trio
 
 BLOCKED_SECONDS = 0.2  # far above any step of a test server at rest
 
@@ -29,3 +34,18 @@ async def test_a_step_that_holds_the_loop_shows_as_the_longest_stall(client: htt
     # Each scrape reports the longest step since the one before.
     again = (await client.get("/metrics")).text
     assert sample(again, "courtside_loop_stall_seconds") < BLOCKED_SECONDS
+
+
+async def test_a_long_step_is_logged_with_its_task_and_the_collection_inside_it(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="courtside.actors.loop_stalls"):
+        time.sleep(BLOCKED_SECONDS)
+        gc.collect()  # a full collection, inside the same step
+        await trio.sleep(0)  # the step ends here
+    held = [record.getMessage() for record in caplog.records if "held the loop" in record.getMessage()]
+    assert len(held) == 1, held
+    assert re.fullmatch(
+        rf"task {re.escape(trio.lowlevel.current_task().name)} held the loop for \d+\.\d ms"
+        r" \(\d+\.\d ms of it collecting generation 2\)", held[0]
+    ), held
