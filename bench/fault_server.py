@@ -3,9 +3,8 @@
 Issue 19, point 4: actor faults under load. The production server has no way
 in to kill its actors, and gets none; this bench-only wrapper runs the node
 exactly as ``courtside serve`` does (the same flags and ``COURTSIDE_*``
-variables through ``load_config``, the same logging, ``run_node``, the GC
-tuning once up, SIGINT and SIGTERM shutting it down in order), and on SIGUSR1
-kills with ``Supervisor.kill``, as the hardening test does
+variables through ``load_config``, the same logging, then ``serve_node`` itself),
+and on SIGUSR1 kills with ``Supervisor.kill``, as the hardening test does
 (tests/hardening/test_actor_kills.py):
 
 1. a tenth (at least one) of the running chat rooms, lobbies and tournaments,
@@ -41,9 +40,9 @@ from courtside.actors.hub import HUB
 from courtside.actors.lobbies import LOBBY
 from courtside.actors.registry import kind_of
 from courtside.actors.tournament import TOURNAMENT
-from courtside.server.cli import _parser, _tune_gc_for_ticks, configure_logging
+from courtside.server.cli import _parser, configure_logging, serve_node
 from courtside.server.config import Config, ConfigError, load_config
-from courtside.server.node import Node, run_node
+from courtside.server.node import Node
 
 log = logging.getLogger("courtside")
 
@@ -78,19 +77,19 @@ async def kill_actors(node: Node, rng: random.Random, seed: int) -> None:
 
 
 async def serve(config: Config, seed: int) -> None:
-    """``serve_node``, with SIGUSR1 beside SIGINT and SIGTERM: each one kills once more."""
+    """``serve_node``, and each SIGUSR1 kills once more, until the node has stopped."""
     rng = random.Random(seed)
-    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGUSR1) as signals:
+    with trio.open_signal_receiver(signal.SIGUSR1) as kills:
         async with trio.open_nursery() as nursery:
-            node = await nursery.start(run_node, config)
-            _tune_gc_for_ticks()
-            async for signum in signals:
-                if signum == signal.SIGUSR1:
-                    nursery.start_soon(kill_actors, node, rng, seed)
-                    continue
-                log.info("received %s", signal.Signals(signum).name)
-                node.shutdown()
-                break
+            node = await nursery.start(_serve_until_stopped, config, nursery.cancel_scope)
+            async for _ in kills:
+                nursery.start_soon(kill_actors, node, rng, seed)
+
+
+async def _serve_until_stopped(config: Config, everything: trio.CancelScope, *,
+                               task_status: trio.TaskStatus[Node]) -> None:
+    await serve_node(config, task_status=task_status)
+    everything.cancel()  # the node stopped on SIGINT or SIGTERM: so does the wrapper
 
 
 def main() -> int:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import trio
 
 from .config import Config, ConfigError, load_config
-from .node import database_for, run_node
+from .node import Node, database_for, run_node
 from .workers import serve_workers
 
 log = logging.getLogger("courtside")
@@ -81,17 +81,17 @@ async def serve_node(
     config: Config,
     http_fd: int | None = None,
     *,
-    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+    task_status: trio.TaskStatus[Node] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Run one node until SIGINT or SIGTERM, then shut it down in order;
-    ``task_status.started`` once it serves."""
+    ``task_status.started(node)`` once it serves."""
     # Opened first, so a signal during start-up is handled once the node is up
     # instead of interrupting it half-way (and orphaning the database server).
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
             node = await nursery.start(functools.partial(run_node, config, http_fd=http_fd))
             _tune_gc_for_ticks()
-            task_status.started()
+            task_status.started(node)
             async for signum in signals:
                 log.info("received %s", signal.Signals(signum).name)
                 node.shutdown()
