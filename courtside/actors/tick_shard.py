@@ -8,11 +8,15 @@ the missed ticks back to back, so game time keeps up with the clock and no
 state is lost; one that falls CATCH_UP_TICKS behind is overloaded, and skips
 the missed deadlines (counted) rather than spiral further behind.
 
-Each pass has two phases: every match steps (``tick``), then every match writes
-what it has to send (``flush``), so a tick's writes leave in one burst. Spread
-between the steps, nearly every write found its peer asleep and paid to wake it
-(a tenth of the server's core, by perf, at 250 matches on loopback); in a burst
-the peer is still reading when the next write lands (bench/RESULTS.md).
+A pass goes through the matches a slice at a time, in two phases: every match of
+the slice steps (``tick``), then each writes what it has to send (``flush``), so
+the slice's writes leave in one burst. Spread between the steps, nearly every
+write found its peer asleep and paid to wake it (a tenth of the server's core, by
+perf, at 250 matches on loopback); in a burst the peer is still reading when the
+next write lands (bench/RESULTS.md). Once a pass has held the loop for
+STEP_BUDGET it lets other tasks run before its next slice: a pass over hundreds of
+matches is many milliseconds, and nothing else (a request, a fan-out, a socket's
+handshake) should wait that long for the loop (issue 20).
 
 An exception in either phase removes that match alone and hands the error back
 to it; the others never notice.
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -30,6 +35,8 @@ import trio
 log = logging.getLogger(__name__)
 
 CATCH_UP_TICKS = 3
+SLICE = 8  # matches stepped, then flushed, between two looks at the clock
+STEP_BUDGET = 0.001  # s of the loop a pass holds before it lets other tasks run
 
 
 class Ticking(Protocol):
@@ -78,14 +85,22 @@ class TickShard:
                 skipped = math.floor(lateness / self.period)
                 self.skipped_ticks += skipped
                 k += skipped
-            self._tick_all()
+            await self._tick_all()
 
-    def _tick_all(self) -> None:
+    async def _tick_all(self) -> None:
         # A copy: a tick may end its match, which removes it from the shard, and
         # a match that ended still sends its last state.
-        stepped = [match for match in list(self._playing) if self._guarded(match, match.tick)]
-        for match in stepped:
-            self._guarded(match, match.flush)
+        playing = list(self._playing)
+        held_since = time.perf_counter()
+        for first in range(0, len(playing), SLICE):
+            if time.perf_counter() - held_since > STEP_BUDGET:
+                await trio.lowlevel.checkpoint()
+                held_since = time.perf_counter()
+            # Removed while other tasks ran (aborted, say): not stepped again.
+            sliced = [match for match in playing[first : first + SLICE] if match in self._playing]
+            stepped = [match for match in sliced if self._guarded(match, match.tick)]
+            for match in stepped:
+                self._guarded(match, match.flush)
 
     def _guarded(self, match: Ticking, phase: Callable[[], None]) -> bool:
         try:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import trio
 from trio.testing import MockClock
 
 from courtside.actors import TickShard
+from courtside.actors.tick_shard import SLICE, STEP_BUDGET
 
 
 class Counter:
@@ -133,3 +136,37 @@ async def test_every_match_steps_before_any_writes_and_a_failing_write_aborts_it
     ]
     assert isinstance(first.failure, OSError)
     assert second.failure is None
+
+
+async def test_a_long_pass_lets_other_tasks_run_between_its_slices(autojump_clock: MockClock) -> None:
+    shard = TickShard(60)
+    stepped: list[int] = []
+    waiting = trio.Event()
+    ran_after: list[int] = []
+
+    class Costly(Counter):
+        """A tick that holds the loop a quarter of the budget (real time: the budget's clock)."""
+
+        def tick(self) -> None:
+            super().tick()
+            waiting.set()  # another task is ready from the first tick of the pass on
+            until = time.perf_counter() + STEP_BUDGET / 4
+            while time.perf_counter() < until:
+                pass
+            stepped.append(len(stepped))
+
+    async def another_task() -> None:
+        await waiting.wait()
+        ran_after.append(len(stepped))
+
+    async with trio.open_nursery() as nursery:
+        await nursery.start(shard.run)
+        nursery.start_soon(another_task)
+        for _ in range(3 * SLICE):
+            shard.add(Costly())
+        await trio.sleep(1.5 / 60)
+        nursery.cancel_scope.cancel()
+    # One slice (twice the budget) held the loop, then the other task had its turn: in
+    # the next batch of runnable tasks, which Trio runs in either order.
+    assert ran_after in ([SLICE], [2 * SLICE])
+    assert len(stepped) == 3 * SLICE
