@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import random
 import signal
 import sys
@@ -40,8 +39,8 @@ from courtside.actors.hub import HUB
 from courtside.actors.lobbies import LOBBY
 from courtside.actors.registry import kind_of
 from courtside.actors.tournament import TOURNAMENT
-from courtside.server.cli import _parser, configure_logging, serve_node
-from courtside.server.config import Config, ConfigError, load_config
+from courtside.server.cli import command_and_config, configure_logging, serve_node
+from courtside.server.config import Config
 from courtside.server.node import Node
 
 log = logging.getLogger("courtside")
@@ -96,14 +95,8 @@ def main() -> int:
     ours = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ours.add_argument("--seed", type=int, default=19, help="of the random choice of actors (19)")
     own, rest = ours.parse_known_args()
-    args = _parser().parse_args(rest)
-    flags = {name: value for name, value in vars(args).items() if name != "command"}
-    try:
-        config = load_config(flags, os.environ)
-    except ConfigError as error:
-        print(f"bench/fault_server.py: {error}", file=sys.stderr)
-        return 2
-    if args.command != "serve" or config.workers is not None:
+    command, config = command_and_config(rest)
+    if command != "serve" or config.workers is not None:
         print("bench/fault_server.py: runs `serve` of one node (no workers)", file=sys.stderr)
         return 2
     configure_logging(config)

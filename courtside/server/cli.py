@@ -51,16 +51,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def command_and_config(argv: Sequence[str] | None = None) -> tuple[str, Config]:
+    """The command line's command and the configuration its flags and the environment
+    make; a configuration error ends the program with status 2, as a usage error."""
     args = _parser().parse_args(argv)
     flags = {name: value for name, value in vars(args).items() if name != "command"}
     try:
-        config = load_config(flags, os.environ)
+        return args.command, load_config(flags, os.environ)
     except ConfigError as error:
         print(f"courtside: {error}", file=sys.stderr)
-        return 2
+        raise SystemExit(2) from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    command, config = command_and_config(argv)
     configure_logging(config)
-    if args.command == "migrate":
+    if command == "migrate":
         trio.run(_migrate, config)
         return 0
     if config.workers is not None:
