@@ -19,14 +19,20 @@ from .workers import serve_workers
 
 log = logging.getLogger("courtside")
 
-# Python's default is 700 allocations; a tick allocates a few per match.
-GC_GEN0_THRESHOLD = 10_000
-# Python's default is a full collection every 10 young ones (once enough has been
+# A young collection holds the loop for the objects it walks: about half a
+# microsecond each here. Python's defaults (700 allocations, then a middle
+# collection every 10 young ones) and larger ones (10,000) let the middle generation
+# fill with what a wave of players makes (guests, queue entries, sockets):
+# collections of 17-24 ms. At 1,000 and every 5 they stay under about 2 ms at the
+# same capacity (bench/RESULTS.md, matches with waves; issue 20).
+GC_GEN0_THRESHOLD = 1_000
+GC_MIDDLE_EVERY = 5
+# Python's default is a full collection every 10 middle ones (once enough has been
 # promoted). A full collection walks every live object: about 250 per open user
 # connection, 1.1 s at 5,000 of them, a stall of every match and socket. Cyclic
-# garbage is rare here (refcounting frees the rest), so full collections can wait
-# ten times longer (bench/RESULTS.md, fan-out).
-GC_FULL_EVERY = 100
+# garbage is rare here (refcounting frees the rest), so full collections wait for
+# about ten million allocations (bench/RESULTS.md, fan-out).
+GC_FULL_EVERY = 10_000_000 // (GC_GEN0_THRESHOLD * GC_MIDDLE_EVERY)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -106,11 +112,11 @@ async def serve_node(
 
 def _tune_gc_for_ticks() -> None:
     """What start-up allocated lives as long as the process: move it out of the
-    collector's sight, and collect the young generation less often, so ticks are
-    not stretched by collections walking long-lived objects (DESIGN.md §13)."""
+    collector's sight, keep young collections short, and full ones rare, so ticks
+    are not stretched by collections walking long-lived objects (DESIGN.md §13)."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(GC_GEN0_THRESHOLD, gc.get_threshold()[1], GC_FULL_EVERY)
+    gc.set_threshold(GC_GEN0_THRESHOLD, GC_MIDDLE_EVERY, GC_FULL_EVERY)
 
 
 async def _migrate(config: Config) -> None:
