@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import random
 import signal
 import sys
@@ -42,8 +41,6 @@ from courtside.actors.tournament import TOURNAMENT
 from courtside.server.cli import command_and_config, configure_logging, serve_node
 from courtside.server.config import Config
 from courtside.server.node import Node
-
-log = logging.getLogger("courtside")
 
 # The kinds of which a tenth is killed, by the prefix of their actors' names.
 SOME_OF = tuple(kind_of(name) for name in (room_name(0), LOBBY, TOURNAMENT))

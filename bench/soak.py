@@ -1009,10 +1009,11 @@ class ActorKills:
         }
 
 
-def print_kills(kills: dict) -> None:
-    def word(met: bool) -> str:
-        return "met" if met else "MISSED"
+def word(met: bool) -> str:
+    return "met" if met else "MISSED"
 
+
+def print_kills(kills: dict) -> None:
     if not kills.get("done", True):
         print("actor kills: not done (the run ended before their minute)")
         return
@@ -1248,9 +1249,6 @@ def verdict(rows: list[dict], kills: dict | None = None) -> dict:
 
 
 def print_verdict(result: dict) -> None:
-    def word(met: bool) -> str:
-        return "met" if met else "MISSED"
-
     if "rss" in result:
         rss = result["rss"]
         print(f"RSS after the first period: {rss['first_mib']} -> {rss['last_mib']} MiB, "

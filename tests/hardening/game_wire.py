@@ -92,10 +92,11 @@ class Stream:
     others: list[dict] = dataclasses.field(default_factory=list)
     closed: int | None = None
 
-    def longest_gap(self, since: float) -> float:
-        """The longest wait between two states from ``since`` to the last one."""
-        times = [since, *(t for t in self.arrived if t > since)]
-        return max(b - a for a, b in zip(times, times[1:])) if len(times) > 1 else float("inf")
+    def longest_gap(self, since: float, until: float) -> float:
+        """The longest wait for a state from ``since`` to ``until``: a stream that
+        stopped counts its silence up to ``until``."""
+        times = [since, *(t for t in self.arrived if since < t < until), until]
+        return max(b - a for a, b in zip(times, times[1:]))
 
 
 @dataclasses.dataclass
