@@ -413,37 +413,45 @@ class Match:
         if outcome.winning_team is not None:
             winners = self.spec.team_a if outcome.winning_team == "a" else self.spec.team_b
             winner_id = winners[0]
-        self._broadcast_message(GameEnded(
-            initiator_score=outcome.score_a,
-            invited_score=outcome.score_b,
-            winner_id=winner_id,
-            reason=outcome.reason,
-            initiator_id=self.spec.team_a[0],
-            invited_id=self.spec.team_b[0],
-        ))
-        for connection in self._connections():
-            connection.close(CloseCode.NORMAL, "game over")
-        if not self.spec.tournament:
-            await self._free_players()
-        record = MatchRecord(
-            spec=self.spec,
-            outcome=outcome,
-            started_at=started,
-            duration_seconds=duration,
-            own_goals=physics.own_goals_by_slot(self._state),
-            inputs=self._inputs,
-        )
-        try:
-            await self._record(record)
-        except Exception:
-            log.exception("could not record match %s", self.spec.code)
-        finally:
-            # From here the record answers for the match (GET /api/game/matches/<code>/).
-            self._live_matches.remove(self.spec.code)
+        async with trio.open_nursery() as nursery:
+            if not self.spec.tournament:
+                # Freeing them is one write, awaited for a tick at most: a "play again"
+                # sent the moment game_ended arrives finds them free, and an outage
+                # delays the news by no more than that tick.
+                freed = trio.Event()
+                nursery.start_soon(self._free_players, freed.set)
+                with trio.move_on_after(1 / self._timing.tick_rate):
+                    await freed.wait()
+            self._broadcast_message(GameEnded(
+                initiator_score=outcome.score_a,
+                invited_score=outcome.score_b,
+                winner_id=winner_id,
+                reason=outcome.reason,
+                initiator_id=self.spec.team_a[0],
+                invited_id=self.spec.team_b[0],
+            ))
+            for connection in self._connections():
+                connection.close(CloseCode.NORMAL, "game over")
+            record = MatchRecord(
+                spec=self.spec,
+                outcome=outcome,
+                started_at=started,
+                duration_seconds=duration,
+                own_goals=physics.own_goals_by_slot(self._state),
+                inputs=self._inputs,
+            )
+            try:
+                await self._record(record)
+            except Exception:
+                log.exception("could not record match %s", self.spec.code)
+            finally:
+                # From here the record answers for the match (GET /api/game/matches/<code>/).
+                self._live_matches.remove(self.spec.code)
         if self.spec.tournament:
             await self._free_players()
 
-    async def _free_players(self) -> None:
+    async def _free_players(self, then: Callable[[], None] = lambda: None) -> None:
+        """Free the players (tried again through an outage), then ``then()``."""
         code = self.spec.code
         try:
             await retrying(lambda _: self._engagements.release_all(f"match:{code}"),
@@ -451,6 +459,7 @@ class Match:
         except Exception:
             log.exception("the players of match %s stay engaged to it", code)
         self._bus.presence_changed(self.spec.players)
+        then()
 
     def _connections(self) -> list[PeerConnection]:
         seated = [s.connection for s in self._seats if s.connection is not None]
