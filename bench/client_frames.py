@@ -4,7 +4,8 @@ Client frames must be masked; a paddle update's frame is built once per paddle
 position (a tenth of a pixel) and reused, so answering a state costs a dict
 lookup. Server frames are read by bench/load_client.py's own minimal parser
 (the user-socket clients use ``take_server_frames``); their JSON is decoded by
-msgspec into just the fields a player needs.
+msgspec into just the fields a player needs. A Colyseus room's frames (binary,
+MessagePack) have their own constants and paddle frames here.
 """
 
 from __future__ import annotations
@@ -75,13 +76,29 @@ def take_server_frames(buffer: bytearray) -> list[tuple[int, bytes]]:
     return frames
 
 
-_PADDLE_FRAMES: dict[int, bytes] = {}  # paddle top in tenths of a pixel -> frame
+def _cached_paddle_frames(build):
+    """A paddle frame per ball height: ``build(top)`` once per paddle top (a tenth of a
+    pixel), for a paddle whose middle is on the ball."""
+    frames: dict[int, bytes] = {}
 
+    def frame(ball_y: float) -> bytes:
+        tenths = round((ball_y - 50.0) * 10)
+        found = frames.get(tenths)
+        if found is None:
+            found = frames[tenths] = build(tenths / 10)
+        return found
 
-def paddle_frame(ball_y: float) -> bytes:
-    tenths = round((ball_y - 50.0) * 10)
-    frame = _PADDLE_FRAMES.get(tenths)
-    if frame is None:
-        payload = b'{"type":"paddle_position_update","position":%.1f}' % (tenths / 10)
-        frame = _PADDLE_FRAMES[tenths] = masked_frame(payload)
     return frame
+
+
+paddle_frame = _cached_paddle_frames(
+    lambda top: masked_frame(b'{"type":"paddle_position_update","position":%.1f}' % top))
+
+# Colyseus (bench/colyseus/server.mjs): binary room messages, ROOM_DATA (13) then the
+# type and the payload, each MessagePack.
+COLYSEUS_JOIN_ROOM, COLYSEUS_ERROR, COLYSEUS_ROOM_DATA = 10, 11, 13
+COLYSEUS_STATE = bytes((COLYSEUS_ROOM_DATA,)) + msgspec.msgpack.encode("state")
+COLYSEUS_JOINED = masked_frame(bytes((COLYSEUS_JOIN_ROOM,)), opcode=0x2)  # the client's acknowledgement
+colyseus_paddle_frame = _cached_paddle_frames(
+    lambda top: masked_frame(bytes((COLYSEUS_ROOM_DATA,)) + msgspec.msgpack.encode("paddle")
+                             + msgspec.msgpack.encode(top), opcode=0x2))

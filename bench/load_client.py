@@ -20,8 +20,16 @@ or below it, until the ball is past (the side is read from ``welcome``, the ball
 course from ``ball_direction_x``). Matches then reach ``score_to_win`` and end;
 ``ends`` tells which players' matches ended, and which connections were lost.
 
+``"wire": "colyseus"`` in an ``add`` (bench/colyseus/server.mjs): its players speak
+Colyseus' protocol instead. No authenticate: the seat is in the URL; the server's
+JOIN_ROOM frame is acknowledged (READY, as ``welcome`` is for Courtside); each
+ROOM_DATA "state" message's MessagePack payload (game_state_update's state keys)
+goes through the same path as a Courtside state, and is answered with a "paddle"
+message carrying the same paddle top.
+
 Driven by JSON lines on stdin, answered by JSON lines on stdout:
-  {"op": "add", "conns": [[ws_url, token or null], ...]} -> {"ev": "added", ok, failed, errors}
+  {"op": "add", "conns": [[ws_url, token or null], ...], "wire": "courtside" (default) or "colyseus"}
+      -> {"ev": "added", ok, failed, errors}
   {"op": "status"} -> {"ev": "status", "playing", "open", "closed", "failed", "ended"}
   {"op": "mark"}   -> {"ev": "marked", "playing"}: a measuring window starts
   {"op": "report"} -> {"ev": "report", ...}: the window's figures
@@ -29,7 +37,8 @@ Driven by JSON lines on stdin, answered by JSON lines on stdout:
                        "lost": [[token, error], ...]}: players whose match ended
                        (``game_ended``) or whose connection failed, since the last ask
   {"op": "quit"}
-Run by bench/matches.py and bench/soak.py; works against courtside and bench/baseline_bare.py alike.
+Run by bench/matches.py and bench/soak.py; works against courtside and bench/baseline_bare.py
+alike (and, with ``"wire": "colyseus"``, bench/colyseus/server.mjs).
 """
 
 from __future__ import annotations
@@ -46,7 +55,18 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from client_frames import decode_message, masked_frame, paddle_frame, upgrade_request
+from client_frames import (
+    COLYSEUS_ERROR,
+    COLYSEUS_JOIN_ROOM,
+    COLYSEUS_JOINED,
+    COLYSEUS_STATE,
+    StateFields,
+    colyseus_paddle_frame,
+    decode_message,
+    masked_frame,
+    paddle_frame,
+    upgrade_request,
+)
 from gap_window import Window
 
 MAX_IN_FLIGHT = 64  # connections between connect() and welcome at one time
@@ -88,11 +108,15 @@ decode_miss_message = msgspec.json.Decoder(MissMessage).decode
 class Conn:
     __slots__ = ("sock", "fd", "phase", "buf", "out", "host", "port", "path", "token",
                  "deadline", "last", "last_tick", "goals", "window", "measured", "error",
-                 "batch", "toward", "coming", "missing")
+                 "batch", "toward", "coming", "missing", "colyseus", "paddle")
 
-    def __init__(self, url: str, token: str | None, batch: Batch) -> None:
+    def __init__(self, url: str, token: str | None, batch: Batch, colyseus: bool = False) -> None:
         parts = urlsplit(url)
-        self.host, self.port, self.path = parts.hostname, parts.port, parts.path
+        # A Colyseus seat is in the query (``?sessionId=``); Courtside's URLs have none.
+        self.host, self.port = parts.hostname, parts.port
+        self.path = f"{parts.path}?{parts.query}" if parts.query else parts.path
+        self.colyseus = colyseus
+        self.paddle = colyseus_paddle_frame if colyseus else paddle_frame
         self.token = token or "bench"
         self.batch = batch
         self.sock: socket.socket | None = None
@@ -127,6 +151,7 @@ class LoadClient:
         self.rate = rate
         self.miss = miss
         self.decode = decode_miss_message if miss else decode_message
+        self.decode_colyseus = msgspec.msgpack.Decoder(MissState if miss else StateFields).decode
         self.ends: list[list] = []  # [token, reason, goals] per game_ended, until ``ends``
         self.lost: list[list] = []  # [token, error] per failed connection, until ``ends``
         self.poller = select.epoll()
@@ -160,9 +185,10 @@ class LoadClient:
 
     # -- connection set-up ----------------------------------------------------------
 
-    def add(self, conns: list[list]) -> None:
+    def add(self, conns: list[list], wire: str = "courtside") -> None:
         batch = Batch(len(conns))
-        self.queue.extend(Conn(url, token, batch) for url, token in conns)
+        colyseus = wire == "colyseus"
+        self.queue.extend(Conn(url, token, batch, colyseus) for url, token in conns)
         if not conns:
             emit({"ev": "added", "ok": 0, "failed": 0, "errors": []})
 
@@ -214,8 +240,9 @@ class LoadClient:
             conn.buf = b""
             data = data[end + 4:]
             conn.phase = WELCOMING
-            auth = json.dumps({"type": "authenticate", "token": conn.token}).encode()
-            sock.send(masked_frame(auth))
+            if not conn.colyseus:  # a Colyseus room sends JOIN_ROOM unasked
+                auth = json.dumps({"type": "authenticate", "token": conn.token}).encode()
+                sock.send(masked_frame(auth))
         self._frames(conn, data, now)
 
     def _setup_done(self, conn: Conn, ok: bool) -> None:
@@ -290,6 +317,11 @@ class LoadClient:
                     self._state(conn, state, now)
                 elif not self._control_message(conn, message):
                     return
+            elif opcode == 2:
+                if data.startswith(COLYSEUS_STATE, start, end):
+                    self._state(conn, self.decode_colyseus(data[start + len(COLYSEUS_STATE):end]), now)
+                elif not self._colyseus_control(conn, data[start:end]):
+                    return
             elif opcode == 8:
                 code = int.from_bytes(data[start:start + 2]) if length >= 2 else None
                 self._fail(conn, f"closed {code} {data[start + 2:end]!r}")
@@ -321,7 +353,7 @@ class LoadClient:
         if self.miss:
             self._send(conn, self._maybe_missing(conn, state))
         else:
-            self._send(conn, paddle_frame(state.ball_position_y))
+            self._send(conn, conn.paddle(state.ball_position_y))
 
     def _maybe_missing(self, conn: Conn, state: MissState) -> bytes:
         """--miss: follow the ball, or, for a point the player lets through, keep clear of it."""
@@ -333,13 +365,13 @@ class LoadClient:
             if coming and random.random() < self.miss:
                 conn.missing = 1 if ball_y < FIELD_MIDDLE else -1
         if not conn.missing:
-            return paddle_frame(ball_y)
+            return conn.paddle(ball_y)
         if conn.missing > 0 and ball_y > SWITCH_BELOW_AT:
             conn.missing = -1
         elif conn.missing < 0 and ball_y < SWITCH_ABOVE_AT:
             conn.missing = 1
         top = ball_y + CLEAR_BELOW if conn.missing > 0 else ball_y - CLEAR_ABOVE
-        return paddle_frame(min(PADDLE_TOP_MAX, max(0.0, top)) + 50.0)  # paddle_frame takes the middle
+        return conn.paddle(min(PADDLE_TOP_MAX, max(0.0, top)) + 50.0)  # the frame takes the middle
 
     def _control_message(self, conn: Conn, message) -> bool:
         """Non-state messages; False when the connection is gone."""
@@ -357,6 +389,18 @@ class LoadClient:
             return False
         elif kind == "error":
             print(f"load_client: server error {message.code}: {message.detail}", file=sys.stderr)
+        return True
+
+    def _colyseus_control(self, conn: Conn, payload: bytes) -> bool:
+        """A Colyseus frame other than a state; False when the connection is gone."""
+        kind = payload[0] if payload else None
+        if kind == COLYSEUS_JOIN_ROOM and conn.phase == WELCOMING:
+            conn.phase = READY
+            self._send(conn, COLYSEUS_JOINED)
+            self._setup_done(conn, ok=True)
+        elif kind == COLYSEUS_ERROR:
+            self._fail(conn, f"colyseus error {payload[1:]!r}")
+            return False
         return True
 
     def _send(self, conn: Conn, frame: bytes) -> None:
@@ -442,7 +486,7 @@ class LoadClient:
             command = json.loads(line)
             op = command["op"]
             if op == "add":
-                self.add(command["conns"])
+                self.add(command["conns"], command.get("wire", "courtside"))
             elif op == "status":
                 emit(self.status())
             elif op == "mark":

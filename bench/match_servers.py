@@ -1,6 +1,6 @@
-"""The two servers bench/matches.py measures, and how each is handed new 1v1 matches.
+"""The servers bench/matches.py measures, and how each is handed new 1v1 matches.
 
-Both run pinned to core 0 (``taskset -c 0``) and hand back, for N new matches,
+Each runs pinned to core 0 (``taskset -c 0``) and hands back, for N new matches,
 the 2N player connections as ``[ws_url, token]`` for bench/load_client.py:
 
 - ``Courtside``: ``courtside serve`` with a throwaway data dir and every
@@ -19,6 +19,13 @@ the 2N player connections as ``[ws_url, token]`` for bench/load_client.py:
 - ``FaultyCourtside``: the same node run by bench/fault_server.py, which kills
   some of its actors on a signal, for bench/soak.py's ``--kill-actors``.
 - ``Bare``: bench/baseline_bare.py, whose match codes are pre-declared.
+- ``Colyseus``: bench/colyseus/server.mjs under Node (``npm ci`` first when its
+  node_modules is missing), one ``pong`` room per match. Seats come from its HTTP
+  matchmaking, as the official client gets them: ``POST /matchmake/create/pong``
+  for the first player, ``/matchmake/joinById/<roomId>`` for the second, each
+  answered ``{"room": {"roomId", "processId", ...}, "sessionId"}``; a player
+  connects to ``/<processId>/<roomId>?sessionId=...``. Its players speak Colyseus'
+  wire (``wire``: the load client's ``add`` option).
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ import psutil
 from harness import EmbeddedPostgres, ServerFailed, is_worker, server_cores
 
 SERVER_CORE = 0
+COLYSEUS_DIR = Path(__file__).with_name("colyseus")
 START_TIMEOUT = 180.0
 STOP_TIMEOUT = 60.0
 PAIRING_TIMEOUT = 60.0
@@ -86,6 +94,7 @@ class _Pinned:
     """A server process on core 0 whose log goes to a file."""
 
     name = "?"
+    wire = "courtside"  # how bench/load_client.py speaks to it
     command: list[str]
     env: dict[str, str] = {}
 
@@ -101,6 +110,18 @@ class _Pinned:
                 self.command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env},
             )
         self.process = psutil.Process(self._popen.pid)  # taskset execs the server
+
+    def _wait_listening(self) -> None:
+        """Start it and wait for the ``"listening"`` line it logs once it accepts players."""
+        self._spawn()
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise ServerFailed(f"{self.name} server exited during start-up:\n{self.log_tail()}")
+            if '"listening"' in self.log_path.read_text(errors="replace"):
+                return
+            time.sleep(0.1)
+        raise ServerFailed(f"{self.name} server did not listen in time")
 
     def alive(self) -> bool:
         return self._popen is not None and self._popen.poll() is None
@@ -154,15 +175,7 @@ class Bare(_Pinned):
         self.max_matches = max_matches
 
     def start(self) -> None:
-        self._spawn()
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if not self.alive():
-                raise ServerFailed(f"bare server exited during start-up:\n{self.log_tail()}")
-            if '"listening"' in self.log_path.read_text(errors="replace"):
-                return
-            time.sleep(0.1)
-        raise ServerFailed("bare server did not listen in time")
+        self._wait_listening()
 
     def open_matches(self, count: int) -> list[list]:
         if self.opened + count > self.max_matches:
@@ -173,6 +186,56 @@ class Bare(_Pinned):
             conns += [[url, None], [url, None]]
         self.opened += count
         return conns
+
+
+class Colyseus(_Pinned):
+    name = "colyseus"
+    wire = "colyseus"
+    env = {"NODE_ENV": "production"}  # Colyseus' own dev-mode extras off
+
+    def __init__(self, work_dir: Path) -> None:
+        super().__init__(work_dir)
+        self.port = free_loopback_port()
+        self.command = ["taskset", "-c", str(SERVER_CORE), "node", str(COLYSEUS_DIR / "server.mjs"),
+                        "--port", str(self.port)]
+
+    def start(self) -> None:
+        if not (COLYSEUS_DIR / "node_modules").is_dir():
+            installed = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=COLYSEUS_DIR,
+                                       capture_output=True, text=True)
+            if installed.returncode != 0:
+                raise ServerFailed(f"npm ci in {COLYSEUS_DIR} failed:\n{installed.stderr[-2000:]}")
+        self._wait_listening()
+
+    def open_matches(self, count: int) -> list[list]:
+        with ThreadPoolExecutor(SETUP_THREADS) as pool:
+            matches = list(pool.map(lambda _: self._match(), range(count)))
+        self.opened += count
+        return [conn for match in matches for conn in match]
+
+    def _match(self) -> list[list]:
+        """One new room's two seats, as ``[ws_url, None]``."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            first = self._reserve(connection, "create/pong")
+            second = self._reserve(connection, f"joinById/{first['room']['roomId']}")
+        finally:
+            connection.close()
+        return [[self._ws_url(seat), None] for seat in (first, second)]
+
+    @staticmethod
+    def _reserve(connection: http.client.HTTPConnection, route: str) -> dict:
+        connection.request("POST", f"/matchmake/{route}", body=b"{}",
+                           headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        body = json.loads(response.read())
+        if response.status != 200 or "error" in body:
+            raise ServerFailed(f"POST /matchmake/{route} answered {response.status}: {body}")
+        return body
+
+    def _ws_url(self, seat: dict) -> str:
+        room = seat["room"]
+        return f"ws://127.0.0.1:{self.port}/{room['processId']}/{room['roomId']}?sessionId={seat['sessionId']}"
 
 
 @dataclass

@@ -1,8 +1,12 @@
-"""Match-engine capacity: how many 60 Hz 1v1 matches one core serves, against a bare baseline.
+"""Match-engine capacity: how many 60 Hz 1v1 matches one core serves, against a bare baseline
+and a Colyseus room.
 
 One server at a time runs pinned to core 0 (bench/match_servers.py): Courtside
 with every production duty on, then bench/baseline_bare.py, the same job done
-the plain way with trio + trio-websocket. bench/load_client.py, one lean
+the plain way with trio + trio-websocket, and, with ``--servers ...,colyseus``,
+bench/colyseus/server.mjs: one Colyseus room per match (``npm ci`` installs its
+pinned packages the first time), stepping the same physics and broadcasting the
+same state keys as a "state" message each tick. bench/load_client.py, one lean
 process on core 1, plays both sides of every match and answers every state
 with a paddle update (60 Hz both ways). The ramp adds matches step by step; per
 step, after the new matches play and a settle time, one measured window gives:
@@ -20,9 +24,15 @@ more than 5 % of a core during it; the step holds if any window holds. A
 server's ramp stops at its first failing step. Its capacity is the largest
 holding count; where the client's core passed 80 % by then, it is a lower bound.
 
-    .venv/bin/python bench/matches.py [--seconds 10] [--settle 3] [--servers courtside,bare]
-        [--workers 1,2] [--courtside-steps 50,100,...] [--bare-steps 10,20,...] [--profile-at 200]
+    .venv/bin/python bench/matches.py [--seconds 10] [--settle 3] [--servers courtside,bare,colyseus]
+        [--workers 1,2] [--courtside-steps 50,100,...] [--bare-steps 10,20,...]
+        [--colyseus-steps 100,150,...] [--profile-at 200]
         [--live-channels] [--waves 500] [--out bench/matches.json] [--plot bench/matches.png]
+
+The report gives Courtside's capacity over the bare baseline's (target 5x) and, with
+colyseus in ``--servers``, over the Colyseus room's (``colyseus_ratio``; target 1.5x,
+in one run so that both meet the same machine). Node and npm must be on the PATH
+for it.
 
 ``--workers 1,2`` runs Courtside once per count as ``courtside serve --workers N``
 (in place of the plain ``courtside``): one worker pinned to core 0 as above, more
@@ -60,10 +70,10 @@ gauge ``courtside_loop_stall_seconds`` (the longest task step since the last
 scrape; reading it resets it) read right after the window, the scrape just
 before it having reset it; the largest over nodes. And ``loop_steps_over_25ms``
 from ``courtside_loop_step_seconds``. Both are None on a server without them (an
-older revision, the bare baseline). Live channels and waves apply to Courtside
-only: the bare baseline has no users.
+older revision, the bare baseline, Colyseus). Live channels and waves apply to
+Courtside only: the bare baseline and the Colyseus room have no users.
 
-Exit status: 0 when both ramps ran (figures under target are reported, not
+Exit status: 0 when every ramp ran (figures under target are reported, not
 fatal); 1 when a server failed to start, died or could not be handed matches;
 2 when a tool is missing.
 """
@@ -76,6 +86,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -96,7 +107,7 @@ from harness import (
     our_processes,
     wait_for_quiet,
 )
-from match_servers import Bare, Courtside
+from match_servers import Bare, Colyseus, Courtside
 from matches_report import plot, print_table
 
 LOAD_CORE = 1
@@ -112,8 +123,10 @@ MAX_WINDOWS = 3
 STEPS = {
     "courtside": [50, 100, 150, 200, 250, 300, 325, 350, 375, 400, 450, 500, 600, 700, 800, 1000],
     "bare": [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 140, 160, 200],
+    "colyseus": [100, 150, 200, 250, 300, 350, 400, 450, 500, 550, 600, 700, 800],
 }
 TARGET_RATIO, STRETCH_RATIO = 5.0, 7.0
+TARGET_COLYSEUS_RATIO = 1.5  # the issue: 1.5x a Colyseus room's matches per core
 TARGET_SCALING = 0.90  # matches per busy server core with N workers against one worker's
 LATENESS_METRIC = "courtside_tick_lateness_seconds"
 SKIPPED_METRIC = "courtside_tick_skipped_total"
@@ -303,7 +316,7 @@ def ramp(server, client: LoadClient, steps: list[int], args, deadline: float, lo
         began = time.monotonic()
         conns = (server.open_matches(target - playing, before_queueing=live.open) if live
                  else server.open_matches(target - playing))
-        added = client.ask("add", "added", timeout=120, conns=conns)
+        added = client.ask("add", "added", timeout=120, conns=conns, wire=server.wire)
         if added["failed"]:
             raise ServerFailed(f"{added['failed']} connections failed: {added['errors']}")
         wait_until = time.monotonic() + PLAYING_TIMEOUT
@@ -376,11 +389,13 @@ def _parse_args() -> argparse.Namespace:
     steps = lambda text: [int(n) for n in text.split(",")]  # noqa: E731
     parser.add_argument("--seconds", type=float, default=10.0, help="measured window per step (10)")
     parser.add_argument("--settle", type=float, default=3.0, help="wait after a step's matches play (3)")
-    parser.add_argument("--servers", default="courtside,bare", help="which, in order (courtside,bare)")
+    parser.add_argument("--servers", default="courtside,bare",
+                        help="which, in order, of courtside, bare and colyseus (courtside,bare)")
     parser.add_argument("--workers", type=steps,
                         help="run Courtside as `serve --workers N` once per count (e.g. 1,2)")
     parser.add_argument("--courtside-steps", type=steps, default=STEPS["courtside"])
     parser.add_argument("--bare-steps", type=steps, default=STEPS["bare"])
+    parser.add_argument("--colyseus-steps", type=steps, default=STEPS["colyseus"])
     parser.add_argument("--max-minutes", type=float, default=12.0, help="ramp budget per server (12)")
     parser.add_argument("--profile-at", type=int, help="py-spy Courtside after this step")
     parser.add_argument("--profile-out", type=Path, default=Path("/tmp/courtside-matches.pyspy.txt"))
@@ -404,10 +419,27 @@ def _runs(args: argparse.Namespace) -> list[tuple[str, int | None]]:
     return runs
 
 
+def _server(kind: str, work: Path, courtside: Path, workers: int | None, args: argparse.Namespace):
+    """One run's server, not started yet."""
+    if kind == "courtside":
+        per_ip = CONNECTIONS_PER_IP if args.live_channels or args.waves else None
+        return Courtside(work, str(courtside), workers, per_ip)
+    if kind == "colyseus":
+        return Colyseus(work)
+    return Bare(work, sys.executable, max(args.bare_steps))
+
+
 def main() -> int:
     args = _parse_args()
     courtside = courtside_command("bench/matches.py")
     if courtside is None:
+        return 2
+    kinds = args.servers.split(",")
+    if unknown := set(kinds) - set(STEPS):
+        print(f"bench/matches.py: unknown --servers {','.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    if "colyseus" in kinds and not (shutil.which("node") and shutil.which("npm")):
+        print("bench/matches.py: the colyseus server needs node and npm on the PATH", file=sys.stderr)
         return 2
     os.sched_setaffinity(0, {LOAD_CORE})  # this script and its sampling stay off the server's core
     started_at = datetime.datetime.now(datetime.UTC)
@@ -427,10 +459,8 @@ def main() -> int:
         report |= {"live_channels": args.live_channels, "wave_guests": args.waves}
     with tempfile.TemporaryDirectory(prefix="courtside-matches-") as work:
         for kind, workers in _runs(args):
-            steps = args.courtside_steps if kind == "courtside" else args.bare_steps
-            per_ip = CONNECTIONS_PER_IP if args.live_channels or args.waves else None
-            server = (Courtside(Path(work), str(courtside), workers, per_ip) if kind == "courtside"
-                      else Bare(Path(work), sys.executable, max(steps)))
+            steps = getattr(args, f"{kind}_steps")
+            server = _server(kind, Path(work), courtside, workers, args)
             name = server.name
             client = live = None
             channel = None
@@ -477,9 +507,17 @@ def main() -> int:
         ours, bare = servers["courtside"]["capacity"]["matches"], servers["bare"]["capacity"]["matches"]
         report["ratio"] = {"courtside_over_bare": round(ours / bare, 2) if bare else None,
                            "target": TARGET_RATIO, "stretch": STRETCH_RATIO}
+    if "courtside" in servers and "colyseus" in servers:
+        ours, theirs = (servers[name]["capacity"]["matches"] for name in ("courtside", "colyseus"))
+        report["colyseus_ratio"] = {"courtside_over_colyseus": round(ours / theirs, 2) if theirs else None,
+                                    "target": TARGET_COLYSEUS_RATIO}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print_table(report)
+    if "colyseus_ratio" in report:
+        ratio = report["colyseus_ratio"]["courtside_over_colyseus"]
+        print(f"Courtside / Colyseus room: {'-' if ratio is None else f'{ratio:.2f}'}x "
+              f"(target >= {TARGET_COLYSEUS_RATIO}x)")
     plot(report, args.plot)
     print(f"figures written to {args.out}, plot to {args.plot}")
     return 0
