@@ -2,9 +2,13 @@
 
 Trio runs one task step at a time, so a step that runs long (a pairing pass, a big
 fan-out, a CPU-heavy handler) delays every other task, the tick shard's included.
-Tick lateness shows the effect on matches; this shows the cause. It costs two
-clock reads and a few additions a step. A garbage collection runs inside whatever
-step allocated last, so the log line of a long step says how much of it was one.
+Tick lateness shows the effect on matches; this shows the cause. It costs three
+clock reads and a few additions a step. The log line of a long step says how much
+of it the loop's thread spent on the CPU: the rest it was off the core, preempted
+by another process (PostgreSQL on a shared core) or waiting for the GIL a database
+thread held, which no change to the step itself would shorten. A garbage
+collection runs inside whatever step allocated last, so the line also says how
+much of the step was one.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ class LoopStalls(trio.abc.Instrument):
         # the first count is derived, so the common short step only adds to ``steps``.
         self._by_bucket = [0] * (len(BUCKETS) + 1)
         self._began = 0.0
+        self._began_on_cpu = 0.0  # the loop thread's CPU time when the step began
         self._collecting_since = 0.0
         self._collected = 0.0  # seconds of garbage collection in the current step
         self._generation = -1  # the oldest generation collected in it
@@ -59,6 +64,7 @@ class LoopStalls(trio.abc.Instrument):
     def before_task_step(self, task: trio.lowlevel.Task) -> None:
         self._collected, self._generation = 0.0, -1
         self._began = time.perf_counter()
+        self._began_on_cpu = time.thread_time()
 
     def after_task_step(self, task: trio.lowlevel.Task) -> None:
         held = time.perf_counter() - self._began
@@ -69,9 +75,11 @@ class LoopStalls(trio.abc.Instrument):
         if held > BUCKETS[0]:
             self._by_bucket[bisect.bisect_left(BUCKETS, held)] += 1
             if held > self.report_over:
-                collected = (f" ({self._collected * 1000:.1f} ms of it collecting generation"
+                on_cpu = time.thread_time() - self._began_on_cpu
+                collected = (f" ({self._collected * 1000:.1f} ms collecting generation"
                              f" {self._generation})") if self._generation >= 0 else ""
-                log.warning("task %s held the loop for %.1f ms%s", task.name, held * 1000, collected)
+                log.warning("task %s held the loop for %.1f ms, %.1f ms of it on the CPU%s",
+                            task.name, held * 1000, on_cpu * 1000, collected)
 
     def take_longest(self) -> float:
         """The longest step since the last call: each scrape sees its own interval."""

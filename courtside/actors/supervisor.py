@@ -184,7 +184,8 @@ class Supervisor:
             raise NameTaken(name)
         child = _Child(name, factory, restart, on_exit, self._registry, vital)
         self._children[name] = child
-        handle: Handle[Any] = await self._nursery.start(self._run_child, child)
+        # Named as the actor, so the loop-step log says which one held the loop.
+        handle: Handle[Any] = await self._nursery.start(self._run_child, child, name=child.name)
         return handle
 
     async def stop(self, name: str) -> None:

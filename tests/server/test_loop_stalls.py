@@ -36,16 +36,20 @@ async def test_a_step_that_holds_the_loop_shows_as_the_longest_stall(client: htt
     assert sample(again, "courtside_loop_stall_seconds") < BLOCKED_SECONDS
 
 
-async def test_a_long_step_is_logged_with_its_task_and_the_collection_inside_it(
+async def test_a_long_step_is_logged_with_its_task_its_time_on_the_cpu_and_the_collection_inside_it(
     client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="courtside.actors.loop_stalls"):
-        time.sleep(BLOCKED_SECONDS)
+        time.sleep(BLOCKED_SECONDS)  # holds the loop, off the CPU
         gc.collect()  # a full collection, inside the same step
         await trio.sleep(0)  # the step ends here
     held = [record.getMessage() for record in caplog.records if "held the loop" in record.getMessage()]
     assert len(held) == 1, held
-    assert re.fullmatch(
-        rf"task {re.escape(trio.lowlevel.current_task().name)} held the loop for \d+\.\d ms"
-        r" \(\d+\.\d ms of it collecting generation 2\)", held[0]
-    ), held
+    found = re.fullmatch(
+        rf"task {re.escape(trio.lowlevel.current_task().name)} held the loop for (\d+\.\d) ms,"
+        r" (\d+\.\d) ms of it on the CPU \((\d+\.\d) ms collecting generation 2\)", held[0]
+    )
+    assert found, held
+    wall, on_cpu, _ = map(float, found.groups())
+    assert wall >= BLOCKED_SECONDS * 1000
+    assert on_cpu < BLOCKED_SECONDS * 1000 / 2  # the sleep was not on the CPU
