@@ -26,7 +26,7 @@ holding count; where the client's core passed 80 % by then, it is a lower bound.
 
     .venv/bin/python bench/matches.py [--seconds 10] [--settle 3] [--servers courtside,bare,colyseus]
         [--workers 1,2] [--courtside-steps 50,100,...] [--bare-steps 10,20,...]
-        [--colyseus-steps 100,150,...] [--profile-at 200]
+        [--colyseus-steps 100,150,...] [--profile-at 200] [--perf-at 250]
         [--live-channels] [--waves 500] [--out bench/matches.json] [--plot bench/matches.png]
 
 The report gives Courtside's capacity over the bare baseline's (target 5x) and, with
@@ -64,8 +64,9 @@ told to leave the queue, so none is paired with a later step's players. Per
 window: guests made, queued, paired, left, refusals by status, and the seconds to
 make and to queue them. The pass rule is the same.
 
-Either option raises COURTSIDE_MAX_CONNECTIONS_PER_IP (one address holds every
-socket), and prints a second table. Every step reports ``loop_stall_max_ms``: the
+Either option prints a second table. Every run raises
+COURTSIDE_MAX_CONNECTIONS_PER_IP: one address holds every socket (the server's default
+budget per address, 512, refused the 301st match's upgrades). Every step reports ``loop_stall_max_ms``: the
 gauge ``courtside_loop_stall_seconds`` (the longest task step since the last
 scrape; reading it resets it) read right after the window, the scrape just
 before it having reset it; the largest over nodes. And ``loop_steps_over_25ms``
@@ -135,7 +136,7 @@ LOAD_CLIENT_STOP_TIMEOUT = 10.0
 STALL_METRIC = "courtside_loop_stall_seconds"  # gauge: longest step since the last scrape
 STEP_METRIC = "courtside_loop_step_seconds"  # histogram of every step
 LONG_STEP = 0.025  # a bound of that histogram: steps longer than the p99 gap limit
-# With --live-channels or --waves: 127.0.0.1 holds two sockets per player and more
+# 127.0.0.1 holds every player's socket, and its user socket with --live-channels
 # (the server's default budget per address is 512).
 CONNECTIONS_PER_IP = 100_000
 LIVE_OPEN_TIMEOUT = 180.0
@@ -347,6 +348,8 @@ def ramp(server, client: LoadClient, steps: list[int], args, deadline: float, lo
             + (f"; wave {step['wave_queued']} queued, {step['wave_paired']} paired" if wave_size else ""))
         if args.profile_at == target and isinstance(server, Courtside):
             profile(server, args.profile_out, args.seconds, log)
+        if args.perf_at == target:
+            step["perf_percent"] = perf_split(server, args.seconds, log)
         if not step["holds"]:
             break
     return results
@@ -367,6 +370,36 @@ def profile(server, out: Path, seconds: float, log) -> None:
                "--pid", str(server.process.pid)]
     finished = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     log(f"profile: {shlex.join(command)} -> exit {finished.returncode}")
+
+
+def perf_split(server, seconds: float, log) -> dict[str, float]:
+    """Where the server process's time goes, by perf over one extra, unreported
+    window: the kernel (the sockets' sends and receives: the floor), the language's
+    runtime (CPython's interpreter; node and its JIT-compiled code), compiled
+    extensions (msgspec), and libc and the rest; percent of the samples. For issue
+    20's question of how much of a state's cost is still Python."""
+    with tempfile.TemporaryDirectory(prefix="courtside-perf-") as work:
+        data = str(Path(work) / "perf.data")
+        record = ["taskset", "-c", str(LOAD_CORE), "perf", "record", "-q", "-F", str(PROFILE_RATE),
+                  "-p", str(server.process.pid), "-o", data, "--", "sleep", str(seconds)]
+        subprocess.run(record, capture_output=True, timeout=seconds + 60, check=True)
+        report = subprocess.run(["perf", "report", "-i", data, "--sort", "dso", "--stdio", "-q"],
+                                capture_output=True, text=True, timeout=120, check=True).stdout
+    split: dict[str, float] = {}
+    for percent, dso in re.findall(r"^\s*([\d.]+)%\s+(\S+)", report, re.MULTILINE):
+        split[_runtime_part(dso)] = round(split.get(_runtime_part(dso), 0.0) + float(percent), 1)
+    log(f"perf {server.name}: " + ", ".join(f"{part} {share} %" for part, share in split.items()))
+    return split
+
+
+def _runtime_part(dso: str) -> str:
+    if dso.startswith("[kernel") or dso == "[vdso]":
+        return "kernel"
+    if ".cpython-" in dso:
+        return "extensions"
+    if "python" in dso or dso == "node" or dso.startswith(("perf-", "[JIT]", "[unknown]")):
+        return "runtime"
+    return "libc and other"
 
 
 def capacity(results: list[dict]) -> dict:
@@ -398,6 +431,8 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--colyseus-steps", type=steps, default=STEPS["colyseus"])
     parser.add_argument("--max-minutes", type=float, default=12.0, help="ramp budget per server (12)")
     parser.add_argument("--profile-at", type=int, help="py-spy Courtside after this step")
+    parser.add_argument("--perf-at", type=int,
+                        help="after this step, split each server's time by perf: kernel, runtime, ...")
     parser.add_argument("--profile-out", type=Path, default=Path("/tmp/courtside-matches.pyspy.txt"))
     parser.add_argument("--live-channels", action="store_true",
                         help="every Courtside player also holds its user socket open (live_client.py)")
@@ -422,8 +457,7 @@ def _runs(args: argparse.Namespace) -> list[tuple[str, int | None]]:
 def _server(kind: str, work: Path, courtside: Path, workers: int | None, args: argparse.Namespace):
     """One run's server, not started yet."""
     if kind == "courtside":
-        per_ip = CONNECTIONS_PER_IP if args.live_channels or args.waves else None
-        return Courtside(work, str(courtside), workers, per_ip)
+        return Courtside(work, str(courtside), workers, CONNECTIONS_PER_IP)
     if kind == "colyseus":
         return Colyseus(work)
     return Bare(work, sys.executable, max(args.bare_steps))
