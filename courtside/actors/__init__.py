@@ -53,7 +53,7 @@ from courtside.actors.match_messages import (
 )
 from courtside.actors.match_results import MatchRecorder
 from courtside.actors.matchmaker import Dequeue, Enqueue, Matchmaker, QueueFull
-from courtside.actors.registry import Entry, NameTaken, Registry, kind_of
+from courtside.actors.registry import NameTaken, Registry, kind_of
 from courtside.actors.rematches import REMATCH, AskRematch, Rematches
 from courtside.actors.supervisor import Actor, Backoff, Intensity, Killed, OnExit, Restart, Supervisor
 from courtside.actors.tick_shard import TickShard
@@ -83,7 +83,6 @@ __all__ = [
     "Dequeue",
     "Engagements",
     "Enqueue",
-    "Entry",
     "Event",
     "Gone",
     "Handle",

@@ -120,6 +120,9 @@ class Supervisor:
         self._backoff = backoff
         self._intensity = intensity
         self._children: dict[str, _Child] = {}
+        # Kept as children come and go: read by every heartbeat and scrape, and a
+        # count over thousands of children would hold the loop for milliseconds.
+        self._by_kind: Counter[str] = Counter()
         self._failed: list[str] = []
         self._vital_failed = False
         self._nursery: trio.Nursery | None = None
@@ -184,6 +187,7 @@ class Supervisor:
             raise NameTaken(name)
         child = _Child(name, factory, restart, on_exit, self._registry, vital)
         self._children[name] = child
+        self._by_kind[kind_of(name)] += 1
         # Named as the actor, so the loop-step log says which one held the loop.
         handle: Handle[Any] = await self._nursery.start(self._run_child, child, name=child.name)
         return handle
@@ -226,7 +230,7 @@ class Supervisor:
 
     def live_by_kind(self) -> dict[str, int]:
         """Children under supervision per kind, counting those waiting to restart."""
-        return dict(Counter(kind_of(name) for name in self._children))
+        return {kind: count for kind, count in self._by_kind.items() if count}
 
     async def _run_child(self, child: _Child, *, task_status: trio.TaskStatus[Handle[Any]]) -> None:
         ended_by: Exception | None = None
@@ -263,6 +267,7 @@ class Supervisor:
             if child.handed_over and child.on_exit is not None:
                 await _report_exit(child.on_exit, child.name, ended_by)
             del self._children[child.name]
+            self._by_kind[kind_of(child.name)] -= 1
             child.done.set()
 
     async def _incarnate(self, child: _Child) -> Exception | None:

@@ -7,7 +7,7 @@ are read at scrape time rather than pushed on every change.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import (
@@ -81,7 +81,7 @@ class Metrics:
         self,
         *,
         actors_by_kind: Callable[[], Mapping[str, int]],
-        mailbox_depth_by_kind: Callable[[], Mapping[str, int]],
+        mailbox_depth_by_kind: Callable[[], Awaitable[Mapping[str, int]]],
         db_connections_in_use: Callable[[], int],
         db_pool_size: Callable[[], int],
         open_sockets: Callable[[], int],
@@ -89,6 +89,8 @@ class Metrics:
         game_sockets: Callable[[], int],
     ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._mailbox_depth_by_kind = mailbox_depth_by_kind
+        self._mailbox_depths: Mapping[str, int] = {}  # as the scrape's scan found them
         self.requests = Counter(
             "courtside_http_requests", "HTTP requests by route and status",
             ["method", "route", "status"], registry=self.registry,
@@ -100,7 +102,7 @@ class Metrics:
         self.registry.register(_ScrapeTimeGauges({
             "courtside_actors": ("Live actors by kind", "kind", actors_by_kind),
             "courtside_mailbox_depth": (
-                "Messages queued in actor inboxes, summed by kind", "kind", mailbox_depth_by_kind,
+                "Messages queued in actor inboxes, summed by kind", "kind", lambda: self._mailbox_depths,
             ),
             "courtside_db_pool_in_use": ("Database connections in use", None, db_connections_in_use),
             "courtside_db_pool_size": ("Database connections in the pool", None, db_pool_size),
@@ -182,5 +184,7 @@ class Metrics:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(route).observe(seconds)
 
-    def render(self) -> bytes:
+    async def render(self) -> bytes:
+        # The one scan over every actor runs before, in chunks; the rest is quick.
+        self._mailbox_depths = await self._mailbox_depth_by_kind()
         return generate_latest(self.registry)

@@ -60,4 +60,4 @@ async def readyz() -> dict[str, Any]:
 @hide
 @public
 async def metrics() -> Response:
-    return await make_response(services().metrics.render(), 200, {"Content-Type": CONTENT_TYPE})
+    return await make_response(await services().metrics.render(), 200, {"Content-Type": CONTENT_TYPE})
