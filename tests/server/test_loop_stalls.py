@@ -52,4 +52,4 @@ async def test_a_long_step_is_logged_with_its_task_its_time_on_the_cpu_and_the_c
     assert found, held
     wall, on_cpu, _ = map(float, found.groups())
     assert wall >= BLOCKED_SECONDS * 1000
-    assert on_cpu < BLOCKED_SECONDS * 1000 / 2  # the sleep was not on the CPU
+    assert on_cpu < wall - BLOCKED_SECONDS * 1000 / 2  # the sleep was not on the CPU
