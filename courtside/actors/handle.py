@@ -123,6 +123,12 @@ class Inbox(Generic[M]):
             raise MailboxOverflow(self.name)
         return await self._receive.receive()
 
+    def receive_nowait(self) -> M:
+        """The next message if one is queued, else trio.WouldBlock; MailboxOverflow as receive."""
+        if self._overflowed:
+            raise MailboxOverflow(self.name)
+        return self._receive.receive_nowait()
+
     def __aiter__(self) -> Inbox[M]:
         return self
 

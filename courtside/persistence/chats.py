@@ -104,6 +104,17 @@ class Stored(msgspec.Struct, frozen=True):
     message: Message | None
 
 
+class Draft(msgspec.Struct, frozen=True):
+    """A message to store: its sender, their client_id for it, and what it holds."""
+
+    sender_id: int
+    client_id: str
+    content: str
+    partner_id: int | None = None  # in a dialogue, the other person (see store_messages)
+    kind: str = TEXT
+    payload: dict[str, Any] | None = None
+
+
 class Deletion(enum.Enum):
     DELETED = "deleted"
     ALREADY_DELETED = "already_deleted"
@@ -374,24 +385,50 @@ class Chats:
         self, chat_id: int, sender_id: int, *, partner_id: int | None, client_id: str, content: str,
         kind: str = TEXT, payload: dict[str, Any] | None = None,
     ) -> Stored:
-        """Store one message, in one statement (so one transaction and one round trip).
+        """Store one message: ``store_messages`` with a batch of one."""
+        draft = Draft(sender_id, client_id, content, partner_id, kind, payload)
+        return (await self.store_messages(chat_id, [draft]))[0]
 
-        Unless the sender used ``client_id`` before (DUPLICATE: the message stored
-        then) or, in a dialogue (``partner_id``), a block stands between the two or
-        the partner left (REFUSED): the message takes the chat's next number, the
-        dialogue shows again for whoever hid it, and the sender has seen everything
-        up to their own message.
+    async def store_messages(self, chat_id: int, drafts: Sequence[Draft]) -> list[Stored]:
+        """Store messages in one statement (so one transaction and one round trip), each
+        as if stored after the one before it; their outcomes, in order.
+
+        Unless the sender used the draft's ``client_id`` before (DUPLICATE: the message
+        stored then, also when the first use is earlier in this batch) or, in a
+        dialogue (``partner_id``), a block stands between the two or the partner left
+        (REFUSED): the message takes the chat's next number, the dialogue shows again
+        for whoever hid it, and the sender has seen everything up to their own message.
+        Either every message stored or, when the statement fails, none.
         """
+        firsts: dict[tuple[int, str], Draft] = {}
+        for draft in drafts:
+            firsts.setdefault((draft.sender_id, draft.client_id), draft)
+        outcomes = dict(zip(firsts, await self._store_unique(chat_id, list(firsts.values())),
+                            strict=True))
+        answered: set[tuple[int, str]] = set()
+        results = []
+        for draft in drafts:
+            key = (draft.sender_id, draft.client_id)
+            stored = outcomes[key]
+            if key in answered and stored.outcome is Outcome.STORED:
+                stored = Stored(Outcome.DUPLICATE, stored.message)  # a retry within the batch
+            answered.add(key)
+            results.append(stored)
+        return results
+
+    async def _store_unique(self, chat_id: int, drafts: list[Draft]) -> list[Stored]:
+        """store_messages for drafts whose (sender, client_id) differ."""
+        params = (chat_id, msgspec.json.encode(drafts).decode())
         try:
-            row = await self._db.fetchrow(
-                _STORE_MESSAGE, chat_id, sender_id, partner_id, client_id, content, kind,
-                None if payload is None else msgspec.json.encode(payload).decode(), write=True,
-            )
+            rows = await self._db.fetch(_STORE_MESSAGES, *params, write=True)
         except UniqueViolation:
-            # Two incarnations of a room never write at once; should it ever happen,
-            # the constraint keeps the first and this send is its retry.
-            row = (Outcome.DUPLICATE.value,
-                   await self._message_by_client_id(chat_id, sender_id, client_id))
+            # Two incarnations of a room never write at once; should it ever happen, the
+            # constraint keeps the other's message, which a second try finds as a retry.
+            rows = await self._db.fetch(_STORE_MESSAGES, *params, write=True)
+        return [await self._stored(chat_id, draft, row)
+                for draft, row in zip(drafts, rows, strict=True)]
+
+    async def _stored(self, chat_id: int, draft: Draft, row: Sequence[Any]) -> Stored:
         outcome = Outcome(row[0])
         if outcome is Outcome.REFUSED:
             return Stored(outcome, None)
@@ -400,8 +437,9 @@ class Chats:
         message_id, seq, sent_at = row[1:4]
         author = _person(row, 4)
         assert author is not None
-        return Stored(outcome, Message(message_id, chat_id, seq, author, content, sent_at,
-                                       deleted_at=None, is_read=False, kind=kind, payload=payload))
+        return Stored(outcome, Message(message_id, chat_id, seq, author, draft.content, sent_at,
+                                       deleted_at=None, is_read=False, kind=draft.kind,
+                                       payload=draft.payload))
 
     async def store_system_message(
         self, chat_id: int, *, client_id: str, content: str, payload: dict[str, Any]
@@ -423,12 +461,6 @@ class Chats:
         if row is None:
             return Stored(Outcome.REFUSED, None)  # the chat is gone
         return Stored(Outcome(row[0]), await self.message(row[1]))
-
-    async def _message_by_client_id(self, chat_id: int, sender_id: int, client_id: str) -> int:
-        return await self._db.fetchval(
-            "SELECT id FROM chat_messages WHERE chat_id = %s AND sender_id = %s AND client_id = %s",
-            chat_id, sender_id, client_id,
-        )
 
     async def delete_message(self, chat_id: int, message_id: int, user_id: int) -> Deletion:
         """Turn the user's own message into a tombstone: its content goes, its place stays."""
@@ -494,60 +526,73 @@ class Chats:
         await self._db.execute("DELETE FROM chats WHERE id = %s", chat_id)
 
 
-# Parameters: chat, sender, dialogue partner (NULL in a group), client_id, content,
-# kind, payload (JSON text, or NULL for a plain message).
-# Data-modifying CTEs all see the snapshot the statement started with, and each
-# runs only if the one before produced a row.
-_STORE_MESSAGE = """
-WITH input AS (
-    SELECT %s::bigint AS chat_id, %s::bigint AS sender_id, %s::bigint AS partner_id,
-           %s::text AS client_id, %s::text AS content, %s::text AS kind, %s::jsonb AS payload
+# Parameters: the chat, and its drafts as a JSON array (a Draft's fields). One row
+# per draft, in order. The drafts come as JSON rather than one array per column: the
+# planner guesses the same row count for any batch then, so the prepared statement
+# keeps one generic plan instead of planning every batch again (half its cost).
+# Data-modifying CTEs all see the snapshot the statement started with (none sees
+# the others' rows), and each runs only if the one before produced a row.
+_STORE_MESSAGES = """
+WITH chat AS (SELECT %s::bigint AS id),
+input AS (
+    SELECT * FROM ROWS FROM (jsonb_to_recordset(%s::jsonb) AS (
+        sender_id bigint, partner_id bigint, client_id text, content text, kind text,
+        payload jsonb)) WITH ORDINALITY AS d(
+        sender_id, partner_id, client_id, content, kind, payload, n)
 ),
-earlier AS (
-    SELECT m.id FROM chat_messages m, input i
-    WHERE m.chat_id = i.chat_id AND m.sender_id = i.sender_id AND m.client_id = i.client_id
+checked AS (
+    SELECT i.*,
+        (SELECT m.id FROM chat_messages m, chat
+         WHERE m.chat_id = chat.id AND m.sender_id = i.sender_id AND m.client_id = i.client_id
+        ) AS earlier_id,
+        EXISTS (
+            SELECT FROM blocks b
+            WHERE (b.blocker_id = i.sender_id AND b.blocked_id = i.partner_id)
+               OR (b.blocker_id = i.partner_id AND b.blocked_id = i.sender_id)
+        ) OR EXISTS (
+            SELECT FROM users u WHERE u.id = i.partner_id AND u.deleted_at IS NOT NULL
+        ) AS refused
+    FROM input i
 ),
-refused AS (
-    SELECT EXISTS (
-        SELECT FROM blocks b, input i
-        WHERE (b.blocker_id = i.sender_id AND b.blocked_id = i.partner_id)
-           OR (b.blocker_id = i.partner_id AND b.blocked_id = i.sender_id)
-    ) OR EXISTS (
-        SELECT FROM users u, input i WHERE u.id = i.partner_id AND u.deleted_at IS NOT NULL
-    ) AS refused
+accepted AS (
+    SELECT c.*, row_number() OVER (ORDER BY c.n) AS rank
+    FROM checked c WHERE c.earlier_id IS NULL AND NOT c.refused
 ),
 numbered AS (
-    UPDATE chats c SET message_count = c.message_count + 1, last_activity_at = now()
-    FROM input i
-    WHERE c.id = i.chat_id
-      AND NOT EXISTS (SELECT FROM earlier) AND NOT (SELECT refused FROM refused)
-    RETURNING c.message_count AS seq
+    UPDATE chats c SET message_count = c.message_count + a.count, last_activity_at = now()
+    FROM chat, (SELECT count(*) AS count FROM accepted) a
+    WHERE c.id = chat.id AND a.count > 0
+    RETURNING c.message_count - a.count AS seq_before
 ),
 stored AS (
     INSERT INTO chat_messages (chat_id, seq, sender_id, client_id, content, kind, payload)
-    SELECT i.chat_id, n.seq, i.sender_id, i.client_id, i.content, i.kind, i.payload
-    FROM input i, numbered n
-    RETURNING id, seq, sent_at
+    SELECT chat.id, n.seq_before + ok.rank, ok.sender_id, ok.client_id, ok.content, ok.kind,
+           ok.payload
+    FROM chat, accepted ok, numbered n
+    ORDER BY ok.rank  -- ids in the order of seq
+    RETURNING id, seq, sent_at, sender_id
 ),
 shown AS (
     UPDATE chat_members m SET view_chat = true,
-        seen_count = CASE WHEN m.user_id = i.sender_id THEN s.seq ELSE m.seen_count END
-    FROM input i, stored s
-    WHERE m.chat_id = i.chat_id AND (NOT m.view_chat OR m.user_id = i.sender_id)
-),
-outcome AS (
-    SELECT 'stored' AS outcome, id FROM stored
-    UNION ALL SELECT 'duplicate', id FROM earlier
-    UNION ALL SELECT 'refused', NULL FROM refused WHERE refused AND NOT EXISTS (SELECT FROM earlier)
+        seen_count = coalesce(
+            (SELECT max(s.seq) FROM stored s WHERE s.sender_id = m.user_id), m.seen_count)
+    FROM chat
+    WHERE m.chat_id = chat.id AND EXISTS (SELECT FROM stored)
+      AND (NOT m.view_chat OR m.user_id IN (SELECT sender_id FROM stored))
 )
-SELECT o.outcome, o.id, s.seq, s.sent_at, {author}
-FROM outcome o CROSS JOIN input i
-LEFT JOIN stored s ON s.id = o.id
-LEFT JOIN users a ON a.id = i.sender_id AND o.outcome = 'stored'
+SELECT CASE WHEN c.earlier_id IS NOT NULL THEN 'duplicate'
+            WHEN c.refused THEN 'refused' ELSE 'stored' END,
+       coalesce(c.earlier_id, s.id), s.seq, s.sent_at, {author}
+FROM checked c
+LEFT JOIN accepted ok ON ok.n = c.n
+LEFT JOIN numbered n ON true
+LEFT JOIN stored s ON s.seq = n.seq_before + ok.rank
+LEFT JOIN users a ON a.id = s.sender_id
+ORDER BY c.n
 """.format(author=_person_columns("a"))
 
 
-# Parameters: chat, client_id, content, payload (JSON text). As _STORE_MESSAGE, less
+# Parameters: chat, client_id, content, payload (JSON text). As _STORE_MESSAGES, less
 # the sender, the blocks and the hidden dialogues: a system message goes to a group.
 _STORE_SYSTEM_MESSAGE = """
 WITH input AS (

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 import httpx
 import pytest
 
-from courtside.persistence.chats import Chats, Stored
+from courtside.persistence.chats import Chats, Draft, Stored
 from courtside.server.node import Node
 from tests.accounts import make_user
 from tests.live.conftest import user_socket
@@ -26,18 +26,21 @@ async def test_killing_a_room_mid_conversation_loses_no_message(
     alice = await make_user(client, "alice")
     bob = await make_user(client, "bob")
     chat_id = await open_dialogue(client, alice, bob)
-    store = Chats.store_message
+    store = Chats.store_messages
     kills = []
 
-    async def store_then_die_once(self: Chats, *args: Any, **kwargs: Any) -> Stored:
+    async def store_then_die_once(
+        self: Chats, chat_id: int, drafts: Sequence[Draft]
+    ) -> list[Stored]:
         """The worst moment to die: the message is committed, nobody has heard of it."""
-        stored = await store(self, *args, **kwargs)
-        if kwargs.get("content") == "the last words" and not kills:
-            kills.append(stored)
+        stored = await store(self, chat_id, drafts)
+        last_words = [s for d, s in zip(drafts, stored) if d.content == "the last words"]
+        if last_words and not kills:
+            kills.append(last_words[0])
             raise RoomKilled()
         return stored
 
-    monkeypatch.setattr(Chats, "store_message", store_then_die_once)
+    monkeypatch.setattr(Chats, "store_messages", store_then_die_once)
     async with user_socket(node, alice) as alices, user_socket(node, bob) as bobs:
         alice_chat, bob_chat = ChatClient(alices), ChatClient(bobs)
         before = await alice_chat.send(chat_id, "before", "k-1")
