@@ -244,6 +244,10 @@ class Handle(Generic[M]):
             # A caller that gave up takes its request out of the inbox's books; a
             # late answer then lands nowhere, harmlessly.
             self._inbox._pending.discard(reply)
+            # The request holds its reply: letting go of it leaves no cycle, so both
+            # are freed now rather than by the collector (a wave's requests filled
+            # the young generations, and their collections held the loop).
+            reply._request = None
         if reply._outcome is None:
             raise RequestTimeout(f"{self.name} did not answer within {timeout} s")
         return reply._outcome.unwrap()

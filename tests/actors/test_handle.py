@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections import Counter
 from typing import Any
 
@@ -28,7 +30,7 @@ class AddPoint(msgspec.Struct, frozen=True, tag=True):
     player: str
 
 
-class GetScore(msgspec.Struct, frozen=True, tag=True):
+class GetScore(msgspec.Struct, frozen=True, tag=True, weakref=True):
     player: str
     reply: Reply[int]
 
@@ -109,6 +111,34 @@ async def test_scoreboard_answers_a_score_request(autojump_clock: MockClock) -> 
             score = await board.request(lambda reply: GetScore("ann", reply), timeout=1)
             nursery.cancel_scope.cancel()
     assert score == 2
+
+
+async def test_an_answered_request_is_freed_at_once_not_left_to_the_collector(
+    autojump_clock: MockClock,
+) -> None:
+    """A pending request and its reply hold each other; once answered they must not be
+    left in a cycle: a wave of players' requests filled the collector's young
+    generations, and their collections held the loop for milliseconds."""
+    sent: list[weakref.ref[GetScore]] = []
+
+    def get_score(reply: Reply[int]) -> GetScore:
+        message = GetScore("ann", reply)
+        sent.append(weakref.ref(message))
+        return message
+
+    gc.disable()
+    try:
+        with trio.fail_after(5):
+            async with trio.open_nursery() as nursery:
+                board = await nursery.start(Scoreboard().run)
+                board.send_nowait(AddPoint("ann"))
+                assert await board.request(get_score, timeout=1) == 1
+                board.send_nowait(AddPoint("ann"))  # the board lets go of the request
+                await wait_all_tasks_blocked()
+                assert sent[0]() is None
+                nursery.cancel_scope.cancel()
+    finally:
+        gc.enable()
 
 
 async def test_a_request_the_actor_fails_raises_its_error_in_the_caller(
