@@ -61,8 +61,8 @@ async def kill_actors(node: Node, rng: random.Random, seed: int) -> None:
             killed.append({"name": name, "kind": kind_of(name), "at": round(time.time(), 3),
                            "ok": supervisor.kill(name)})
 
-    running = {kind: sorted(entry.name for entry in node.services.registry if entry.kind == kind)
-               for kind in SOME_OF}
+    names = node.services.registry.names()
+    running = {kind: sorted(name for name in names if kind_of(name) == kind) for kind in SOME_OF}
     kill([name for kind in SOME_OF for name in choose(running[kind], rng)])
     await trio.sleep(KILL_PAUSE)
     kill(list(MATCHMAKERS))

@@ -66,7 +66,7 @@ make and to queue them. The pass rule is the same.
 
 Either option prints a second table. Every run raises
 COURTSIDE_MAX_CONNECTIONS_PER_IP: one address holds every socket (the server's default
-budget per address, 512, refused the 301st match's upgrades). Every step reports ``loop_stall_max_ms``: the
+budget per address, 512, refused the 257th match's upgrades). Every step reports ``loop_stall_max_ms``: the
 gauge ``courtside_loop_stall_seconds`` (the longest task step since the last
 scrape; reading it resets it) read right after the window, the scrape just
 before it having reset it; the largest over nodes. And ``loop_steps_over_25ms``
@@ -375,28 +375,34 @@ def profile(server, out: Path, seconds: float, log) -> None:
 def perf_split(server, seconds: float, log) -> dict[str, float]:
     """Where the server process's time goes, by perf over one extra, unreported
     window: the kernel (the sockets' sends and receives: the floor), the language's
-    runtime (CPython's interpreter; node and its JIT-compiled code), compiled
-    extensions (msgspec), and libc and the rest; percent of the samples. For issue
-    20's question of how much of a state's cost is still Python."""
+    runtime (CPython's interpreter; node and its JIT-compiled code), C extensions
+    (msgspec, and the standard library's _socket and select), and libc and the rest;
+    percent of the samples. For issue 20's question of how much of a state's cost is
+    still Python. Empty, with the reason logged, where perf cannot record."""
     with tempfile.TemporaryDirectory(prefix="courtside-perf-") as work:
         data = str(Path(work) / "perf.data")
         record = ["taskset", "-c", str(LOAD_CORE), "perf", "record", "-q", "-F", str(PROFILE_RATE),
                   "-p", str(server.process.pid), "-o", data, "--", "sleep", str(seconds)]
-        subprocess.run(record, capture_output=True, timeout=seconds + 60, check=True)
-        report = subprocess.run(["perf", "report", "-i", data, "--sort", "dso", "--stdio", "-q"],
-                                capture_output=True, text=True, timeout=120, check=True).stdout
+        try:
+            subprocess.run(record, capture_output=True, timeout=seconds + 60, check=True)
+            report = subprocess.run(["perf", "report", "-i", data, "--sort", "dso", "--stdio", "-q"],
+                                    capture_output=True, text=True, timeout=120, check=True).stdout
+        except (OSError, subprocess.SubprocessError) as error:
+            log(f"perf {server.name}: not recorded ({error})")
+            return {}
     split: dict[str, float] = {}
     for percent, dso in re.findall(r"^\s*([\d.]+)%\s+(\S+)", report, re.MULTILINE):
-        split[_runtime_part(dso)] = round(split.get(_runtime_part(dso), 0.0) + float(percent), 1)
+        split[_runtime_part(dso)] = split.get(_runtime_part(dso), 0.0) + float(percent)
+    split = {part: round(share, 1) for part, share in split.items()}
     log(f"perf {server.name}: " + ", ".join(f"{part} {share} %" for part, share in split.items()))
     return split
 
 
 def _runtime_part(dso: str) -> str:
-    if dso.startswith("[kernel") or dso == "[vdso]":
+    if dso.startswith("[kernel"):
         return "kernel"
     if ".cpython-" in dso:
-        return "extensions"
+        return "C extensions"
     if "python" in dso or dso == "node" or dso.startswith(("perf-", "[JIT]", "[unknown]")):
         return "runtime"
     return "libc and other"

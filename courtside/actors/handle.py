@@ -234,8 +234,13 @@ class Handle(Generic[M]):
         """
         reply: Reply[T] = Reply(self._inbox)
         message = make_message(reply)
-        reply._request = message
         self._inbox._put(message, request=True)
+        # The request holds its reply and, while pending, the reply its request (for
+        # an eviction to find it). Both links are let go below, and a failure's
+        # traceback keeps none of this frame's locals, so no cycle is left for the
+        # collector: a wave's requests filled its young generations, and their
+        # collections held the loop.
+        reply._request = message
         self._inbox._pending.add(reply)
         try:
             with trio.move_on_after(timeout):
@@ -244,13 +249,15 @@ class Handle(Generic[M]):
             # A caller that gave up takes its request out of the inbox's books; a
             # late answer then lands nowhere, harmlessly.
             self._inbox._pending.discard(reply)
-            # The request holds its reply: letting go of it leaves no cycle, so both
-            # are freed now rather than by the collector (a wave's requests filled
-            # the young generations, and their collections held the loop).
             reply._request = None
-        if reply._outcome is None:
+        result = reply._outcome
+        del reply, message
+        if result is None:
             raise RequestTimeout(f"{self.name} did not answer within {timeout} s")
-        return reply._outcome.unwrap()
+        try:
+            return result.unwrap()
+        finally:
+            del result
 
     def __repr__(self) -> str:
         return f"<Handle {self.name} {self.depth}/{self.capacity}>"

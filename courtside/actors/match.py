@@ -403,10 +403,10 @@ class Match:
         return Outcome(reason, winner, self._state.score_a, self._state.score_b)
 
     async def _finish(self, outcome: Outcome) -> None:
-        """Players hear the end at once and are free to play again; the record is
-        written after, as writing it may take retries (``MatchRecorder``). A
-        tournament's players stay engaged until then: the tournament takes its
-        winner back when it hears the record."""
+        """Players are freed (a tick at most is waited for it), then hear the end;
+        the record is written after, as writing it may take retries
+        (``MatchRecorder``). A tournament's players stay engaged until then: the
+        tournament takes its winner back when it hears the record."""
         started = self._started_at
         duration = (datetime.now(UTC) - started).total_seconds() if started else 0.0
         winner_id = None

@@ -53,6 +53,10 @@ class Registry:
     def __len__(self) -> int:
         return len(self._handles)
 
+    def names(self) -> list[str]:
+        """Every registered name, as of now."""
+        return list(self._handles)
+
     async def depth_by_kind(self) -> dict[str, int]:
         """Messages queued in registered inboxes, summed per kind (for /metrics).
 

@@ -452,7 +452,7 @@ class Chats:
                 msgspec.json.encode(payload).decode(), write=True,
             )
         except UniqueViolation:
-            # As in store_message: should two writers ever meet, the first one stands.
+            # Should two writers ever meet, the first one stands: this is its retry.
             row = (Outcome.DUPLICATE.value, await self._db.fetchval(
                 "SELECT id FROM chat_messages"
                 " WHERE chat_id = %s AND sender_id IS NULL AND client_id = %s",

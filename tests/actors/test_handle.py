@@ -113,16 +113,18 @@ async def test_scoreboard_answers_a_score_request(autojump_clock: MockClock) -> 
     assert score == 2
 
 
+@pytest.mark.parametrize("player", ["ann", "bob"])  # answered, and failed (bob has no score)
 async def test_an_answered_request_is_freed_at_once_not_left_to_the_collector(
-    autojump_clock: MockClock,
+    autojump_clock: MockClock, player: str
 ) -> None:
-    """A pending request and its reply hold each other; once answered they must not be
-    left in a cycle: a wave of players' requests filled the collector's young
-    generations, and their collections held the loop for milliseconds."""
+    """A pending request and its reply hold each other; once answered, with a value or
+    an error, they must not be left in a cycle: a wave of players' requests filled the
+    collector's young generations, and their collections held the loop for milliseconds."""
     sent: list[weakref.ref[GetScore]] = []
+    errors: list[weakref.ref[UnknownPlayer]] = []
 
     def get_score(reply: Reply[int]) -> GetScore:
-        message = GetScore("ann", reply)
+        message = GetScore(player, reply)
         sent.append(weakref.ref(message))
         return message
 
@@ -132,11 +134,18 @@ async def test_an_answered_request_is_freed_at_once_not_left_to_the_collector(
             async with trio.open_nursery() as nursery:
                 board = await nursery.start(Scoreboard().run)
                 board.send_nowait(AddPoint("ann"))
-                assert await board.request(get_score, timeout=1) == 1
+                try:
+                    assert await board.request(get_score, timeout=1) == 1
+                except UnknownPlayer as failed:
+                    errors.append(weakref.ref(failed))
                 board.send_nowait(AddPoint("ann"))  # the board lets go of the request
                 await wait_all_tasks_blocked()
                 assert sent[0]() is None
                 nursery.cancel_scope.cancel()
+        # The board is gone, and with it the last hold on the reply: an error left
+        # alive now would be in a cycle through its traceback.
+        assert len(errors) == (player == "bob")
+        assert all(error() is None for error in errors)
     finally:
         gc.enable()
 
