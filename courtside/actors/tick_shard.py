@@ -16,7 +16,12 @@ perf, at 250 matches on loopback); in a burst the peer is still reading when the
 next write lands (bench/RESULTS.md). Once a pass has held the loop for
 STEP_BUDGET it lets other tasks run before its next slice: a pass over hundreds of
 matches is many milliseconds, and nothing else (a request, a fan-out, a socket's
-handshake) should wait that long for the loop (issue 20).
+handshake) should wait that long for the loop (issue 20). But only while the pass is
+on time: once it is LATE_RUNS_STRAIGHT behind its deadline it runs to its end. Each
+yield waits for every other runnable task to take its turn, and during a burst (a
+wave of players queueing) those turns add up to tens of milliseconds a yield: a pass
+that kept yielding then fell further behind with every slice, and the players lost
+states (bench/RESULTS.md).
 
 An exception in either phase removes that match alone and hands the error back
 to it; the others never notice.
@@ -37,6 +42,7 @@ log = logging.getLogger(__name__)
 CATCH_UP_TICKS = 3
 SLICE = 8  # matches stepped, then flushed, between two looks at the clock
 STEP_BUDGET = 0.001  # s of the loop a pass holds before it lets other tasks run
+LATE_RUNS_STRAIGHT = 0.002  # s behind its deadline from which a pass yields no more
 
 
 class Ticking(Protocol):
@@ -85,15 +91,16 @@ class TickShard:
                 skipped = math.floor(lateness / self.period)
                 self.skipped_ticks += skipped
                 k += skipped
-            await self._tick_all()
+            await self._tick_all(deadline)
 
-    async def _tick_all(self) -> None:
+    async def _tick_all(self, deadline: float) -> None:
         # A copy: a tick may end its match, which removes it from the shard, and
         # a match that ended still sends its last state.
         playing = list(self._playing)
         held_since = time.perf_counter()
         for first in range(0, len(playing), SLICE):
-            if time.perf_counter() - held_since > STEP_BUDGET:
+            if (time.perf_counter() - held_since > STEP_BUDGET
+                    and trio.current_time() - deadline < LATE_RUNS_STRAIGHT):
                 await trio.lowlevel.checkpoint()
                 held_since = time.perf_counter()
             # Removed while other tasks ran (aborted, say): not stepped again.

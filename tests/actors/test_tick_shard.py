@@ -9,7 +9,7 @@ import trio
 from trio.testing import MockClock
 
 from courtside.actors import TickShard
-from courtside.actors.tick_shard import SLICE, STEP_BUDGET
+from courtside.actors.tick_shard import LATE_RUNS_STRAIGHT, SLICE, STEP_BUDGET
 
 
 class Counter:
@@ -138,25 +138,38 @@ async def test_every_match_steps_before_any_writes_and_a_failing_write_aborts_it
     assert second.failure is None
 
 
-async def test_a_long_pass_lets_other_tasks_run_between_its_slices(autojump_clock: MockClock) -> None:
-    shard = TickShard(60)
-    stepped: list[int] = []
-    waiting = trio.Event()
-    ran_after: list[int] = []
+def costly_matches(stepped: list[int], started: trio.Event, on_first_tick=lambda: None):
+    """A match whose tick holds the loop a quarter of the budget (real time: the
+    budget's clock); ``started`` is set from the first tick of a pass on."""
 
     class Costly(Counter):
-        """A tick that holds the loop a quarter of the budget (real time: the budget's clock)."""
-
         def tick(self) -> None:
             super().tick()
-            waiting.set()  # another task is ready from the first tick of the pass on
+            if not started.is_set():
+                started.set()
+                on_first_tick()
             until = time.perf_counter() + STEP_BUDGET / 4
             while time.perf_counter() < until:
                 pass
             stepped.append(len(stepped))
 
+    return Costly
+
+
+async def ran_after_a_pass(clock: MockClock, *, falls_behind: bool) -> tuple[list[int], int]:
+    """How many matches had stepped when another task, ready from the pass's first
+    tick on, got its turn; and how many stepped in all."""
+    shard = TickShard(60)
+    stepped: list[int] = []
+    started = trio.Event()
+    ran_after: list[int] = []
+    # Falling behind: the first tick ends as if a burst of other work had kept the
+    # pass from its deadline.
+    jump = (lambda: clock.jump(2 * LATE_RUNS_STRAIGHT)) if falls_behind else (lambda: None)
+    Costly = costly_matches(stepped, started, jump)
+
     async def another_task() -> None:
-        await waiting.wait()
+        await started.wait()
         ran_after.append(len(stepped))
 
     async with trio.open_nursery() as nursery:
@@ -166,7 +179,22 @@ async def test_a_long_pass_lets_other_tasks_run_between_its_slices(autojump_cloc
             shard.add(Costly())
         await trio.sleep(1.5 / 60)
         nursery.cancel_scope.cancel()
+    return ran_after, len(stepped)
+
+
+async def test_a_long_pass_on_time_lets_other_tasks_run_between_its_slices(
+    autojump_clock: MockClock,
+) -> None:
+    ran_after, stepped = await ran_after_a_pass(autojump_clock, falls_behind=False)
     # One slice (twice the budget) held the loop, then the other task had its turn: in
     # the next batch of runnable tasks, which Trio runs in either order.
     assert ran_after in ([SLICE], [2 * SLICE])
-    assert len(stepped) == 3 * SLICE
+    assert stepped == 3 * SLICE
+
+
+async def test_a_pass_behind_its_deadline_runs_straight_to_its_end(
+    autojump_clock: MockClock,
+) -> None:
+    ran_after, stepped = await ran_after_a_pass(autojump_clock, falls_behind=True)
+    assert ran_after == [3 * SLICE]
+    assert stepped == 3 * SLICE
