@@ -111,17 +111,23 @@ class _Pinned:
             )
         self.process = psutil.Process(self._popen.pid)  # taskset execs the server
 
-    def _wait_listening(self) -> None:
-        """Start it and wait for the ``"listening"`` line it logs once it accepts players."""
+    def _start_until(self, ready: Callable[[], bool], *, every: float, waiting_for: str) -> None:
+        """Start it and ask ``ready()`` every ``every`` s until it says yes; ServerFailed
+        if the server exits first, or after START_TIMEOUT (``waiting_for`` says for what)."""
         self._spawn()
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if not self.alive():
-                raise ServerFailed(f"{self.name} server exited during start-up:\n{self.log_tail()}")
-            if '"listening"' in self.log_path.read_text(errors="replace"):
+                raise ServerFailed(f"{self.name} exited during start-up:\n{self.log_tail()}")
+            if ready():
                 return
-            time.sleep(0.1)
-        raise ServerFailed(f"{self.name} server did not listen in time")
+            time.sleep(every)
+        raise ServerFailed(f"{self.name}: no {waiting_for} within {START_TIMEOUT:.0f} s")
+
+    def _wait_listening(self) -> None:
+        """Start it and wait for the ``"listening"`` line it logs once it accepts players."""
+        self._start_until(lambda: '"listening"' in self.log_path.read_text(errors="replace"),
+                          every=0.1, waiting_for='"listening" in its log')
 
     def alive(self) -> bool:
         return self._popen is not None and self._popen.poll() is None
@@ -283,20 +289,16 @@ class Courtside(_Pinned):
         return [courtside, "serve"]
 
     def start(self) -> None:
-        self._spawn()
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if not self.alive():
-                raise ServerFailed(f"courtside exited during start-up:\n{self.log_tail()}")
-            try:
-                # With workers: once every node is in the cluster, so matches spread from the first.
-                status, body = self._request("GET", "/readyz")
-                if status == 200 and len(body.get("nodes", ())) >= (self.workers or 1):
-                    return
-            except OSError:
-                self._local.__dict__.clear()
-            time.sleep(0.25)
-        raise ServerFailed(f"/readyz did not list every node within {START_TIMEOUT:.0f}s")
+        self._start_until(self._every_node_ready, every=0.25, waiting_for="/readyz listing every node")
+
+    def _every_node_ready(self) -> bool:
+        # With workers: once every node is in the cluster, so matches spread from the first.
+        try:
+            status, body = self._request("GET", "/readyz")
+        except OSError:
+            self._local.__dict__.clear()
+            return False
+        return status == 200 and len(body.get("nodes", ())) >= (self.workers or 1)
 
     def processes(self) -> list[psutil.Process]:
         return [self.process, *(child for child in self._children() if is_worker(child))]
