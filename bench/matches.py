@@ -66,8 +66,8 @@ make and to queue them. The pass rule is the same.
 
 Either option prints a second table. Every run raises
 COURTSIDE_MAX_CONNECTIONS_PER_IP: one address holds every socket (the server's default
-budget per address, 512, refused the 257th match's upgrades). Every step reports ``loop_stall_max_ms``: the
-gauge ``courtside_loop_stall_seconds`` (the longest task step since the last
+budget per address, 512, refused the 257th match's upgrades). Every step reports
+``loop_stall_max_ms``: the gauge ``courtside_loop_stall_seconds`` (the longest task step since the last
 scrape; reading it resets it) read right after the window, the scrape just
 before it having reset it; the largest over nodes. And ``loop_steps_over_25ms``
 from ``courtside_loop_step_seconds``. Both are None on a server without them (an
@@ -392,7 +392,8 @@ def perf_split(server, seconds: float, log) -> dict[str, float]:
             return {}
     split: dict[str, float] = {}
     for percent, dso in re.findall(r"^\s*([\d.]+)%\s+(\S+)", report, re.MULTILINE):
-        split[_runtime_part(dso)] = split.get(_runtime_part(dso), 0.0) + float(percent)
+        part = _runtime_part(dso)
+        split[part] = split.get(part, 0.0) + float(percent)
     split = {part: round(share, 1) for part, share in split.items()}
     log(f"perf {server.name}: " + ", ".join(f"{part} {share} %" for part, share in split.items()))
     return split

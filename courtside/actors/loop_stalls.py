@@ -3,12 +3,12 @@
 Trio runs one task step at a time, so a step that runs long (a pairing pass, a big
 fan-out, a CPU-heavy handler) delays every other task, the tick shard's included.
 Tick lateness shows the effect on matches; this shows the cause. It costs three
-clock reads a step (the CPU clock is a system call, about 0.25 µs) and a few additions. The log line of a long step says how much
-of it the loop's thread spent on the CPU: the rest it was off the core, preempted
-by another process (PostgreSQL on a shared core) or waiting for the GIL a database
-thread held, which no change to the step itself would shorten. A garbage
-collection runs inside whatever step allocated last, so the line also says how
-much of the step was one.
+clock reads a step (the CPU clock is a system call, about 0.25 µs) and a few
+additions. The log line of a long step says how much of it the loop's thread spent
+on the CPU: the rest it was off the core, preempted by another process (PostgreSQL
+on a shared core) or waiting for the GIL a database thread held, which no change to
+the step itself would shorten. A garbage collection runs inside whatever step
+allocated last, so the line also says how much of the step was one.
 """
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ log = logging.getLogger("courtside")
 # microsecond each here. Python's defaults (700 allocations, then a middle
 # collection every 10 young ones) and larger ones (10,000) let the middle generation
 # fill with what a wave of players makes (guests, queue entries, sockets):
-# collections of 17-24 ms. At 1,000 and every 5 they stay under about 2 ms at the
-# same capacity (bench/RESULTS.md, matches with waves; issue 20).
+# collections of 17-24 ms. At 1,000 and every 5 they are 1.5-5 ms at the same
+# capacity (bench/RESULTS.md, matches with waves; issue 20).
 GC_GEN0_THRESHOLD = 1_000
 GC_MIDDLE_EVERY = 5
 # Python's default is a full collection every 10 middle ones (once enough has been
