@@ -521,6 +521,7 @@ export class Match extends Emitter {
     this._nextMove = null;
     this._graceUntil = null;
     this._target = null;
+    this._lastWord = false; // the chase's one repeat of a target it is within half a pixel of
     this._slot = null;
     this._whenWelcomed = new Promise((resolve) => { this._resolveWelcome = resolve; });
     this._connect(0);
@@ -539,6 +540,7 @@ export class Match extends Emitter {
    */
   move(y) {
     this._target = y;
+    this._lastWord = false;
     this._nextMove = y;
     const wait = this._lastMove + MOVE_INTERVAL_MS - performanceNow();
     if (wait <= 0) this._flushMove();
@@ -567,8 +569,15 @@ export class Match extends Emitter {
   _chaseTarget(state) {
     if (this._target === null) return;
     const y = this.paddleY(state);
-    if (y === null || Math.abs(y - this._target) < 0.5) this._target = null;
-    else if (this._nextMove === null) this.move(this._target);
+    const off = y === null ? 0 : Math.abs(y - this._target);
+    // Within half a pixel but not on it, the request that would land it may have been
+    // lost: it is sent once more before the chase ends.
+    if (off === 0 || (off < 0.5 && this._lastWord)) this._target = null;
+    else if (this._nextMove === null) {
+      const target = this._target;
+      this.move(target);
+      this._lastWord = off < 0.5;
+    }
   }
 
   _flushMove() {
