@@ -46,7 +46,7 @@ from typing import Any
 
 import trio
 
-from courtside.persistence import Database
+from courtside.persistence import Database, DataRefused
 from courtside.persistence.chats import DIALOGUE, Chats, Deletion, Draft, Message, Outcome, Stored
 from courtside.protocol import Forbidden, NotFound, Throttled
 
@@ -226,17 +226,31 @@ class ChatRoom:
 
     async def _post(self, posts: list[Post]) -> None:
         """Check each post in order, store those that pass in one write, then tell and
-        answer each in order. A failed write ends the room: every poster of the batch
-        then hears ActorGone, and none of their messages is stored."""
+        answer each in order."""
         admitted = [post for post in posts if self._admits(post)]
-        if not admitted:
+        if admitted:
+            await self._store(admitted)
+
+    async def _store(self, posts: list[Post]) -> None:
+        """Store ``posts`` in one write. A write that fails otherwise than by refusing
+        their data ends the room: every poster of the batch then hears ActorGone, and
+        none of their messages is stored. Refused data is tried again post by post:
+        the one post PostgreSQL will not take fails alone, and the others are stored."""
+        try:
+            outcomes = await self._chats.store_messages(self.chat_id, [
+                Draft(post.sender_id, post.client_id, post.content, self._partner_of(post.sender_id),
+                      post.kind, post.payload)
+                for post in posts
+            ])
+        except DataRefused as refused:
+            if len(posts) == 1:
+                log.error("%s: message refused by the database: %s", room_name(self.chat_id), refused)
+                posts[0].reply.fail(refused)
+                return
+            for post in posts:
+                await self._store([post])
             return
-        outcomes = await self._chats.store_messages(self.chat_id, [
-            Draft(post.sender_id, post.client_id, post.content, self._partner_of(post.sender_id),
-                  post.kind, post.payload)
-            for post in admitted
-        ])
-        for post, stored in zip(admitted, outcomes, strict=True):
+        for post, stored in zip(posts, outcomes, strict=True):
             self._posted(post, stored)
 
     def _admits(self, post: Post) -> bool:

@@ -41,6 +41,12 @@ class DatabaseUnavailable(DatabaseError):
     """PostgreSQL cannot be reached, or dropped the connection: try again later."""
 
 
+class DataRefused(DatabaseError):
+    """PostgreSQL refused what a statement would write (a check, a reference, a value
+    it cannot store): trying again will not help, but the same statement without
+    the offending row may pass."""
+
+
 class UniqueViolation(DatabaseError):
     """An insert or update hit a unique constraint; ``constraint`` names it."""
 
@@ -58,6 +64,8 @@ def _translate(error: psycopg.Error) -> Exception:
         return UniqueViolation(error.diag.constraint_name)
     if isinstance(error, psycopg.OperationalError):  # refused, dropped, pool timeout
         return DatabaseUnavailable(str(error))
+    if isinstance(error, psycopg.DataError | psycopg.IntegrityError):
+        return DataRefused(str(error))
     return error
 
 

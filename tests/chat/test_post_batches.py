@@ -18,8 +18,7 @@ import trio
 from courtside.actors import Connection
 from courtside.actors.chat_messages import Post, Posted
 from courtside.actors.chat_room import room_name
-from courtside.actors.handle import ActorGone
-from courtside.persistence import Chats, Database, Social, Users
+from courtside.persistence import Chats, Database, DataRefused, Social, Users
 from courtside.persistence.chats import TEXT
 from courtside.protocol import Forbidden
 
@@ -189,25 +188,28 @@ async def test_a_client_id_used_twice_stores_once_within_a_batch_and_before_it(
     assert room is not None and room.message_count == 4
 
 
-async def test_a_failed_batch_write_fails_every_poster_and_stores_none(
+async def test_a_post_the_database_refuses_fails_alone_and_the_rest_of_its_batch_is_stored(
     database: Database,
 ) -> None:
     alice, bob, carol = await _people(database, "alice", "bob", "carol")
     chat_id = await _group(database, alice, [bob, carol])
     async with chat_rooms(database) as rooms:
         await rooms.rooms.post(chat_id, alice, "before")
-        # The database refuses the whole statement: a kind its check constraint rejects.
+        # The database refuses the batch's statement: a kind its check constraint rejects.
         answers = await _as_one_batch(database, rooms, chat_id, bob, [
             say(carol, "c1", "fine on its own"),
             say(alice, "a1", "of no kind the table takes", kind="bogus"),
             say(bob, "b1", "fine on its own too"),
         ])
-        for answer in answers:
-            with pytest.raises(ActorGone):
-                answer.unwrap()
-        # The restarted room numbers on from what is stored.
-        after = await rooms.rooms.post(chat_id, carol, "after", "c1")
-        assert (after.retried, after.message.seq) == (False, 2)
-        assert rooms.supervisor.restarts == 1
+        with pytest.raises(DataRefused):
+            answers[1].unwrap()
+        assert [(p.retried, p.message.seq) for p in map(_posted, (answers[0], answers[2]))] == [
+            (False, 2), (False, 3),
+        ]
+        after = await rooms.rooms.post(chat_id, carol, "after")
+        assert after.message.seq == 4
+        assert rooms.supervisor.restarts == 0
     _, stored = await Chats(database).messages(chat_id, before=None, limit=None, offset=0)
-    assert [m.content for m in reversed(stored)] == ["before", "after"]
+    assert [m.content for m in reversed(stored)] == [
+        "before", "fine on its own", "fine on its own too", "after",
+    ]
