@@ -180,6 +180,16 @@ class Metrics:
             read,
         ))
 
+    def watch_request_slots(self, *, held: Callable[[], int], waiting: Callable[[], int]) -> None:
+        """Export how many HTTP requests work on the loop, and how many wait their turn."""
+        self.registry.register(_ScrapeTimeGauges({
+            "courtside_http_request_slots_held": (
+                "HTTP requests working on the loop within their lease (courtside/server/request_slots.py)",
+                None, held,
+            ),
+            "courtside_http_requests_waiting": ("HTTP requests waiting for a slot", None, waiting),
+        }))
+
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(route).observe(seconds)

@@ -59,6 +59,7 @@ from courtside.persistence import AvatarStore, Database, EmbeddedPostgres, migra
 from .config import Config, signing_key
 from .games import Games, start_games, start_matchmaking
 from .in_flight import InFlight
+from .request_slots import RequestSlots, SlottedRequests
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +142,8 @@ async def run_node(
         metrics.count_restarts(lambda: supervisor.restarts_by_kind)
         per_ip = ConnectionsPerIp(config.max_connections_per_ip)
         metrics.count_refused_connections(lambda: per_ip.refused)
+        request_slots = RequestSlots()
+        metrics.watch_request_slots(held=lambda: request_slots.held, waiting=lambda: request_slots.waiting)
         metrics.watch_cluster(live_nodes=lambda: len(cluster.membership.live),
                               node_id=lambda: cluster.node_id, events_lost=lambda: cluster.stream.lost)
         # Lobbies follow presence: a member away from the whole cluster leaves after a grace.
@@ -239,7 +242,7 @@ async def run_node(
         ))
         app = create_app(svc)
         games.game_port.serve_user_channels(functools.partial(serve_lean_channel, app))
-        served = InFlight(app, per_ip)
+        served = InFlight(SlottedRequests(app, request_slots), per_ip)
         shutdown = trio.Event()
         async with trio.open_nursery() as http_nursery:
             binds = await http_nursery.start(
