@@ -23,10 +23,11 @@ log = logging.getLogger("courtside")
 # microsecond each here. Python's defaults (700 allocations, then a middle
 # collection every 10 young ones) and larger ones (10,000) let the middle generation
 # fill with what a wave of players makes (guests, queue entries, sockets):
-# collections of 17-24 ms. At 1,000 and every 5 they are 1.5-5 ms at the same
-# capacity (bench/RESULTS.md, matches with waves; issue 20).
-GC_GEN0_THRESHOLD = 1_000
-GC_MIDDLE_EVERY = 5
+# collections of 17-24 ms. At 1,000 and every 5, the middle ones walked 8,000-16,000
+# objects, 2.2-5.6 ms; at 700 and every 2, 5,000-6,000 objects, under 2 ms, for
+# the same work in all (bench/RESULTS.md, matches with waves; issue 20).
+GC_GEN0_THRESHOLD = 700
+GC_MIDDLE_EVERY = 2
 # Python's default is a full collection every 10 middle ones (once enough has been
 # promoted). A full collection walks every live object: about 250 per open user
 # connection, 1.1 s at 5,000 of them, a stall of every match and socket. Cyclic
