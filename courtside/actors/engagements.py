@@ -77,10 +77,11 @@ class Engagements:
         """Everyone engaged in ``engagement`` (what a restarted owner finds of its people)."""
         return await self._rows.holding(engagement)
 
-    async def release_all(self, engagement: str) -> None:
-        """Free everyone held by ``engagement`` (its owner restarted empty, or ended)."""
+    async def release_all(self, engagement: str) -> list[int]:
+        """Free everyone held by ``engagement`` (its owner restarted empty, or ended);
+        who they were."""
         with trio.CancelScope(shield=True):
-            await self._rows.release_all(engagement)
+            return await self._rows.release_all(engagement)
 
     async def forget_node(self, node_id: int) -> None:
         await self._rows.forget_node(node_id)

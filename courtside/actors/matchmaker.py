@@ -4,7 +4,9 @@ Pairing runs once a second over everyone waiting (closest trophies, windows that
 widen with waiting: ``pairing.Pairing``), in slices of about a millisecond with the
 loop free between them, so a big queue never stalls the matches. A paired couple
 moves from the queue to its match in one step, so neither can be in both, and each
-player is told ``game-start`` with the match code and the full ``ws_url``.
+player is told ``game-start`` with the match code and the full ``ws_url``. When a
+queue stops (a crash, the node's shutdown or death) everyone it held is told
+``queue-left`` once its successor or its own cleanup frees them.
 """
 
 from __future__ import annotations
@@ -81,8 +83,9 @@ class Matchmaker:
         return f"queue:{self.mode}"
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
-        # A restarted matchmaker starts empty: whoever the old one held may queue again.
-        await self._engagements.release_all(self._engagement)
+        # A restarted matchmaker starts empty: whoever the old one held may queue again
+        # (its node died with them still queued).
+        await self._forget_everyone()
         with Inbox(1024, Overflow.REJECT, name=self._engagement) as inbox:
             task_status.started(inbox.handle)
             try:
@@ -98,7 +101,13 @@ class Matchmaker:
                         next_pairing += PAIR_EVERY
                         await self._pair()
             finally:
-                await self._engagements.release_all(self._engagement)
+                await self._forget_everyone()
+
+    async def _forget_everyone(self) -> None:
+        """Free whoever the queue holds, and tell them their place is gone: a client
+        waiting for ``game-start`` would otherwise wait for good."""
+        if released := await self._engagements.release_all(self._engagement):
+            self._bus.publish(released, "queue-left", {"game_mode": self.mode})
 
     async def _handle(self, message: object) -> None:
         match message:

@@ -81,8 +81,11 @@ class EngagementRows:
         )
         return [row[0] for row in rows]
 
-    async def release_all(self, engagement: str) -> None:
-        await self._db.execute("DELETE FROM engagements WHERE engagement = %s", engagement)
+    async def release_all(self, engagement: str) -> list[int]:
+        rows = await self._db.fetch(
+            "DELETE FROM engagements WHERE engagement = %s RETURNING user_id", engagement, write=True
+        )
+        return sorted(row[0] for row in rows)
 
     async def forget_node(self, node_id: int) -> None:
         """A dead node's engagements end with it; a tournament taken over claims its own again."""

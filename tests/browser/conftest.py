@@ -13,7 +13,8 @@ import os
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -66,9 +67,19 @@ def browser(chromium: Path):
         launched.close()
 
 
+@dataclass
+class ServerThread:
+    node: Node
+    token: trio.lowlevel.TrioToken
+
+    def call(self, work: Callable[[], object]) -> object:
+        """Run ``work`` on the server's loop (reaching into it as an operator would)."""
+        return trio.from_thread.run_sync(work, trio_token=self.token)
+
+
 @pytest.fixture
-def server(config: Config) -> Iterator[str]:
-    """The real server on loopback ports, in its own thread; yields its HTTP URL."""
+def server_thread(config: Config) -> Iterator[ServerThread]:
+    """The real server on loopback ports, in its own thread."""
     started: list[tuple[Node, trio.lowlevel.TrioToken]] = []
     ready = threading.Event()
     failure: list[BaseException] = []
@@ -91,12 +102,18 @@ def server(config: Config) -> Iterator[str]:
     ready.wait(timeout=60)
     if failure or not started:
         raise RuntimeError("the server did not start") from (failure[0] if failure else None)
-    node, token = started[0]
-    yield node.http_url
-    trio.from_thread.run_sync(node.shutdown, trio_token=token)
+    served = ServerThread(*started[0])
+    yield served
+    served.call(served.node.shutdown)
     thread.join(timeout=30)
     if failure:
         raise failure[0]
+
+
+@pytest.fixture
+def server(server_thread: ServerThread) -> str:
+    """The server's HTTP URL."""
+    return server_thread.node.http_url
 
 
 @pytest.fixture

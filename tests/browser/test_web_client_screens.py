@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from pathlib import Path
 
 from PIL import Image
 from playwright.sync_api import Browser, expect
 
+from .conftest import ServerThread
 from .people import PASSWORD, Person, play_to_the_end
 
 
@@ -58,6 +60,31 @@ def test_a_guest_plays_at_once_then_registers_and_edits_the_profile(
     card = page.locator(".card", has=change)
     expect(card.locator(".form-error")).to_have_text("Incorrect password.")
     expect(page.locator("#me-name")).to_have_text("Dana the Great")  # still logged in
+    guest.leave()
+
+
+def test_a_queue_that_restarts_tells_the_waiting_player_who_joins_again(
+    browser: Browser, server_thread: ServerThread, artifacts: Path
+) -> None:
+    guest = Person(browser, server_thread.node.http_url, "waiting", artifacts)
+    page = guest.page
+    page.goto("/")
+    page.get_by_role("button", name="Play as a guest").click()
+    page.locator("#queue-duel").click()
+    status = page.locator("#queue-status")
+    expect(status).to_contain_text("Looking for a duel opponent")
+    assert server_thread.call(lambda: server_thread.node.services.supervisor.kill("queue:duel"))
+    expect(page.locator("#toasts")).to_contain_text("The duel queue restarted and lost your place")
+    expect(status).to_be_empty()
+    guest.shot("01-queue-lost")
+    give_up = time.monotonic() + 10
+    while True:  # until the restarted queue takes joins again
+        page.locator("#queue-duel").click()
+        try:
+            expect(status).to_contain_text("Looking for a duel opponent", timeout=500)
+            break
+        except AssertionError:
+            assert time.monotonic() < give_up, "the restarted queue never took the join"
     guest.leave()
 
 

@@ -8,6 +8,7 @@ from trio.testing import MockClock
 
 from courtside.server.node import Node
 from tests.accounts import make_guest, make_user
+from tests.live.conftest import user_socket
 
 from .conftest import queue_pair
 
@@ -70,3 +71,18 @@ async def test_two_joins_at_once_queue_the_player_once(
     assert sorted(answers) == [201, 409]
     assert (await client.delete("/api/play/duel/", headers=carol.headers)).status_code == 204
     assert (await client.delete("/api/play/duel/", headers=carol.headers)).status_code == 404
+
+
+async def test_a_player_a_restarted_queue_forgot_is_told_and_may_queue_again(
+    client: httpx.AsyncClient, node: Node
+) -> None:
+    dana = await make_user(client, "dana")
+    async with user_socket(node, dana) as channel:
+        assert (await client.post("/api/play/ranked/", headers=dana.headers)).status_code == 201
+        assert node.services.supervisor.kill("queue:ranked")
+        event = await channel.next()
+        assert (event.name, event.data) == ("queue-left", {"game_mode": "ranked"})
+    with trio.fail_after(10):  # once the supervisor has restarted the queue
+        while (joined := await client.post("/api/play/ranked/", headers=dana.headers)).status_code == 503:
+            await trio.sleep(0.05)
+    assert joined.status_code == 201, joined.text

@@ -1,7 +1,7 @@
 // Play: the duel and ranked queues, lobbies, invitations; Watch: live matches.
 import { h, replace, form } from "./dom.js";
 import { app } from "./main.js";
-import { toastError } from "./toasts.js";
+import { toast, toastError } from "./toasts.js";
 
 export async function playView() {
   const { client } = app;
@@ -19,6 +19,13 @@ export async function playView() {
     try { await client.play.queue(mode); queued = mode; drawQueue(); }
     catch (error) { toastError(error); }
   };
+  // The queue restarted and forgot us: say so, rather than spin for good.
+  const stopListening = client.live.on("queue-left", ({ game_mode }) => {
+    if (game_mode !== queued) return;
+    queued = null;
+    drawQueue();
+    toast(`The ${game_mode} queue restarted and lost your place; join again`, { kind: "error" });
+  });
 
   const ranked = h("button.mode-card", { id: "queue-ranked", onclick: join("ranked"), disabled: app.me.is_guest, title: app.me.is_guest ? "Register your account to play ranked" : "" },
     h("strong", {}, "Ranked"), h("span", {}, `Win trophies · you have ${app.me.trophies} trophies`));
@@ -49,7 +56,10 @@ export async function playView() {
       h("div.grid-2", {},
         h("section.card", {}, h("h2", {}, "Host a lobby"), h("p.muted", {}, "Invite friends, pick teams, start when everyone is ready."), lobbyForm),
         h("section.card", {}, h("h2", {}, "Join a lobby"), joinForm, h("p.muted", {}, "Or invite a friend to a 1 vs 1 from your chat.")))),
-    leave: () => { if (queued) client.play.leave(queued).catch(() => {}); },
+    leave: () => {
+      stopListening();
+      if (queued) client.play.leave(queued).catch(() => {});
+    },
   };
 }
 

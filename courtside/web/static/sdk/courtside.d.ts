@@ -91,6 +91,8 @@ export interface LiveEvents {
   typing: { chat_id: number; user_id: number };
   presence: { user_id: number; is_online: boolean; game_playing: string | null };
   "game-start": GameStart;
+  /** The queue restarted (a crash, its node's shutdown) and forgot the player: queue again. */
+  "queue-left": { game_mode: "duel" | "ranked" };
   "invite-1v1": Invite;
   "invite-3v3": Invite;
   "invite-clash": Invite;
