@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import msgspec
@@ -33,6 +33,12 @@ CONNECTION_BACKLOG = 256
 # One Deliver to thousands of written connections yields to the loop between slices
 # of this many writes (each a send call): no single step holds the loop for long.
 WRITES_PER_STEP = 128
+# Deliveries queued back to back are taken together, and each written connection gets
+# its share of them in one write: a busy group's messages come in bursts (at 500
+# messages/s to 100 members, most deliveries had others queued behind them;
+# bench/RESULTS.md), and a send per event and member was most of their cost.
+DELIVERIES_PER_BATCH = 64
+RECIPIENTS_PER_BATCH = 2048  # sorting a batch into shares walks them all in one step
 # Tabs and devices of one user, counted on every node; each costs about 50 KiB
 # (bench/RESULTS.md).
 MAX_CONNECTIONS_PER_USER = 16
@@ -120,29 +126,37 @@ class Connection:
             self._events = NewEvents(receive, self)
         return self._events
 
-    def attach(self, write: Callable[[Event], bool], *, ended: Callable[[], None]) -> None:
-        """From now on every new event goes to ``write`` (False: the socket is closed),
-        the events that came since the connection opened first, and ``ended`` is
-        called once the connection ends (``cut_off`` says why). Call it once the
-        replay is written."""
+    def attach(self, write: Callable[[Sequence[Event]], bool], *, ended: Callable[[], None]) -> None:
+        """From now on new events go to ``write``, several at once in order (False:
+        the socket is closed), the events that came since the connection opened
+        first, and ``ended`` is called once the connection ends (``cut_off`` says
+        why). Call it once the replay is written."""
         self._write, self._ended = write, ended
         early, self._early = self._early, []
-        for event in early:
-            if event.id > self.seen_up_to and not write(event):
-                self.end(SOCKET_CLOSED)
-                return
+        if early and not self.deliver(early):
+            return
         if self.cut_off is not None:  # ended before it was attached
             ended()
 
-    def deliver(self, event: Event) -> bool:
-        """Queue or write the event; False once the connection is cut off."""
+    def deliver(self, events: Sequence[Event]) -> bool:
+        """Queue or write the events, oldest first; False once the connection is cut off."""
         if self.cut_off is not None:
             return False
         if self._write is not None:
-            if event.id > self.seen_up_to and not self._write(event):
+            # Events come in the stream's order: if the first is new, all are.
+            if events[0].id <= self.seen_up_to:
+                events = [event for event in events if event.id > self.seen_up_to]
+            if events and not self._write(events):
                 self.end(SOCKET_CLOSED)
                 return False
             return True
+        for event in events:
+            if not self._queue(event):
+                return False
+        return True
+
+    def _queue(self, event: Event) -> bool:
+        """For the connection's reader; False (cut off) once it lets too many pile up."""
         if self._send is None:
             if len(self._early) >= CONNECTION_BACKLOG:
                 self.end(SLOW_CONSUMER)
@@ -219,10 +233,15 @@ class NotificationHub:
         with Inbox(INBOX_CAPACITY, Overflow.REJECT, name=HUB) as inbox:
             try:
                 task_status.started(inbox.handle)
+                # What ended a run of deliveries taken together: handled next, in order.
+                taken: object = None
                 while True:
-                    message = await inbox.receive()
+                    message, taken = taken, None
+                    if message is None:
+                        message = await inbox.receive()
                     if isinstance(message, Deliver):
-                        await self._deliver(message.user_ids, message.event)
+                        batch, taken = _deliveries_from(message, inbox)
+                        await self._deliver(batch)
                     else:
                         self._handle(message)
             finally:
@@ -246,23 +265,48 @@ class NotificationHub:
                 for connection in self._connections.get(user_id, ()):
                     connection.end(SESSIONS_ENDED)
 
-    async def _deliver(self, user_ids: Iterable[int], event: Event) -> None:
-        connections = self._connections
-        delivered = 0
-        for user_id in user_ids:
-            users = connections.get(user_id)
-            if users is None:
-                continue
-            # Only this task changes the sets, so they are walked without a copy (a list
-            # per recipient and event, for the collector to count); the cut-off leave after.
-            cut_off = None
-            for connection in users:
-                if not connection.deliver(event):
-                    cut_off = cut_off or []
-                    cut_off.append(connection)
-                delivered += 1
-                if delivered % WRITES_PER_STEP == 0:
-                    await trio.lowlevel.checkpoint()
-            for connection in cut_off or ():
-                log.info("user %s: connection cut off (%s)", user_id, connection.cut_off)
-                users.discard(connection)
+    async def _deliver(self, batch: list[Deliver]) -> None:
+        """Each connection's share of ``batch``, its events in order, in one write."""
+        shares = self._alone(batch[0]) if len(batch) == 1 else self._shares(batch).items()
+        cut_off = []
+        for written, (connection, events) in enumerate(shares, start=1):
+            if not connection.deliver(events):
+                cut_off.append(connection)
+            if written % WRITES_PER_STEP == 0:
+                await trio.lowlevel.checkpoint()
+        for connection in cut_off:  # after: the walk above may be over their sets
+            log.info("user %s: connection cut off (%s)", connection.user_id, connection.cut_off)
+            self._connections.get(connection.user_id, set()).discard(connection)
+
+    def _alone(self, deliver: Deliver) -> Iterator[tuple[Connection, Sequence[Event]]]:
+        """A lone delivery's recipients, one tuple for all: a fan-out to thousands
+        is not sorted into shares."""
+        events = (deliver.event,)
+        for user_id in deliver.user_ids:
+            for connection in self._connections.get(user_id, ()):
+                yield connection, events
+
+    def _shares(self, batch: list[Deliver]) -> dict[Connection, list[Event]]:
+        shares: dict[Connection, list[Event]] = {}
+        for deliver in batch:
+            for user_id in deliver.user_ids:
+                for connection in self._connections.get(user_id, ()):
+                    shares.setdefault(connection, []).append(deliver.event)
+        return shares
+
+
+def _deliveries_from(first: Deliver, inbox: Inbox[Any]) -> tuple[list[Deliver], object]:
+    """``first`` and the deliveries queued right behind it, at most DELIVERIES_PER_BATCH
+    of them and RECIPIENTS_PER_BATCH recipients past the first; and the message that
+    ended the run, if one did."""
+    batch, recipients = [first], len(first.user_ids)
+    while len(batch) < DELIVERIES_PER_BATCH and recipients < RECIPIENTS_PER_BATCH:
+        try:
+            message = inbox.receive_nowait()
+        except trio.WouldBlock:
+            break
+        if not isinstance(message, Deliver):
+            return batch, message
+        batch.append(message)
+        recipients += len(message.user_ids)
+    return batch, None

@@ -12,6 +12,7 @@ import trio_websocket
 from trio.testing import MockClock
 
 from courtside.actors import HUB, MAX_CONNECTIONS_PER_USER, Deliver, Event
+from courtside.http.live.events import ACCOUNT_DELETED
 from courtside.http.live.session import MAX_MESSAGE_BYTES
 from courtside.protocol.admission import MALFORMED_LIMIT, MESSAGES_PER_SECOND, SUSTAINED_ABUSE
 from courtside.server.config import Config
@@ -40,6 +41,30 @@ async def test_every_open_connection_gets_every_event_in_order(
         assert {e.name for e in over_sse} == {"test-event"}
         assert over_sse[0].id < over_sse[1].id < over_sse[2].id
         assert (await bobs.next()).data == {"n": 9}
+
+
+@over_both_ports
+async def test_events_queued_together_arrive_whole_and_in_order_and_a_deletion_is_the_last(
+    client: httpx.AsyncClient, node: Node, port: str
+) -> None:
+    alice = await make_user(client, "alice")
+    async with user_socket(node, alice, port=port) as socket:
+        hub = node.services.registry.lookup(HUB)
+        first = 10**12  # past anything the stream numbered
+        # Queued without a checkpoint between: the hub takes them together.
+        for n in range(100):
+            hub.send_nowait(Deliver((alice.id,), Event(first + n, "burst", {"n": n})))
+        assert [(await socket.next()).data["n"] for _ in range(100)] == list(range(100))
+        for n, name in enumerate(("before", ACCOUNT_DELETED, "after"), start=first + 100):
+            hub.send_nowait(Deliver((alice.id,), Event(n, name, {})))
+        assert [(await socket.next()).name for _ in range(2)] == ["before", ACCOUNT_DELETED]
+        after_it = []
+        with trio.fail_after(5):
+            try:
+                while True:
+                    after_it.append(await socket.receive())
+            except trio_websocket.ConnectionClosed as closed:
+                assert (closed.reason.code, after_it) == (1000, [])
 
 
 @over_both_ports

@@ -10,7 +10,7 @@ USER_LIMITS, as the hub closes one whose queue fills on the HTTP port.
 from __future__ import annotations
 
 import socket
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 
 from quart import Quart
 
@@ -79,19 +79,24 @@ class LeanChannel:
         """No task of its own: the hub writes the events, and a connection the hub
         ends (shutdown among the reasons) closes the socket, which ends
         ``answering``'s read."""
-        for event in connection.replay:
-            if not self._write(event):
-                break
-        else:
+        if not connection.replay or self._write(connection.replay):
             connection.attach(self._write, ended=lambda: self._sock.close(*close_for(connection)))
         with services().sockets.streaming(connection):
             return await answering
 
-    def _write(self, event: Event) -> bool:
-        """The hub's writer for this socket; False once it is closed."""
-        if not self._sock.write(event.socket_wire_frame):
+    def _write(self, events: Sequence[Event]) -> bool:
+        """The hub's writer for this socket: the events' frames in one write; False
+        once it is closed. An account's deletion is the last event it carries."""
+        if len(events) == 1:  # the usual case, first: one event to many sockets
+            frames = events[0].socket_wire_frame
+        else:
+            names = [event.name for event in events]
+            if ACCOUNT_DELETED in names:
+                events = events[: names.index(ACCOUNT_DELETED) + 1]
+            frames = b"".join([event.socket_wire_frame for event in events])
+        if not self._sock.write(frames):
             return False
-        if event.name == ACCOUNT_DELETED:
+        if events[-1].name == ACCOUNT_DELETED:
             self._sock.close(CloseCode.NORMAL, "account deleted")
             return False
         return True
