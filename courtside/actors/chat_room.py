@@ -170,28 +170,13 @@ class ChatRoom:
                 self._close_unread_window()
                 continue
             if isinstance(message, Post):
-                posts, taken = self._posts_from(message, inbox)
+                # The posts queued right behind it are stored in the same write.
+                posts, taken = inbox.receive_run(
+                    message, Post, lambda posts: len(posts) >= POST_BATCH)
                 await self._post(posts)
             elif not await self._handle(message):
                 return
             idle_at = trio.current_time() + self._idle_timeout
-
-    @staticmethod
-    def _posts_from(
-        first: Post, inbox: Inbox[RoomMessage]
-    ) -> tuple[list[Post], RoomMessage | None]:
-        """``first`` and the posts queued right behind it, at most POST_BATCH, to store
-        in one write; and the message that ended the run, if one did."""
-        posts = [first]
-        while len(posts) < POST_BATCH:
-            try:
-                message = inbox.receive_nowait()
-            except trio.WouldBlock:
-                break
-            if not isinstance(message, Post):
-                return posts, message
-            posts.append(message)
-        return posts, None
 
     async def _handle(self, message: RoomMessage) -> bool:
         """Act on one message; False once the room must stop (its chat is gone)."""

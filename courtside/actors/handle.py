@@ -26,6 +26,7 @@ import trio
 logger = logging.getLogger(__name__)
 
 M = TypeVar("M")
+R = TypeVar("R")
 T = TypeVar("T")
 
 
@@ -128,6 +129,23 @@ class Inbox(Generic[M]):
         if self._overflowed:
             raise MailboxOverflow(self.name)
         return self._receive.receive_nowait()
+
+    def receive_run(
+        self, first: R, kind: type[R], full: Callable[[list[R]], bool]
+    ) -> tuple[list[R], M | None]:
+        """``first`` and the messages of ``kind`` queued right behind it, until the run
+        is ``full``; and the message that ended the run, if one did, for the caller to
+        handle next. Never waits."""
+        run = [first]
+        while not full(run):
+            try:
+                message = self.receive_nowait()
+            except trio.WouldBlock:
+                break
+            if not isinstance(message, kind):
+                return run, message
+            run.append(message)
+        return run, None
 
     def __aiter__(self) -> Inbox[M]:
         return self

@@ -38,7 +38,7 @@ WRITES_PER_STEP = 128
 # messages/s to 100 members, most deliveries had others queued behind them;
 # bench/RESULTS.md), and a send per event and member was most of their cost.
 DELIVERIES_PER_BATCH = 64
-RECIPIENTS_PER_BATCH = 2048  # sorting a batch into shares walks them all in one step
+RECIPIENTS_PER_BATCH = 2048  # past the first; sorting a batch into shares walks them all
 # Tabs and devices of one user, counted on every node; each costs about 50 KiB
 # (bench/RESULTS.md).
 MAX_CONNECTIONS_PER_USER = 16
@@ -240,7 +240,7 @@ class NotificationHub:
                     if message is None:
                         message = await inbox.receive()
                     if isinstance(message, Deliver):
-                        batch, taken = _deliveries_from(message, inbox)
+                        batch, taken = inbox.receive_run(message, Deliver, _batch_full)
                         await self._deliver(batch)
                     else:
                         self._handle(message)
@@ -295,18 +295,6 @@ class NotificationHub:
         return shares
 
 
-def _deliveries_from(first: Deliver, inbox: Inbox[Any]) -> tuple[list[Deliver], object]:
-    """``first`` and the deliveries queued right behind it, at most DELIVERIES_PER_BATCH
-    of them and RECIPIENTS_PER_BATCH recipients past the first; and the message that
-    ended the run, if one did."""
-    batch, recipients = [first], len(first.user_ids)
-    while len(batch) < DELIVERIES_PER_BATCH and recipients < RECIPIENTS_PER_BATCH:
-        try:
-            message = inbox.receive_nowait()
-        except trio.WouldBlock:
-            break
-        if not isinstance(message, Deliver):
-            return batch, message
-        batch.append(message)
-        recipients += len(message.user_ids)
-    return batch, None
+def _batch_full(batch: list[Deliver]) -> bool:
+    return (len(batch) >= DELIVERIES_PER_BATCH
+            or sum(len(deliver.user_ids) for deliver in batch) >= RECIPIENTS_PER_BATCH)
