@@ -289,9 +289,8 @@ class NotificationHub:
     def _shares(self, batch: list[Deliver]) -> dict[Connection, list[Event]]:
         shares: dict[Connection, list[Event]] = {}
         for deliver in batch:
-            for user_id in deliver.user_ids:
-                for connection in self._connections.get(user_id, ()):
-                    shares.setdefault(connection, []).append(deliver.event)
+            for connection, _ in self._alone(deliver):
+                shares.setdefault(connection, []).append(deliver.event)
         return shares
 
 
